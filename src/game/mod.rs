@@ -1,0 +1,139 @@
+//! Games: vector fields over the joint parameters of a generator and a discriminator.
+//!
+//! # Sign convention (used everywhere in redqueen)
+//! The joint parameters are x = (θ_G, ψ_D): the generator's coordinates come first
+//! (`0..split`), the discriminator's after (`split..dim`). The simultaneous-gradient
+//! field is
+//!
+//! v(x) = (−∇_θ L_G(x), −∇_ψ L_D(x)),
+//!
+//! so each player *descends* its own loss, and training with learning rate h is
+//! x ← x + h·v(x). In a zero-sum game L_D = −L_G, so the discriminator ascends the value.
+//! J = ∂v/∂x. The continuous flow ẋ = v(x) is locally stable at a fixed point iff
+//! max Re λ(J) < 0, and a discrete map F is stable iff ρ(∂F) < 1. Papers that use
+//! ξ = −v and H = −J (Balduzzi et al. 2018, Berard et al. 2020) have the opposite signs.
+
+// GAMES-PLACEHOLDER
+
+use crate::linalg::{Matrix, Vector, central_jacobian};
+
+/// One of the two players.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Player {
+    /// The generator: coordinates `0..split`.
+    Generator,
+    /// The discriminator: coordinates `split..dim`.
+    Discriminator,
+}
+
+impl Player {
+    /// The coordinate range of this player in a game of dimension `dim` split at `split`.
+    #[must_use]
+    pub fn range(self, split: usize, dim: usize) -> std::ops::Range<usize> {
+        match self {
+            Player::Generator => 0..split,
+            Player::Discriminator => split..dim,
+        }
+    }
+}
+
+/// A conserved quantity of the continuous flow, with its name for CSV headers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conserved {
+    /// Column name, e.g. `radius_sq` or `lv_energy`.
+    pub name: &'static str,
+    /// The value at the queried point.
+    pub value: f64,
+}
+
+/// A two-player differentiable game given by its simultaneous-gradient field.
+///
+/// Only [`Game::dim`], [`Game::split`], [`Game::field`] and [`Game::name`] are required.
+/// The Jacobian defaults to central differences ([`central_jacobian`]).
+pub trait Game: Send + Sync {
+    /// The game's CLI name, e.g. `dirac`.
+    fn name(&self) -> &'static str;
+    /// Number of joint parameters.
+    fn dim(&self) -> usize;
+    /// Number of generator coordinates; the rest belong to the discriminator.
+    fn split(&self) -> usize;
+    /// v(x) = (−∇_θ L_G, −∇_ψ L_D) (see the module docs for the sign convention).
+    fn field(&self, x: &Vector) -> Vector;
+
+    /// Only one player's block of the field, written into the full-length vector
+    /// (other entries are left as zero). Games where one block is much cheaper than
+    /// the whole field (neural GANs) override it.
+    fn player_field(&self, x: &Vector, player: Player) -> Vector {
+        let mut v = self.field(x);
+        let keep = player.range(self.split(), self.dim());
+        for i in 0..v.len() {
+            if !keep.contains(&i) {
+                v[i] = 0.0;
+            }
+        }
+        v
+    }
+
+    /// J = ∂v/∂x. Games with a closed form override this and [`Game::has_analytic_jacobian`].
+    fn jacobian(&self, x: &Vector) -> Matrix {
+        central_jacobian(|y| self.field(y), x)
+    }
+    /// Whether [`Game::jacobian`] is a closed form (and so is tested against differences).
+    fn has_analytic_jacobian(&self) -> bool {
+        false
+    }
+    /// Coordinate names used as CSV columns and axis labels.
+    fn coordinate_names(&self) -> Vec<String> {
+        (0..self.dim())
+            .map(|i| {
+                if i < self.split() {
+                    format!("g{i}")
+                } else {
+                    format!("d{}", i - self.split())
+                }
+            })
+            .collect()
+    }
+    /// The known equilibrium (a fixed point of the field), where one is known in closed form.
+    fn equilibrium(&self) -> Option<Vector> {
+        None
+    }
+    /// A quantity conserved by the continuous flow, where the game has one.
+    fn conserved(&self, _x: &Vector) -> Option<Conserved> {
+        None
+    }
+    /// Projection applied after every update (weight clipping); the identity by default.
+    fn project(&self, _x: &mut Vector) {}
+    /// The parameters, for JSON output and the resolved configuration.
+    fn params(&self) -> serde_json::Value;
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Shared checks for every game with an analytic Jacobian.
+    use super::*;
+    use rand::RngExt;
+
+    /// Max-abs tolerance between the analytic Jacobian and central differences at
+    /// points of order one (truncation O(h²·|v'''|) with h = 6e-6, rounding O(ε/h)).
+    pub const JACOBIAN_FD_TOL: f64 = 1e-7;
+
+    /// Compares the analytic Jacobian with differences at `n` random points in a box.
+    pub fn check_jacobian(game: &dyn Game, half_width: f64, n: usize, seed: u64) {
+        assert!(game.has_analytic_jacobian());
+        let mut rng = crate::linalg::rng(seed, 0);
+        for _ in 0..n {
+            let x = Vector::from_fn(game.dim(), |_, _| rng.random_range(-half_width..half_width));
+            let a = game.jacobian(&x);
+            let fd = central_jacobian(|y| game.field(y), &x);
+            let scale = fd.amax().max(1.0);
+            assert!(
+                (&a - &fd).amax() <= JACOBIAN_FD_TOL * scale,
+                "{}: analytic vs FD Jacobian differ by {} at {x:?}\n{a}\n{fd}",
+                game.name(),
+                (&a - &fd).amax()
+            );
+        }
+    }
+}

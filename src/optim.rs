@@ -1,0 +1,240 @@
+//! Per-player update transforms with explicit, plain state (after optax).
+//!
+//! A transform maps a player's field block u = v_player(x) (the direction that
+//! *decreases* the player's own loss, see [`crate::game`]) to the step Δ that is added:
+//! x_player ← x_player + Δ. Named optimisers are chains, e.g. SGD with learning rate h is
+//! `Chain[Scale(h)]` and heavy-ball momentum is `Chain[Momentum(β), Scale(h)]`.
+//!
+//! The state of a chain is one flat `Vec<f64>` (each transform owns a fixed number of
+//! slots per coordinate) plus a step counter, so it can be printed, compared, written
+//! to disk and linearised as part of an augmented map state.
+
+use serde::{Deserialize, Serialize};
+
+/// One stateful or stateless transform of a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Transform {
+    /// Δ = s·u.
+    Scale {
+        /// The factor (a learning rate).
+        factor: f64,
+    },
+    /// Heavy ball: m ← β m + u, Δ = m. Negative β is allowed (Gidel et al. 2019).
+    Momentum {
+        /// β, in (−1, 1).
+        beta: f64,
+    },
+    /// Optimistic: Δ = 2u_t − u_{t−1} (u_{−1} = 0), so with `Scale(h)` after it,
+    /// x ← x + 2h v_t − h v_{t−1} (Daskalakis et al. 2018).
+    Optimistic,
+    /// Adam (Kingma & Ba 2015): m ← β₁m + (1−β₁)u, s ← β₂s + (1−β₂)u²,
+    /// Δ = m̂ / (√ŝ + ε) with m̂ = m/(1−β₁ᵗ), ŝ = s/(1−β₂ᵗ).
+    Adam {
+        /// β₁.
+        beta1: f64,
+        /// β₂.
+        beta2: f64,
+        /// ε.
+        eps: f64,
+    },
+    /// RMSProp (Tieleman & Hinton 2012): s ← ρs + (1−ρ)u², Δ = u / (√s + ε).
+    RmsProp {
+        /// ρ.
+        rho: f64,
+        /// ε.
+        eps: f64,
+    },
+}
+
+impl Transform {
+    /// State slots per coordinate.
+    #[must_use]
+    pub fn slots(&self) -> usize {
+        match self {
+            Transform::Scale { .. } => 0,
+            Transform::Momentum { .. } | Transform::Optimistic | Transform::RmsProp { .. } => 1,
+            Transform::Adam { .. } => 2,
+        }
+    }
+
+    /// Applies the transform to `u` in place, updating `state` (length `slots()·u.len()`)
+    /// at step `t` (counted from 1).
+    fn apply(&self, u: &mut [f64], state: &mut [f64], t: u64) {
+        let n = u.len();
+        match *self {
+            Transform::Scale { factor } => u.iter_mut().for_each(|ui| *ui *= factor),
+            Transform::Momentum { beta } => {
+                for (ui, mi) in u.iter_mut().zip(state.iter_mut()) {
+                    *mi = beta * *mi + *ui;
+                    *ui = *mi;
+                }
+            }
+            Transform::Optimistic => {
+                for (ui, pi) in u.iter_mut().zip(state.iter_mut()) {
+                    let cur = *ui;
+                    *ui = 2.0 * cur - *pi;
+                    *pi = cur;
+                }
+            }
+            Transform::Adam { beta1, beta2, eps } => {
+                let (m, s) = state.split_at_mut(n);
+                let c1 = 1.0 - beta1.powf(t as f64);
+                let c2 = 1.0 - beta2.powf(t as f64);
+                for i in 0..n {
+                    m[i] = beta1 * m[i] + (1.0 - beta1) * u[i];
+                    s[i] = beta2 * s[i] + (1.0 - beta2) * u[i] * u[i];
+                    u[i] = (m[i] / c1) / ((s[i] / c2).sqrt() + eps);
+                }
+            }
+            Transform::RmsProp { rho, eps } => {
+                for (ui, si) in u.iter_mut().zip(state.iter_mut()) {
+                    *si = rho * *si + (1.0 - rho) * *ui * *ui;
+                    *ui /= si.sqrt() + eps;
+                }
+            }
+        }
+    }
+}
+
+/// A composition of transforms applied left to right: `Chain[a, b]` is b(a(u)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Chain(pub Vec<Transform>);
+
+/// The explicit state of a [`Chain`] for one player.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainState {
+    /// Number of updates applied so far.
+    pub t: u64,
+    /// The concatenated slots of every transform, in chain order.
+    pub slots: Vec<f64>,
+}
+
+impl Chain {
+    /// Plain gradient descent with step h.
+    #[must_use]
+    pub fn sgd(h: f64) -> Self {
+        Chain(vec![Transform::Scale { factor: h }])
+    }
+    /// Heavy-ball momentum β then step h.
+    #[must_use]
+    pub fn momentum(h: f64, beta: f64) -> Self {
+        Chain(vec![Transform::Momentum { beta }, Transform::Scale { factor: h }])
+    }
+    /// Optimistic GD with step h.
+    #[must_use]
+    pub fn optimistic(h: f64) -> Self {
+        Chain(vec![Transform::Optimistic, Transform::Scale { factor: h }])
+    }
+    /// Adam with step h.
+    #[must_use]
+    pub fn adam(h: f64, beta1: f64, beta2: f64, eps: f64) -> Self {
+        Chain(vec![Transform::Adam { beta1, beta2, eps }, Transform::Scale { factor: h }])
+    }
+    /// RMSProp with step h.
+    #[must_use]
+    pub fn rmsprop(h: f64, rho: f64, eps: f64) -> Self {
+        Chain(vec![Transform::RmsProp { rho, eps }, Transform::Scale { factor: h }])
+    }
+
+    /// Fresh (zero) state for `dim` coordinates.
+    #[must_use]
+    pub fn init(&self, dim: usize) -> ChainState {
+        ChainState {
+            t: 0,
+            slots: vec![0.0; self.0.iter().map(Transform::slots).sum::<usize>() * dim],
+        }
+    }
+
+    /// Turns the direction `u` into the step Δ in place and advances the state.
+    pub fn update(&self, u: &mut [f64], state: &mut ChainState) {
+        state.t += 1;
+        let n = u.len();
+        let mut offset = 0;
+        for tr in &self.0 {
+            let len = tr.slots() * n;
+            tr.apply(u, &mut state.slots[offset..offset + len], state.t);
+            offset += len;
+        }
+    }
+
+    /// Whether the chain has memory (its update map needs an augmented state).
+    #[must_use]
+    pub fn has_memory(&self) -> bool {
+        self.0.iter().any(|t| t.slots() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXACT: f64 = 1e-15;
+
+    #[test]
+    fn chain_equals_transforms_applied_in_turn() {
+        let chain = Chain::momentum(0.1, 0.9);
+        let mut s = chain.init(2);
+        let (m1, s1) = (Chain(vec![chain.0[0]]), Chain(vec![chain.0[1]]));
+        let (mut st1, mut st2) = (m1.init(2), s1.init(2));
+        for k in 0..5 {
+            let u0 = [1.0 + k as f64, -0.5 * k as f64];
+            let mut a = u0;
+            chain.update(&mut a, &mut s);
+            let mut b = u0;
+            m1.update(&mut b, &mut st1);
+            s1.update(&mut b, &mut st2);
+            assert!((a[0] - b[0]).abs() < EXACT && (a[1] - b[1]).abs() < EXACT);
+        }
+    }
+
+    #[test]
+    fn momentum_accumulates_geometric_sum() {
+        for &beta in &[0.5, -0.5, 0.9] {
+            let chain = Chain::momentum(1.0, beta);
+            let mut s = chain.init(1);
+            let mut last = 0.0;
+            for _ in 0..4 {
+                let mut u = [1.0];
+                chain.update(&mut u, &mut s);
+                last = u[0];
+            }
+            let expected = (1.0 - f64::powi(beta, 4)) / (1.0 - beta);
+            assert!((last - expected).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn optimistic_uses_previous_direction() {
+        let chain = Chain::optimistic(0.5);
+        let mut s = chain.init(1);
+        let mut u = [2.0];
+        chain.update(&mut u, &mut s);
+        assert!((u[0] - 2.0).abs() < EXACT); // 0.5·(2·2 − 0)
+        let mut u = [1.0];
+        chain.update(&mut u, &mut s);
+        assert!((u[0] - 0.0).abs() < EXACT); // 0.5·(2·1 − 2)
+    }
+
+    #[test]
+    fn adam_first_step_is_sign_times_lr() {
+        // With bias correction the first Adam step is h·u/(|u| + ε).
+        for &u0 in &[3.0, -0.01, 1e3] {
+            let chain = Chain::adam(0.1, 0.9, 0.999, 1e-8);
+            let mut s = chain.init(1);
+            let mut u = [u0];
+            chain.update(&mut u, &mut s);
+            assert!((u[0] - 0.1 * u0 / (u0.abs() + 1e-8)).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn rmsprop_first_step() {
+        let chain = Chain::rmsprop(1.0, 0.9, 0.0);
+        let mut s = chain.init(1);
+        let mut u = [2.0];
+        chain.update(&mut u, &mut s);
+        // s = 0.1·4 = 0.4, Δ = 2/√0.4
+        assert!((u[0] - 2.0 / 0.4f64.sqrt()).abs() < 1e-12);
+    }
+}
