@@ -59,7 +59,10 @@ pub fn eigenvalues(m: &Matrix) -> Result<Vec<Eigenvalue>> {
         ));
     }
     if m.iter().any(|v| !v.is_finite()) {
-        return Err(Error::numerical("eigenvalues", "matrix has a non-finite entry"));
+        return Err(Error::numerical(
+            "eigenvalues",
+            "matrix has a non-finite entry",
+        ));
     }
     if m.nrows() == 0 {
         return Ok(Vec::new());

@@ -119,7 +119,10 @@ impl Chain {
     /// Heavy-ball momentum β then step h.
     #[must_use]
     pub fn momentum(h: f64, beta: f64) -> Self {
-        Chain(vec![Transform::Momentum { beta }, Transform::Scale { factor: h }])
+        Chain(vec![
+            Transform::Momentum { beta },
+            Transform::Scale { factor: h },
+        ])
     }
     /// Optimistic GD with step h.
     #[must_use]
@@ -129,12 +132,18 @@ impl Chain {
     /// Adam with step h.
     #[must_use]
     pub fn adam(h: f64, beta1: f64, beta2: f64, eps: f64) -> Self {
-        Chain(vec![Transform::Adam { beta1, beta2, eps }, Transform::Scale { factor: h }])
+        Chain(vec![
+            Transform::Adam { beta1, beta2, eps },
+            Transform::Scale { factor: h },
+        ])
     }
     /// RMSProp with step h.
     #[must_use]
     pub fn rmsprop(h: f64, rho: f64, eps: f64) -> Self {
-        Chain(vec![Transform::RmsProp { rho, eps }, Transform::Scale { factor: h }])
+        Chain(vec![
+            Transform::RmsProp { rho, eps },
+            Transform::Scale { factor: h },
+        ])
     }
 
     /// Fresh (zero) state for `dim` coordinates.

@@ -13,7 +13,21 @@
 //! max Re λ(J) < 0, and a discrete map F is stable iff ρ(∂F) < 1. Papers that use
 //! ξ = −v and H = −J (Balduzzi et al. 2018, Berard et al. 2020) have the opposite signs.
 
-// GAMES-PLACEHOLDER
+mod adjusted;
+mod bilinear;
+mod dirac;
+mod lotka_volterra;
+mod one_mode;
+mod spec;
+mod ttur_saddle;
+
+pub use adjusted::{Consensus, Sga};
+pub use bilinear::Bilinear;
+pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
+pub use lotka_volterra::LotkaVolterra;
+pub use one_mode::{OneMode, OneModeOptimum};
+pub use spec::{GAME_NAMES, GameSpec};
+pub use ttur_saddle::TturSaddle;
 
 use crate::linalg::{Matrix, Vector, central_jacobian};
 
@@ -101,6 +115,11 @@ pub trait Game: Send + Sync {
     }
     /// A quantity conserved by the continuous flow, where the game has one.
     fn conserved(&self, _x: &Vector) -> Option<Conserved> {
+        None
+    }
+    /// Why the field is not differentiable at `x`, if it is not (then the Jacobian there
+    /// is a one-sided derivative and the flow is classed `degenerate`).
+    fn nonsmooth_at(&self, _x: &Vector) -> Option<String> {
         None
     }
     /// Projection applied after every update (weight clipping); the identity by default.

@@ -1,0 +1,9 @@
+//! Analysis of a game's field: the Jacobian spectrum and flow classification, the
+//! potential/rotational split, fixed points, the linearised update maps of the update
+//! rules and stability maps over learning-rate grids.
+
+mod fixed_points;
+mod spectrum;
+
+pub use fixed_points::{FixedPoint, NEWTON_TOL, fixed_point};
+pub use spectrum::{FlowClass, Spectrum, classify_flow, spectrum};
