@@ -4,6 +4,11 @@
 
 mod fixed_points;
 mod spectrum;
+mod update_map;
 
 pub use fixed_points::{FixedPoint, NEWTON_TOL, fixed_point};
+pub use spectrum::rows;
 pub use spectrum::{FlowClass, Spectrum, classify_flow, spectrum};
+pub use update_map::{
+    MapClass, MapSpectrum, RHO_TOL, analytic_map_jacobian, classify_map, linearize_update,
+};

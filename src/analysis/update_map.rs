@@ -1,0 +1,429 @@
+//! Linearisation of an update rule's discrete map F at a fixed point x* of the field.
+//!
+//! The map is stable iff ρ(∂F) < 1 (Strogatz, "Nonlinear Dynamics and Chaos", §10.1).
+//! Rules with memory (momentum, optimistic) act on the augmented state z = (x, slots),
+//! and are linearised at z* = (x*, 0), where every buffer of a fixed point is zero.
+//! For plain-step rules the Jacobian is the analytic chain:
+//! * simultaneous: I + HJ;
+//! * alternating (G first): (I + H_D J)^{k_D} (I + H_G J)^{k_G};
+//! * extragradient: I + HJ + (HJ)²;
+//! * RK4 flow: I + M + M²/2 + M³/6 + M⁴/24 with M = HJ.
+//!
+//! Other rules are differentiated numerically (central differences of F).
+
+use serde::Serialize;
+
+use super::spectrum::serialize_eigenvalues;
+use crate::dynamics::{Order, Rule, RuleState, Scheme};
+use crate::error::{Error, Result};
+use crate::game::Game;
+use crate::linalg::{Eigenvalue, Matrix, Vector, central_jacobian, eigenvalues, spectral_radius};
+use crate::optim::Transform;
+
+/// Tolerance on |ρ − 1| for the class `cycling`. Analytic chains are exact to rounding
+/// (~1e-15); differenced maps to ~1e-9, so 1e-7 keeps both on the right side.
+pub const RHO_TOL: f64 = 1e-7;
+
+/// The class of a fixed point of a discrete map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapClass {
+    /// ρ < 1: iterates converge.
+    Convergent,
+    /// ρ = 1 within [`RHO_TOL`] with complex eigenvalues on the unit circle: bounded rotation.
+    Cycling,
+    /// ρ = 1 within tolerance with only real eigenvalues on the circle (a neutral
+    /// direction such as a continuum of equilibria): linearisation does not decide.
+    Marginal,
+    /// ρ > 1: iterates move away.
+    Divergent,
+}
+
+impl MapClass {
+    /// The snake-case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapClass::Convergent => "convergent",
+            MapClass::Cycling => "cycling",
+            MapClass::Marginal => "marginal",
+            MapClass::Divergent => "divergent",
+        }
+    }
+}
+
+/// The linearised update map at a fixed point.
+#[derive(Debug, Clone, Serialize)]
+pub struct MapSpectrum {
+    /// Eigenvalues of ∂F.
+    #[serde(serialize_with = "serialize_eigenvalues")]
+    pub eigenvalues: Vec<Eigenvalue>,
+    /// ρ(∂F).
+    pub spectral_radius: f64,
+    /// The class.
+    pub class: MapClass,
+    /// `analytic` or `finite_differences`.
+    pub method: &'static str,
+    /// Dimension of the (augmented) state.
+    pub state_dim: usize,
+}
+
+/// Classifies a map from its eigenvalues.
+#[must_use]
+pub fn classify_map(ev: &[Eigenvalue]) -> MapClass {
+    let rho = spectral_radius(ev);
+    if rho < 1.0 - RHO_TOL {
+        MapClass::Convergent
+    } else if rho > 1.0 + RHO_TOL {
+        MapClass::Divergent
+    } else if ev
+        .iter()
+        .any(|z| (z.norm() - 1.0).abs() <= RHO_TOL && z.im.abs() > RHO_TOL)
+    {
+        MapClass::Cycling
+    } else {
+        MapClass::Marginal
+    }
+}
+
+/// The analytic Jacobian of the map for plain-step rules, or None.
+#[must_use]
+pub fn analytic_map_jacobian(game: &dyn Game, rule: &Rule, x: &Vector) -> Option<Matrix> {
+    let plain = |c: &crate::optim::Chain| match c.0.as_slice() {
+        [Transform::Scale { factor }] => Some(*factor),
+        [] => Some(1.0),
+        _ => None,
+    };
+    let (hg, hd) = (plain(&rule.g)?, plain(&rule.d)?);
+    let (n, split) = (game.dim(), game.split());
+    let j = game.jacobian(x);
+    let eye = Matrix::identity(n, n);
+    let diag = |g: f64, d: f64| {
+        Matrix::from_fn(n, n, |r, c| {
+            if r != c {
+                0.0
+            } else if r < split {
+                g
+            } else {
+                d
+            }
+        })
+    };
+    match &rule.scheme {
+        Scheme::Simultaneous => Some(&eye + diag(hg, hd) * &j),
+        Scheme::Alternating { order, k_g, k_d } => {
+            let fg = (&eye + diag(hg, 0.0) * &j).pow(*k_g as u32);
+            let fd = (&eye + diag(0.0, hd) * &j).pow(*k_d as u32);
+            Some(match order {
+                Order::GFirst => fd * fg,
+                Order::DFirst => fg * fd,
+            })
+        }
+        Scheme::Extragradient { h_g, h_d } => {
+            // x+ = x + H_c v(x + H_l v(x)) → I + H_c J (I + H_l J)
+            let m_look = diag(*h_g, *h_d) * &j;
+            Some(&eye + diag(hg, hd) * &j * (&eye + m_look))
+        }
+        Scheme::Flow { h_g, h_d } => {
+            let m = diag(*h_g, *h_d) * &j;
+            let m2 = &m * &m;
+            let m3 = &m2 * &m;
+            let m4 = &m3 * &m;
+            Some(&eye + &m + m2 / 2.0 + m3 / 6.0 + m4 / 24.0)
+        }
+    }
+}
+
+fn pack(x: &Vector, st: &RuleState) -> Vector {
+    Vector::from_iterator(
+        x.len() + st.g.slots.len() + st.d.slots.len(),
+        x.iter().chain(&st.g.slots).chain(&st.d.slots).copied(),
+    )
+}
+
+/// The map on the augmented state z = (x, generator slots, discriminator slots).
+fn augmented_step(game: &dyn Game, rule: &Rule, z: &Vector, template: &RuleState) -> Vector {
+    let n = game.dim();
+    let (lg, ld) = (template.g.slots.len(), template.d.slots.len());
+    let mut x = Vector::from_iterator(n, z.iter().take(n).copied());
+    let mut st = template.clone();
+    st.g.slots.copy_from_slice(&z.as_slice()[n..n + lg]);
+    st.d.slots
+        .copy_from_slice(&z.as_slice()[n + lg..n + lg + ld]);
+    rule.step(game, &mut x, &mut st);
+    pack(&x, &st)
+}
+
+/// Linearises `rule` on `game` at `x` (normally a fixed point of the field).
+///
+/// # Errors
+/// [`Error::Numerical`] for Adam (its map depends on the step count and divides by
+/// √ŝ = 0 at a fixed point, so it has no linearisation there), or if the eigenvalue
+/// computation fails.
+pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapSpectrum> {
+    let adaptive = |c: &crate::optim::Chain| {
+        c.0.iter()
+            .any(|t| matches!(t, Transform::Adam { .. } | Transform::RmsProp { .. }))
+    };
+    if adaptive(&rule.g) || adaptive(&rule.d) {
+        return Err(Error::numerical(
+            "linearize_update",
+            "Adam and RMSProp divide by √ŝ, which is 0 at a fixed point, and depend on the \
+             step count: their update map has no linearisation there (use simulation)",
+        ));
+    }
+    let (jac, method) = match analytic_map_jacobian(game, rule, x) {
+        Some(m) => (m, "analytic"),
+        None => {
+            let template = rule.init(game);
+            let z = pack(x, &template);
+            (
+                central_jacobian(|z| augmented_step(game, rule, z, &template), &z),
+                "finite_differences",
+            )
+        }
+    };
+    let ev = eigenvalues(&jac)?;
+    Ok(MapSpectrum {
+        spectral_radius: spectral_radius(&ev),
+        class: classify_map(&ev),
+        eigenvalues: ev,
+        method,
+        state_dim: jac.nrows(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamics::{RuleName, RuleSpec};
+    use crate::game::{Bilinear, Dirac, DiracLoss, TturSaddle};
+
+    /// Spectral radii against closed forms (the issue's 1e-9).
+    const RHO_EXACT: f64 = 1e-9;
+
+    fn rho<G: Game + Clone + 'static>(game: &G, spec: RuleSpec) -> MapSpectrum {
+        let rule = spec.build_rule().unwrap();
+        let g = spec.adjust_game(Box::new(game.clone()));
+        linearize_update(g.as_ref(), &rule, &game.equilibrium().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn simultaneous_dirac_radius() {
+        // ρ = √(1 + a² h_g h_d).
+        for loss in [DiracLoss::Standard, DiracLoss::Wgan] {
+            let g = Dirac::new(loss);
+            let a = g.a();
+            for &(hg, hd) in &[(0.01, 0.01), (0.2, 0.2), (0.5, 0.05), (1.0, 0.3)] {
+                let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, hg, hd));
+                assert!((m.spectral_radius - (1.0 + a * a * hg * hd).sqrt()).abs() < RHO_EXACT);
+                assert_eq!(m.class, MapClass::Divergent);
+            }
+        }
+    }
+
+    #[test]
+    fn alternating_dirac_det_one_and_threshold() {
+        // det = 1, tr = 2 − h_g h_d a²: bounded rotation iff h_g h_d a² < 4.
+        let g = Dirac::default();
+        let a2 = g.a() * g.a();
+        for &(hg, hd) in &[(0.2, 0.2), (1.0, 3.0), (3.0, 5.0), (4.0, 4.1), (5.0, 4.0)] {
+            let m = rho(&g, RuleSpec::new(RuleName::Alternating, hg, hd));
+            let det = m
+                .eigenvalues
+                .iter()
+                .fold(Eigenvalue::new(1.0, 0.0), |p, z| p * z);
+            assert!((det.re - 1.0).abs() < RHO_EXACT);
+            let expected = if hg * hd * a2 < 4.0 {
+                MapClass::Cycling
+            } else {
+                MapClass::Divergent
+            };
+            assert_eq!(m.class, expected, "h_g h_d a² = {}", hg * hd * a2);
+        }
+        // The threshold to 1e-3: just below and above h² a² = 4 with h_g = h_d.
+        let h_star = 2.0 / g.a();
+        let below = rho(
+            &g,
+            RuleSpec::new(RuleName::Alternating, h_star - 1e-3, h_star - 1e-3),
+        );
+        let above = rho(
+            &g,
+            RuleSpec::new(RuleName::Alternating, h_star + 1e-3, h_star + 1e-3),
+        );
+        assert_eq!(
+            (below.class, above.class),
+            (MapClass::Cycling, MapClass::Divergent)
+        );
+    }
+
+    #[test]
+    fn r1_simultaneous_threshold_and_published_radius() {
+        // Converges iff h < γ/a² (γ < 2a); h = 0.2, γ = 0.3 gives ρ = √0.95.
+        let g = Dirac {
+            r1: 0.3,
+            ..Dirac::default()
+        };
+        let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2));
+        assert!((m.spectral_radius - 0.95f64.sqrt()).abs() < RHO_EXACT);
+        for &gamma in &[0.1, 0.3, 0.6] {
+            let g = Dirac {
+                r1: gamma,
+                ..Dirac::default()
+            };
+            let h_star = gamma / (g.a() * g.a());
+            let below = rho(
+                &g,
+                RuleSpec::new(RuleName::Simultaneous, h_star - 1e-3, h_star - 1e-3),
+            );
+            let above = rho(
+                &g,
+                RuleSpec::new(RuleName::Simultaneous, h_star + 1e-3, h_star + 1e-3),
+            );
+            assert_eq!(
+                (below.class, above.class),
+                (MapClass::Convergent, MapClass::Divergent)
+            );
+        }
+        // Alternating: det = 1 − hγ.
+        for &(gamma, h) in &[(0.3, 0.2), (1.0, 0.5)] {
+            let g = Dirac {
+                r1: gamma,
+                ..Dirac::default()
+            };
+            let m = rho(&g, RuleSpec::new(RuleName::Alternating, h, h));
+            let det = m
+                .eigenvalues
+                .iter()
+                .fold(Eigenvalue::new(1.0, 0.0), |p, z| p * z);
+            assert!((det.re - (1.0 - h * gamma)).abs() < RHO_EXACT);
+        }
+    }
+
+    #[test]
+    fn bilinear_thresholds() {
+        let g = Bilinear::scalar(1.0);
+        // Simultaneous: ρ = √(1 + η²) always divergent.
+        for &eta in &[0.05, 0.5, 1.5] {
+            let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, eta, eta));
+            assert!((m.spectral_radius - (1.0 + eta * eta).sqrt()).abs() < RHO_EXACT);
+        }
+        let class = |name, eta: f64| rho(&g, RuleSpec::new(name, eta, eta)).class;
+        let eps = 1e-3;
+        // Alternating bounded for η < 2; extragradient converges iff η < 1; optimistic iff η < 1/√3.
+        assert_eq!(class(RuleName::Alternating, 2.0 - eps), MapClass::Cycling);
+        assert_eq!(class(RuleName::Alternating, 2.0 + eps), MapClass::Divergent);
+        assert_eq!(
+            class(RuleName::Extragradient, 1.0 - eps),
+            MapClass::Convergent
+        );
+        assert_eq!(
+            class(RuleName::Extragradient, 1.0 + eps),
+            MapClass::Divergent
+        );
+        let t = 1.0 / 3f64.sqrt();
+        assert_eq!(class(RuleName::Optimistic, t - eps), MapClass::Convergent);
+        assert_eq!(class(RuleName::Optimistic, t + eps), MapClass::Divergent);
+        // Negative momentum converges when alternating; simultaneous momentum diverges.
+        let alt_neg = RuleSpec {
+            beta: -0.5,
+            scheme: crate::dynamics::SchemeKind::Alternating,
+            ..RuleSpec::new(RuleName::Momentum, 0.5, 0.5)
+        };
+        assert_eq!(rho(&g, alt_neg).class, MapClass::Convergent);
+        for &beta in &[0.5, -0.5] {
+            let sim = RuleSpec {
+                beta,
+                ..RuleSpec::new(RuleName::Momentum, 0.5, 0.5)
+            };
+            assert_eq!(rho(&g, sim).class, MapClass::Divergent, "β = {beta}");
+        }
+    }
+
+    #[test]
+    fn ttur_saddle_thresholds() {
+        let class = |hx: f64, hy: f64| {
+            rho(&TturSaddle, RuleSpec::new(RuleName::Simultaneous, hx, hy)).class
+        };
+        let e = 1e-3;
+        assert_eq!(class(0.01 - e * 0.01, 1.0 - e), MapClass::Convergent);
+        assert_eq!(class(0.01 + e * 0.01, 0.5), MapClass::Divergent);
+        assert_eq!(class(0.005, 1.0 + e), MapClass::Divergent);
+    }
+
+    #[test]
+    fn consensus_and_flow() {
+        // Consensus at the Dirac equilibrium: λ(J_c) = −γa² ± ia, so I + hJ_c has
+        // ρ² = (1 − hγa²)² + h²a².
+        let g = Dirac::default();
+        let a = g.a();
+        for &(gamma, h) in &[(1.0, 0.2), (0.5, 0.1)] {
+            let m = rho(
+                &g,
+                RuleSpec {
+                    gamma,
+                    ..RuleSpec::new(RuleName::Consensus, h, h)
+                },
+            );
+            let expected = ((1.0 - h * gamma * a * a).powi(2) + h * h * a * a).sqrt();
+            assert!((m.spectral_radius - expected).abs() < 1e-7);
+        }
+        // RK4 on a centre: |R(ih a)| slightly below 1 for small h (order-4 damping h⁶/72).
+        let m = rho(&g, RuleSpec::new(RuleName::Flow, 0.1, 0.1));
+        let z: f64 = 0.1 * a;
+        let expected =
+            ((1.0 - z * z / 2.0 + z.powi(4) / 24.0).powi(2) + (z - z.powi(3) / 6.0).powi(2)).sqrt();
+        assert!((m.spectral_radius - expected).abs() < RHO_EXACT);
+    }
+
+    #[test]
+    fn analytic_chain_equals_differenced_map() {
+        let games: Vec<Box<dyn Game>> = vec![
+            Box::new(Dirac {
+                r1: 0.3,
+                ..Dirac::default()
+            }),
+            Box::new(Bilinear {
+                a: Matrix::from_row_slice(2, 2, &[1.0, 0.5, -0.2, 2.0]),
+            }),
+            Box::new(TturSaddle),
+        ];
+        for g in &games {
+            for spec in [
+                RuleSpec::new(RuleName::Simultaneous, 0.1, 0.3),
+                RuleSpec {
+                    order: Order::DFirst,
+                    k_d: 3,
+                    ..RuleSpec::new(RuleName::Alternating, 0.004, 0.2)
+                },
+                RuleSpec {
+                    k_g: 2,
+                    ..RuleSpec::new(RuleName::Alternating, 0.003, 0.1)
+                },
+                RuleSpec::new(RuleName::Extragradient, 0.005, 0.4),
+                RuleSpec::new(RuleName::Flow, 0.004, 0.2),
+            ] {
+                let rule = spec.build_rule().unwrap();
+                // The chain evaluates J once, so it is the map's Jacobian at a fixed point
+                // (everywhere for the linear bilinear game).
+                let x = if g.name() == "bilinear" {
+                    Vector::from_fn(g.dim(), |i, _| 0.1 * (i as f64 + 1.0))
+                } else {
+                    g.equilibrium().unwrap()
+                };
+                let a = analytic_map_jacobian(g.as_ref(), &rule, &x).unwrap();
+                let t = rule.init(g.as_ref());
+                let fd = central_jacobian(|z| augmented_step(g.as_ref(), &rule, z, &t), &x);
+                assert!((&a - &fd).amax() < 1e-7, "{} {:?}", g.name(), spec.rule);
+            }
+        }
+    }
+
+    #[test]
+    fn adam_has_no_linearisation() {
+        let rule = RuleSpec::new(RuleName::Adam, 0.1, 0.1)
+            .build_rule()
+            .unwrap();
+        assert!(linearize_update(&Dirac::default(), &rule, &Vector::zeros(2)).is_err());
+    }
+}
