@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod dynamics;
 pub mod error;
+pub mod export;
 pub mod game;
 pub mod linalg;
 pub mod optim;

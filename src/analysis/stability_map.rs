@@ -1,0 +1,255 @@
+//! Stability maps over (lr_G, lr_D) grids: for every cell, the spectral radius and class
+//! of the linearised update map at the equilibrium, and the class of a simulated run.
+//! Cells are computed in parallel (rayon) and returned in row-major order (lr_G rows),
+//! so the output does not depend on the number of threads.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::trajectory::{SimClass, TrajectoryMetrics, classify_trajectory};
+use super::update_map::{MapClass, linearize_update};
+use crate::dynamics::{RuleSpec, simulate};
+use crate::error::{Error, Result};
+use crate::game::Game;
+use crate::linalg::Vector;
+
+/// A log-spaced axis: n values from min to max, 10^(log min + i·(log max − log min)/(n − 1)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct LogAxis {
+    /// Smallest value (> 0).
+    pub min: f64,
+    /// Largest value (≥ min).
+    pub max: f64,
+    /// Number of values (≥ 1).
+    pub n: usize,
+}
+
+impl LogAxis {
+    /// Parses `MIN:MAX:N`.
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming `key` for a malformed or invalid axis.
+    pub fn parse(key: &str, s: &str) -> Result<Self> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let bad = || {
+            Error::param(
+                key,
+                format!("`{s}` is not MIN:MAX:N (for example 1e-3:1:64)"),
+            )
+        };
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        let min: f64 = parts[0].parse().map_err(|_| bad())?;
+        let max: f64 = parts[1].parse().map_err(|_| bad())?;
+        let n: usize = parts[2].parse().map_err(|_| bad())?;
+        let axis = LogAxis { min, max, n };
+        axis.validate(key)?;
+        Ok(axis)
+    }
+    /// Checks 0 < min ≤ max, finite, n ≥ 1.
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming `key`.
+    pub fn validate(&self, key: &str) -> Result<()> {
+        if !(self.min.is_finite() && self.max.is_finite() && self.min > 0.0 && self.max >= self.min)
+        {
+            return Err(Error::param(
+                key,
+                format!("need 0 < MIN ≤ MAX, got {}:{}", self.min, self.max),
+            ));
+        }
+        if self.n == 0 {
+            return Err(Error::param(key, "N must be at least 1"));
+        }
+        Ok(())
+    }
+    /// The values.
+    #[must_use]
+    pub fn values(&self) -> Vec<f64> {
+        if self.n == 1 {
+            return vec![self.min];
+        }
+        let (a, b) = (self.min.log10(), self.max.log10());
+        (0..self.n)
+            .map(|i| {
+                if i == self.n - 1 {
+                    self.max
+                } else {
+                    10f64.powf(a + (b - a) * i as f64 / (self.n - 1) as f64)
+                }
+            })
+            .collect()
+    }
+}
+
+/// One cell of a stability map.
+#[derive(Debug, Clone, Serialize)]
+pub struct StabilityCell {
+    /// Generator learning rate.
+    pub lr_g: f64,
+    /// Discriminator learning rate.
+    pub lr_d: f64,
+    /// ρ of the linearised map (None where it has no linearisation, e.g. Adam).
+    pub spectral_radius: Option<f64>,
+    /// Class of the linearised map.
+    pub map_class: Option<MapClass>,
+    /// Metrics and class of the simulated run.
+    pub sim: TrajectoryMetrics,
+}
+
+impl StabilityCell {
+    /// Whether the eigenvalue class and the simulated class say the same thing.
+    /// Stalled runs agree with nothing: they are a nonlinear effect the linearisation
+    /// cannot see.
+    #[must_use]
+    pub fn agrees(&self) -> Option<bool> {
+        let m = self.map_class?;
+        let s = self.sim.class;
+        Some(match m {
+            MapClass::Convergent => matches!(s, SimClass::Converged | SimClass::Converging),
+            MapClass::Cycling | MapClass::Marginal => s == SimClass::Cycling,
+            MapClass::Divergent => matches!(s, SimClass::Diverged | SimClass::Diverging),
+        })
+    }
+    /// Whether the run is too short to see the predicted growth or decay:
+    /// |ln ρ| · steps < ln 2 (the amplitude would change by less than a factor 2).
+    #[must_use]
+    pub fn horizon_limited(&self) -> Option<bool> {
+        self.spectral_radius
+            .map(|r| r.ln().abs() * (self.sim.steps as f64) < 2f64.ln())
+    }
+}
+
+/// Computes the cells `cells` (row-major indices into lr_g × lr_d) of the stability map
+/// of `base` (its learning rates are replaced per cell) on `game`, from `x0`.
+///
+/// # Errors
+/// [`Error::Numerical`] if the game has no known equilibrium; invalid rule settings.
+pub fn stability_map(
+    game: &dyn Game,
+    base: &RuleSpec,
+    lr_g: &[f64],
+    lr_d: &[f64],
+    x0: &Vector,
+    steps: usize,
+    bound: f64,
+    cells: std::ops::Range<usize>,
+) -> Result<Vec<StabilityCell>> {
+    let center = game.equilibrium().ok_or_else(|| {
+        Error::numerical(
+            "stability_map",
+            format!("game `{}` has no known equilibrium", game.name()),
+        )
+    })?;
+    base.validate()?;
+    let nd = lr_d.len();
+    cells
+        .into_par_iter()
+        .map(|idx| {
+            let spec = RuleSpec {
+                lr_g: lr_g[idx / nd],
+                lr_d: lr_d[idx % nd],
+                ..base.clone()
+            };
+            let rule = spec.build_rule()?;
+            let map = linearize_update(game, &rule, &center).ok();
+            let traj = simulate(game, &rule, x0, steps, &center, bound);
+            Ok(StabilityCell {
+                lr_g: spec.lr_g,
+                lr_d: spec.lr_d,
+                spectral_radius: map.as_ref().map(|m| m.spectral_radius),
+                map_class: map.map(|m| m.class),
+                sim: classify_trajectory(&traj, center.as_slice(), game.split()),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamics::RuleName;
+    use crate::game::{Dirac, TturSaddle};
+
+    #[test]
+    fn axis_values_and_parse() {
+        let a = LogAxis::parse("lr-g", "1e-3:1:4").unwrap();
+        let v = a.values();
+        assert_eq!(v.len(), 4);
+        assert!((v[0] - 1e-3).abs() < 1e-18 && v[3] == 1.0 && (v[1] - 1e-2).abs() < 1e-15);
+        for bad in ["1:0.1:3", "0:1:3", "1e-3:1", "a:b:c", "1e-3:1:0"] {
+            assert!(LogAxis::parse("lr-g", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn map_agrees_with_ttur_thresholds_and_is_thread_independent() {
+        // TTUR saddle: simultaneous Euler stable iff lr_x < 0.01 and lr_y < 1.
+        let lg = LogAxis {
+            min: 1e-3,
+            max: 1e-1,
+            n: 9,
+        }
+        .values();
+        let ld = LogAxis {
+            min: 1e-2,
+            max: 3.0,
+            n: 9,
+        }
+        .values();
+        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0);
+        let x0 = Vector::from_vec(vec![0.5, 0.5]);
+        let cells = stability_map(&TturSaddle, &base, &lg, &ld, &x0, 2000, 1e3, 0..81).unwrap();
+        for c in &cells {
+            let stable = c.lr_g < 0.01 && c.lr_d < 1.0;
+            assert_eq!(c.map_class == Some(MapClass::Convergent), stable, "{c:?}");
+        }
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let again = one.install(|| {
+            stability_map(&TturSaddle, &base, &lg, &ld, &x0, 2000, 1e3, 0..81).unwrap()
+        });
+        let a = serde_json::to_string(&cells).unwrap();
+        let b = serde_json::to_string(&again).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn r1_map_threshold() {
+        // R1 γ = 0.3, h_g = h_d = h: convergent iff h < γ/a² = 1.2.
+        let g = Dirac {
+            r1: 0.3,
+            ..Dirac::default()
+        };
+        let axis = LogAxis {
+            min: 0.1,
+            max: 10.0,
+            n: 13,
+        }
+        .values();
+        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0);
+        let diag: Vec<usize> = (0..13).map(|i| i * 13 + i).collect();
+        let cells = stability_map(
+            &g,
+            &base,
+            &axis,
+            &axis,
+            &Vector::from_vec(vec![1.0, 1.0]),
+            500,
+            1e3,
+            0..169,
+        )
+        .unwrap();
+        for &k in &diag {
+            let c = &cells[k];
+            assert_eq!(
+                c.map_class == Some(MapClass::Convergent),
+                c.lr_g < 1.2,
+                "{c:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Tidy CSV and JSON from result types, rendered to bytes (so they can be tested) and
+//! written atomically: to a temporary file in the same directory, then renamed, so a
+//! reader never sees a half-written file.
+//!
+//! Floats are written with Rust's shortest round-trip representation, so the same
+//! numbers always give the same bytes and pandas reads them back exactly.
+
+use std::path::Path;
+
+use crate::analysis::StabilityCell;
+use crate::dynamics::Trajectory;
+use crate::error::{Error, Result};
+use crate::game::Game;
+use crate::linalg::Vector;
+
+/// Writes `bytes` to `path` atomically, creating parent directories.
+///
+/// # Errors
+/// [`Error::File`] naming the path.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::file(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
+}
+
+/// A CSV table built in memory: a header and rows of cells.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these columns.
+    #[must_use]
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+    /// Appends a row.
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.header.len());
+        self.rows.push(row);
+    }
+    /// Renders the CSV bytes.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(&self.header);
+        for r in &self.rows {
+            let _ = w.write_record(r);
+        }
+        w.into_inner().unwrap_or_default()
+    }
+    /// Writes the CSV atomically.
+    ///
+    /// # Errors
+    /// [`Error::File`].
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_bytes())
+    }
+}
+
+/// Formats a float for CSV (shortest round-trip form; empty for None).
+#[must_use]
+pub fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+/// Formats an optional float.
+#[must_use]
+pub fn opt(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
+/// The trajectory as a tidy table: `step`, one column per coordinate (named as the game
+/// names them), `distance` to `center`, then the conserved quantity if the game has one.
+#[must_use]
+pub fn trajectory_table(game: &dyn Game, traj: &Trajectory, center: &Vector) -> Table {
+    let names = game.coordinate_names();
+    let conserved_name = game.conserved(center).map(|c| c.name).or_else(|| {
+        traj.states
+            .first()
+            .and_then(|s| game.conserved(&Vector::from_vec(s.clone())).map(|c| c.name))
+    });
+    let mut header: Vec<String> = vec!["step".into()];
+    header.extend(names);
+    header.push("distance".into());
+    if let Some(n) = conserved_name {
+        header.push(n.into());
+    }
+    let mut t = Table::new(header);
+    for (k, s) in traj.states.iter().enumerate() {
+        let x = Vector::from_vec(s.clone());
+        let mut row = vec![k.to_string()];
+        row.extend(s.iter().map(|v| num(*v)));
+        row.push(num((&x - center).norm()));
+        if conserved_name.is_some() {
+            row.push(opt(game.conserved(&x).map(|c| c.value)));
+        }
+        t.push(row);
+    }
+    t
+}
+
+/// Column names of the stability-map CSV.
+pub const STABILITY_HEADER: [&str; 14] = [
+    "lr_g",
+    "lr_d",
+    "spectral_radius",
+    "map_class",
+    "sim_class",
+    "agree",
+    "horizon_limited",
+    "final_distance",
+    "growth_rate",
+    "winding",
+    "period",
+    "diverged_step",
+    "steps",
+    "initial_distance",
+];
+
+/// The stability map as a tidy table (one row per cell).
+#[must_use]
+pub fn stability_table(cells: &[StabilityCell]) -> Table {
+    let mut t = Table::new(STABILITY_HEADER);
+    let b = |x: Option<bool>| x.map(|v| v.to_string()).unwrap_or_default();
+    for c in cells {
+        t.push(vec![
+            num(c.lr_g),
+            num(c.lr_d),
+            opt(c.spectral_radius),
+            c.map_class
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            c.sim.class.as_str().into(),
+            b(c.agrees()),
+            b(c.horizon_limited()),
+            num(c.sim.final_distance),
+            num(c.sim.growth_rate),
+            num(c.sim.winding),
+            opt(c.sim.period),
+            c.sim
+                .diverged_step
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            c.sim.steps.to_string(),
+            num(c.sim.initial_distance),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_roundtrips_floats() {
+        let mut t = Table::new(["a", "b"]);
+        t.push(vec![num(0.1 + 0.2), "x,y".into()]);
+        let s = String::from_utf8(t.to_bytes()).unwrap();
+        assert_eq!(s, "a,b\n0.30000000000000004,\"x,y\"\n");
+        let back: f64 = s
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(back, 0.1 + 0.2);
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/out.csv");
+        write_atomic(&p, b"x\n1\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"x\n1\n");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}
