@@ -9,3 +9,4 @@ pub mod error;
 pub mod game;
 pub mod linalg;
 pub mod optim;
+pub mod plot;
