@@ -12,3 +12,4 @@ pub mod export;
 pub mod game;
 pub mod linalg;
 pub mod optim;
+pub mod plot;

@@ -1,0 +1,160 @@
+//! Discriminator (or critic) surfaces over the data plane, with the generator
+//! batch and the data modes, as numbered frames and an optional animated GIF.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, NON_FINITE_GREY, Sizes, Swatch, atomic_write,
+    build_chart, canvas, draw_legend, draw_marker, ensure_fonts, finite2, legend_width, sane_range,
+    titled, to_px, viridis, with_ext, write_figure,
+};
+use crate::error::Result;
+
+/// One frame of a discriminator surface.
+///
+/// The grid splits `x_range` into `nx` equal cells and `y_range` into `ny`;
+/// `values[i * nx + j]` is the value in cell row `i` (from the bottom),
+/// column `j`, so sample the surface at cell centres. Missing or non-finite
+/// values are drawn grey.
+#[derive(Debug, Clone, Default)]
+pub struct SurfaceFrame {
+    /// Frame title, e.g. "step 1200".
+    pub title: String,
+    /// Horizontal extent of the grid.
+    pub x_range: (f64, f64),
+    /// Vertical extent of the grid.
+    pub y_range: (f64, f64),
+    /// Number of grid columns.
+    pub nx: usize,
+    /// Number of grid rows.
+    pub ny: usize,
+    /// Row-major `ny × nx` values.
+    pub values: Vec<f64>,
+    /// Colour scale limits: `(0, 1)` for a discriminator D, the critic's
+    /// range for a WGAN. Keep it fixed across frames so colours compare.
+    pub value_range: (f64, f64),
+    /// Generator batch, drawn as dots.
+    pub points: Vec<(f64, f64)>,
+    /// Data mode means, drawn as crosses.
+    pub modes: Vec<(f64, f64)>,
+}
+
+/// Writes each frame as `<dir_stem>_<index:05>.png` and `.svg`, and, if
+/// `gif_path` is given, all frames as one animated GIF with `gif_delay_ms`
+/// between frames. Every file is written atomically.
+///
+/// # Errors
+/// [`crate::error::Error::File`] if a file cannot be written.
+pub fn surface_frames(
+    dir_stem: &Path,
+    frames: &[SurfaceFrame],
+    gif_path: Option<&Path>,
+    gif_delay_ms: u32,
+) -> Result<()> {
+    for (k, f) in frames.iter().enumerate() {
+        let mut stem = dir_stem.as_os_str().to_owned();
+        stem.push(format!("_{k:05}"));
+        write_figure(Path::new(&stem), DEFAULT_SIZE, f)?;
+    }
+    if let Some(gif) = gif_path {
+        ensure_fonts()?;
+        let gif = if gif.extension().is_some() {
+            gif.to_path_buf()
+        } else {
+            with_ext(gif, "gif")
+        };
+        atomic_write(&gif, |tmp| {
+            let root = BitMapBackend::gif(tmp, DEFAULT_SIZE, gif_delay_ms)
+                .map_err(|e| super::DrawError(e.to_string()))?
+                .into_drawing_area();
+            if frames.is_empty() {
+                root.fill(&WHITE)?;
+                super::draw_no_data(&root, "no frames", super::LABEL_PX)?;
+                root.present()?;
+            }
+            for f in frames {
+                root.fill(&WHITE)?;
+                f.draw(&root)?;
+                root.present()?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+const POINT_COLOR: RGBColor = RGBColor(230, 40, 40);
+const MODE_COLOR: RGBColor = RGBColor(255, 255, 255);
+
+impl Figure for SurfaceFrame {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        let sz = Sizes::full();
+        let area = titled(area, &self.title, sz.title)?;
+        let entries = vec![
+            (
+                Swatch::Marker(Marker::Circle, POINT_COLOR),
+                "generator samples".to_string(),
+            ),
+            (
+                Swatch::Marker(Marker::Cross, RGBColor(40, 40, 40)),
+                "data modes".to_string(),
+            ),
+        ];
+        let panel_w = (legend_width(&area, &entries, sz.legend) + 10).max(140);
+        let w = area.dim_in_pixel().0;
+        let (chart_area, side) = area.split_horizontally(w.saturating_sub(panel_w) as i32);
+
+        let xa = Axis::linear(self.x_range);
+        let ya = Axis::linear(self.y_range);
+        let range = sane_range(self.value_range, (0.0, 1.0));
+        let chart = build_chart(&chart_area, &xa, &ya, "x₁", "x₂", &sz, false)?;
+        let pa = chart.plotting_area();
+        let (nx, ny) = (self.nx, self.ny);
+        if nx > 0 && ny > 0 {
+            let dx = (xa.hi - xa.lo) / nx as f64;
+            let dy = (ya.hi - ya.lo) / ny as f64;
+            for i in 0..ny {
+                for j in 0..nx {
+                    let c = match self.values.get(i * nx + j).filter(|v| v.is_finite()) {
+                        Some(v) => viridis((v - range.0) / (range.1 - range.0)),
+                        None => NON_FINITE_GREY,
+                    };
+                    let x0 = xa.lo + j as f64 * dx;
+                    let y0 = ya.lo + i as f64 * dy;
+                    pa.draw(&Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], c.filled()))?;
+                }
+            }
+        }
+        let cv = canvas(&chart);
+        let inside = |p: &(f64, f64)| {
+            finite2(p) && p.0 >= xa.lo && p.0 <= xa.hi && p.1 >= ya.lo && p.1 <= ya.hi
+        };
+        for p in self.points.iter().filter(|p| inside(p)) {
+            draw_marker(&cv, to_px(&chart, *p), Marker::Circle, POINT_COLOR, 3)?;
+        }
+        for m in self.modes.iter().filter(|p| inside(p)) {
+            // A white cross over a dark one stays visible on any viridis colour.
+            let c = to_px(&chart, *m);
+            draw_marker(&cv, c, Marker::Cross, RGBColor(20, 20, 20), 9)?;
+            draw_marker(&cv, c, Marker::Cross, MODE_COLOR, 7)?;
+        }
+        let outside = self.points.iter().filter(|p| !inside(p)).count();
+        if outside > 0 {
+            let note = format!("{outside} of {} samples off-screen", self.points.len());
+            super::draw_note(&cv, (6, 6), &note, sz.legend)?;
+        }
+
+        let (_, plot_h) = sz.plot_dims(chart_area.dim_in_pixel());
+        let bar_h = (f64::from(plot_h) * 0.6) as u32;
+        super::heatmap::draw_colorbar(&side, "D(x)", range, sz.margin + 34, bar_h)?;
+        draw_legend(
+            &side,
+            (4, (sz.margin + 34 + bar_h + 30) as i32),
+            &entries,
+            sz.legend,
+        )
+    }
+}
