@@ -6,10 +6,13 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod cli;
 pub mod dynamics;
 pub mod error;
 pub mod export;
+pub mod figures;
 pub mod game;
 pub mod linalg;
 pub mod optim;
 pub mod plot;
+pub mod study;

@@ -121,8 +121,19 @@ impl StabilityCell {
     }
 }
 
+/// The simulation settings shared by every cell of a map.
+#[derive(Debug, Clone)]
+pub struct SweepSetup {
+    /// Start of every run.
+    pub x0: Vector,
+    /// Outer steps per run.
+    pub steps: usize,
+    /// Divergence bound on ‖x − x*‖.
+    pub bound: f64,
+}
+
 /// Computes the cells `cells` (row-major indices into lr_g × lr_d) of the stability map
-/// of `base` (its learning rates are replaced per cell) on `game`, from `x0`.
+/// of `base` (its learning rates are replaced per cell) on `game`.
 ///
 /// # Errors
 /// [`Error::Numerical`] if the game has no known equilibrium; invalid rule settings.
@@ -131,9 +142,7 @@ pub fn stability_map(
     base: &RuleSpec,
     lr_g: &[f64],
     lr_d: &[f64],
-    x0: &Vector,
-    steps: usize,
-    bound: f64,
+    setup: &SweepSetup,
     cells: std::ops::Range<usize>,
 ) -> Result<Vec<StabilityCell>> {
     let center = game.equilibrium().ok_or_else(|| {
@@ -154,7 +163,7 @@ pub fn stability_map(
             };
             let rule = spec.build_rule()?;
             let map = linearize_update(game, &rule, &center).ok();
-            let traj = simulate(game, &rule, x0, steps, &center, bound);
+            let traj = simulate(game, &rule, &setup.x0, setup.steps, &center, setup.bound);
             Ok(StabilityCell {
                 lr_g: spec.lr_g,
                 lr_d: spec.lr_d,
@@ -199,8 +208,12 @@ mod tests {
         }
         .values();
         let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0);
-        let x0 = Vector::from_vec(vec![0.5, 0.5]);
-        let cells = stability_map(&TturSaddle, &base, &lg, &ld, &x0, 2000, 1e3, 0..81).unwrap();
+        let setup = SweepSetup {
+            x0: Vector::from_vec(vec![0.5, 0.5]),
+            steps: 2000,
+            bound: 1e3,
+        };
+        let cells = stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81).unwrap();
         for c in &cells {
             let stable = c.lr_g < 0.01 && c.lr_d < 1.0;
             assert_eq!(c.map_class == Some(MapClass::Convergent), stable, "{c:?}");
@@ -209,9 +222,8 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let again = one.install(|| {
-            stability_map(&TturSaddle, &base, &lg, &ld, &x0, 2000, 1e3, 0..81).unwrap()
-        });
+        let again =
+            one.install(|| stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81).unwrap());
         let a = serde_json::to_string(&cells).unwrap();
         let b = serde_json::to_string(&again).unwrap();
         assert_eq!(a, b);

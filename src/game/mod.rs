@@ -25,8 +25,8 @@ pub use adjusted::{Consensus, Sga};
 pub use bilinear::Bilinear;
 pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
 pub use lotka_volterra::LotkaVolterra;
-pub use one_mode::{OneMode, OneModeOptimum};
-pub use spec::{GAME_NAMES, GameSpec};
+pub use one_mode::{D_BOUND as ONE_MODE_D_BOUND, OneMode, OneModeOptimum};
+pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, parse_f64, parse_matrix};
 pub use ttur_saddle::TturSaddle;
 
 use crate::linalg::{Matrix, Vector, central_jacobian};

@@ -90,6 +90,40 @@ impl GameSpec {
         Ok(x)
     }
 
+    /// Builds the one-mode game (weights, modes and `on` checked against each other).
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming the bad key.
+    pub fn one_mode(&self) -> Result<OneMode> {
+        if self.name != "one-mode" {
+            return Err(Error::param(
+                "game",
+                format!("`{}` is not the one-mode game", self.name),
+            ));
+        }
+        let weights = match self.set.get("weights") {
+            Some(w) => w
+                .split(',')
+                .map(|s| parse_f64("weights", s.trim()))
+                .collect::<Result<Vec<f64>>>()?,
+            None => {
+                let k = parse_count("modes", self.set.get("modes").map_or("3", String::as_str))?;
+                vec![1.0; k]
+            }
+        };
+        if let Some(m) = self.set.get("modes") {
+            let k = parse_count("modes", m)?;
+            if k != weights.len() {
+                return Err(Error::param(
+                    "modes",
+                    format!("modes={k} but {} weights were given", weights.len()),
+                ));
+            }
+        }
+        let on = parse_count("on", self.set.get("on").map_or("1", String::as_str))?;
+        OneMode::new(weights, on - 1)
+    }
+
     /// Builds the game.
     ///
     /// # Errors
@@ -167,32 +201,7 @@ impl GameSpec {
                 gamma: self.positive("gamma", 1.0)?,
                 delta: self.positive("delta", 1.0)?,
             })),
-            "one-mode" => {
-                let weights = match self.set.get("weights") {
-                    Some(w) => w
-                        .split(',')
-                        .map(|s| parse_f64("weights", s.trim()))
-                        .collect::<Result<Vec<f64>>>()?,
-                    None => {
-                        let k = parse_count(
-                            "modes",
-                            self.set.get("modes").map_or("3", String::as_str),
-                        )?;
-                        vec![1.0; k]
-                    }
-                };
-                if let Some(m) = self.set.get("modes") {
-                    let k = parse_count("modes", m)?;
-                    if k != weights.len() {
-                        return Err(Error::param(
-                            "modes",
-                            format!("modes={k} but {} weights were given", weights.len()),
-                        ));
-                    }
-                }
-                let on = parse_count("on", self.set.get("on").map_or("1", String::as_str))?;
-                Ok(Box::new(OneMode::new(weights, on - 1)?))
-            }
+            "one-mode" => Ok(Box::new(self.one_mode()?)),
             "ttur-saddle" => Ok(Box::new(TturSaddle)),
             _ => unreachable!("checked against GAME_KEYS above"),
         }

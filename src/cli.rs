@@ -1,0 +1,717 @@
+//! The command-line interface (clap). Each subcommand parses its arguments, calls the
+//! library, and prints or writes the results; errors propagate to `main`, which prints
+//! one line and exits with status 2.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::analysis::{self, LogAxis, MapSpectrum, Spectrum};
+use crate::dynamics::{DEFAULT_DIVERGE_BOUND, Order, RuleName, RuleSpec, SchemeKind, simulate};
+use crate::error::{Error, Result};
+use crate::export;
+use crate::game::{Game, GameSpec};
+use crate::linalg::Vector;
+
+const GAME_HELP: &str = "\
+Games and their --set keys (defaults in brackets):
+  dirac           loss=standard|nonsaturating|wgan [standard], r1=γ [0], r2=γ [0],
+                  gp=λ [0], gp_target=t [1], noise=σ [0], consensus=γ [0], clip=c [none]
+  bilinear        a=s [1] (min_x max_y s·xy), or matrix=a11,a12;a21,a22 (rows split by ;)
+  lotka-volterra  alpha [1], beta [1], gamma [1], delta [1]
+  one-mode        modes=k [3], weights=w1,w2,... [equal], on=i [1] (mode the generator sits on)
+  ttur-saddle     (no keys) f = (1 + x²)(100 − y²)";
+
+/// redqueen: GAN training as a dynamical system.
+#[derive(Debug, Parser)]
+#[command(name = "redqueen", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Jacobian, eigenvalues and flow class at a point (and the update map's spectrum with --rule).
+    #[command(after_help = GAME_HELP)]
+    Spectrum(SpectrumArgs),
+    /// Find a fixed point numerically (Newton) and print it with its eigenvalues.
+    #[command(after_help = GAME_HELP)]
+    Equilibrium(EquilibriumArgs),
+    /// Run an update rule and write the trajectory (CSV) and a phase portrait.
+    #[command(after_help = GAME_HELP)]
+    Simulate(SimulateArgs),
+    /// Stability map over a log-spaced (lr_G, lr_D) grid: CSV and heat maps.
+    #[command(after_help = GAME_HELP)]
+    Sweep(SweepArgs),
+    /// Join sweep shards into the file one unsharded run would write.
+    Merge(MergeArgs),
+    /// Run a study file (studies/*.toml).
+    Study(StudyArgs),
+}
+
+/// A game and its settings.
+#[derive(Debug, Args)]
+pub struct GameArgs {
+    /// dirac, bilinear, lotka-volterra, one-mode or ttur-saddle.
+    pub game: String,
+    /// Game settings key=value (repeatable); see the list below.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl GameArgs {
+    fn build(&self) -> Result<Box<dyn Game>> {
+        GameSpec::parse(&self.game, &self.set)?.build()
+    }
+}
+
+/// The update rule and its settings.
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// Learning rate of the generator.
+    #[arg(long = "lr-g")]
+    pub lr_g: Option<f64>,
+    /// Learning rate of the discriminator.
+    #[arg(long = "lr-d")]
+    pub lr_d: Option<f64>,
+    /// Learning rate of both players (overridden by --lr-g / --lr-d).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Which player moves first (alternating schemes).
+    #[arg(long, value_enum, default_value = "g-first")]
+    pub order: Order,
+    /// Generator updates per outer step (alternating schemes).
+    #[arg(long = "k-g", default_value_t = 1)]
+    pub k_g: usize,
+    /// Discriminator updates per outer step (alternating schemes).
+    #[arg(long = "k-d", default_value_t = 1)]
+    pub k_d: usize,
+    /// Simultaneous or alternating steps for momentum, optimistic and adam.
+    #[arg(long, value_enum, default_value = "simultaneous")]
+    pub scheme: SchemeKind,
+    /// Momentum β (negative allowed), for --rule momentum.
+    #[arg(long, default_value_t = -0.5, allow_negative_numbers = true)]
+    pub beta: f64,
+    /// Consensus γ, or SGA λ.
+    #[arg(long, default_value_t = 1.0)]
+    pub gamma: f64,
+    /// Adam β₁.
+    #[arg(long, default_value_t = 0.9)]
+    pub beta1: f64,
+    /// Adam β₂.
+    #[arg(long, default_value_t = 0.999)]
+    pub beta2: f64,
+    /// Adam ε.
+    #[arg(long, default_value_t = 1e-8)]
+    pub eps: f64,
+}
+
+impl RuleArgs {
+    fn spec(&self, rule: RuleName) -> Result<RuleSpec> {
+        let lr_g = self
+            .lr_g
+            .or(self.lr)
+            .ok_or_else(|| Error::param("lr-g", "give --lr-g (or --lr)"))?;
+        let lr_d = self
+            .lr_d
+            .or(self.lr)
+            .ok_or_else(|| Error::param("lr-d", "give --lr-d (or --lr)"))?;
+        let spec = RuleSpec {
+            order: self.order,
+            k_g: self.k_g,
+            k_d: self.k_d,
+            scheme: self.scheme,
+            beta: self.beta,
+            gamma: self.gamma,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            ..RuleSpec::new(rule, lr_g, lr_d)
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+/// Arguments of `spectrum`.
+#[derive(Debug, Args)]
+pub struct SpectrumArgs {
+    #[command(flatten)]
+    game: GameArgs,
+    /// The point x1,x2,... (default: the game's known equilibrium).
+    #[arg(long, allow_hyphen_values = true)]
+    at: Option<String>,
+    /// Also linearise this update rule's map at the point.
+    #[arg(long, value_enum)]
+    rule: Option<RuleName>,
+    #[command(flatten)]
+    rule_args: RuleArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `equilibrium`.
+#[derive(Debug, Args)]
+pub struct EquilibriumArgs {
+    #[command(flatten)]
+    game: GameArgs,
+    /// Start of the Newton search x1,x2,... (default: the known equilibrium shifted by 0.1
+    /// in every coordinate, or 0.5·1 when none is known).
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    game: GameArgs,
+    /// The update rule.
+    #[arg(long, value_enum)]
+    rule: RuleName,
+    #[command(flatten)]
+    rule_args: RuleArgs,
+    /// Outer steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Start x1,x2,... (default: 1 in every coordinate, or the equilibrium + 0.5).
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// Output directory.
+    #[arg(long, default_value = "data/simulate")]
+    out: PathBuf,
+    /// Distance from the equilibrium at which a run counts as diverged.
+    #[arg(long, default_value_t = DEFAULT_DIVERGE_BOUND)]
+    bound: f64,
+}
+
+/// Arguments of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    game: GameArgs,
+    /// The update rule.
+    #[arg(long, value_enum)]
+    rule: RuleName,
+    #[command(flatten)]
+    rule_args: RuleArgs,
+    /// Generator learning rates MIN:MAX:N (log-spaced).
+    #[arg(long = "lr-grid-g", alias = "lr-g-grid", value_name = "MIN:MAX:N")]
+    grid_g: String,
+    /// Discriminator learning rates MIN:MAX:N (log-spaced).
+    #[arg(long = "lr-grid-d", alias = "lr-d-grid", value_name = "MIN:MAX:N")]
+    grid_d: String,
+    /// Outer steps per cell.
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Start x1,x2,...
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// Distance from the equilibrium at which a run counts as diverged.
+    #[arg(long, default_value_t = DEFAULT_DIVERGE_BOUND)]
+    bound: f64,
+    /// Run only shard I of N (0-based), e.g. 3/8, for batch schedulers.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Output directory.
+    #[arg(long, default_value = "data/sweep")]
+    out: PathBuf,
+}
+
+/// Arguments of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard files (any order; all N shards of one sweep).
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// The merged file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Arguments of `study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// The study file (TOML).
+    pub file: PathBuf,
+    /// A reduced run for a first look (fewer steps and grid cells).
+    #[arg(long)]
+    pub quick: bool,
+    /// Root directory for data/ and figures/.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Parses and runs the command line.
+///
+/// # Errors
+/// Any library error, to be printed by `main`.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Spectrum(a) => cmd_spectrum(&a),
+        Command::Equilibrium(a) => cmd_equilibrium(&a),
+        Command::Simulate(a) => cmd_simulate(&a),
+        Command::Sweep(a) => cmd_sweep(&a),
+        Command::Merge(a) => cmd_merge(&a),
+        Command::Study(a) => with_threads(a.threads, || {
+            crate::study::run_study(&a.file, &a.root, a.quick).map(|_| ())
+        }),
+    }
+}
+
+fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::param("threads", e.to_string()))?;
+    pool.install(f)
+}
+
+/// Parses `x1,x2,...` for a game of dimension `dim`.
+///
+/// # Errors
+/// [`Error::Param`] for a bad number, [`Error::Dimension`] for the wrong length.
+pub fn parse_point(key: &str, s: &str, dim: usize) -> Result<Vector> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|t| crate::game::parse_f64(key, t.trim()))
+        .collect::<Result<_>>()?;
+    if v.len() != dim {
+        return Err(Error::Dimension {
+            what: format!("--{key} `{s}`"),
+            got: v.len(),
+            expected: dim,
+        });
+    }
+    Ok(Vector::from_vec(v))
+}
+
+/// The default start of simulations: (1, …, 1) for games centred at the origin (the
+/// GAN_stability notebook starts Dirac at (1, 1)), otherwise the equilibrium + 0.5.
+#[must_use]
+pub fn default_start(game: &dyn Game) -> Vector {
+    match game.equilibrium() {
+        Some(e) if e.amax() == 0.0 => Vector::from_element(game.dim(), 1.0),
+        Some(e) => e.add_scalar(0.5),
+        None => Vector::from_element(game.dim(), 1.0),
+    }
+}
+
+fn fmt_c(z: &crate::linalg::Eigenvalue) -> String {
+    let im = if z.im.abs() < 5e-16 { 0.0 } else { z.im };
+    if im == 0.0 {
+        format!("{:.6}", z.re)
+    } else {
+        format!(
+            "{:.6} {} {:.6}i",
+            z.re,
+            if im < 0.0 { '-' } else { '+' },
+            im.abs()
+        )
+    }
+}
+
+fn print_spectrum(game: &dyn Game, s: &Spectrum) {
+    println!("game:      {}  {}", game.name(), game.params());
+    let names = game.coordinate_names();
+    let pt: Vec<String> = names
+        .iter()
+        .zip(&s.point)
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect();
+    println!(
+        "point:     {}   (‖v‖ = {:.3e})",
+        pt.join(", "),
+        s.field_norm
+    );
+    println!("Jacobian J = ∂v/∂x:");
+    for r in &s.jacobian {
+        let cells: Vec<String> = r.iter().map(|v| format!("{v:>12.6}")).collect();
+        println!("  {}", cells.join(" "));
+    }
+    println!("eigenvalues of J:");
+    for z in &s.eigenvalues {
+        println!("  {}", fmt_c(z));
+    }
+    println!("flow:      {}", s.flow.as_str());
+    if let Some(n) = &s.note {
+        println!("note:      {n}");
+    }
+    println!(
+        "split:     ‖S‖ = {:.6} (potential), ‖A‖ = {:.6} (rotational), rotation index = {:.6}",
+        s.symmetric_norm, s.antisymmetric_norm, s.rotation_index
+    );
+}
+
+fn cmd_spectrum(a: &SpectrumArgs) -> Result<()> {
+    let base = a.game.build()?;
+    let point = match &a.at {
+        Some(s) => parse_point("at", s, base.dim())?,
+        None => base
+            .equilibrium()
+            .ok_or_else(|| Error::param("at", "this game has no known equilibrium: give --at"))?,
+    };
+    let spec = a.rule.map(|r| a.rule_args.spec(r)).transpose()?;
+    let game = match &spec {
+        Some(s) => s.adjust_game(base),
+        None => base,
+    };
+    let s = analysis::spectrum(game.as_ref(), &point)?;
+    let map: Option<MapSpectrum> = match &spec {
+        Some(sp) => Some(analysis::linearize_update(
+            game.as_ref(),
+            &sp.build_rule()?,
+            &point,
+        )?),
+        None => None,
+    };
+    if a.json {
+        let mut out = json!({
+            "game": game.name(),
+            "params": game.params(),
+            "point": s.point,
+            "jacobian": s.jacobian,
+            "eigenvalues": s.eigenvalues.iter().map(|z| json!({"re": z.re, "im": z.im})).collect::<Vec<_>>(),
+            "flow": s.flow.as_str(),
+            "symmetric_norm": s.symmetric_norm,
+            "antisymmetric_norm": s.antisymmetric_norm,
+            "rotation_index": s.rotation_index,
+            "field_norm": s.field_norm,
+        });
+        if let Some(n) = &s.note {
+            out["note"] = json!(n);
+        }
+        if let (Some(m), Some(sp)) = (&map, &spec) {
+            out["rule"] = serde_json::to_value(sp).unwrap_or_default();
+            out["map"] = serde_json::to_value(m).unwrap_or_default();
+        }
+        println!("{out}");
+    } else {
+        print_spectrum(game.as_ref(), &s);
+        if let (Some(m), Some(sp)) = (&map, &spec) {
+            println!(
+                "update map ({}, lr_g = {}, lr_d = {}; {} Jacobian of the {}-dimensional state):",
+                sp.rule.as_str(),
+                sp.lr_g,
+                sp.lr_d,
+                m.method,
+                m.state_dim
+            );
+            for z in &m.eigenvalues {
+                println!("  {}   |λ| = {:.9}", fmt_c(z), z.norm());
+            }
+            println!(
+                "  spectral radius ρ = {:.12}, class: {}",
+                m.spectral_radius,
+                m.class.as_str()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn cmd_equilibrium(a: &EquilibriumArgs) -> Result<()> {
+    let spec = GameSpec::parse(&a.game.game, &a.game.set)?;
+    let game = spec.build()?;
+    let start = match &a.from {
+        Some(s) => parse_point("from", s, game.dim())?,
+        None => game.equilibrium().map_or_else(
+            || Vector::from_element(game.dim(), 0.5),
+            |e| e.add_scalar(0.1),
+        ),
+    };
+    let fp = analysis::fixed_point(game.as_ref(), &start)?;
+    let collapsed = if game.name() == "one-mode" {
+        Some(spec.one_mode()?.collapsed_optimum()?)
+    } else {
+        None
+    };
+    if a.json {
+        let s = &fp.spectrum;
+        let mut out = json!({
+            "game": game.name(),
+            "params": game.params(),
+            "start": fp.start,
+            "point": s.point,
+            "residual": fp.residual,
+            "iterations": fp.iterations,
+            "eigenvalues": s.eigenvalues.iter().map(|z| json!({"re": z.re, "im": z.im})).collect::<Vec<_>>(),
+            "flow": s.flow.as_str(),
+        });
+        if let Some(c) = &collapsed {
+            out["discriminator"] = json!(c.discriminator);
+            out["collapsed"] = serde_json::to_value(c).unwrap_or_default();
+            out["d_bound"] = json!(crate::game::ONE_MODE_D_BOUND);
+        }
+        println!("{out}");
+    } else {
+        println!(
+            "fixed point found by Newton from {:?} in {} iterations (‖v‖ = {:.3e})",
+            fp.start, fp.iterations, fp.residual
+        );
+        print_spectrum(game.as_ref(), &fp.spectrum);
+        if let Some(c) = &collapsed {
+            println!(
+                "\ncollapsed point (generator entirely on one mode), D maximised by Brent (argmin):"
+            );
+            println!("  mode   weight   D (numerical)   D = w/(w+g) (closed form)");
+            let weights = spec.one_mode()?.weights;
+            for i in 0..c.discriminator.len() {
+                println!(
+                    "  {:>4}   {:.4}   {:.9}     {:.9}",
+                    i + 1,
+                    weights[i],
+                    c.discriminator[i],
+                    c.closed_form[i]
+                );
+            }
+            println!(
+                "  D is bounded to [{b:e}, 1 − {b:e}]: at an empty mode the optimum D = 1 needs an infinite logit.",
+                b = crate::game::ONE_MODE_D_BOUND
+            );
+            println!(
+                "  escape eigenvalues (replicator flow of the generator): {:?}",
+                c.escape_eigenvalues
+            );
+            println!(
+                "  discriminator eigenvalues: {:?}",
+                c.discriminator_eigenvalues
+            );
+            println!(
+                "  the collapsed point is {}",
+                if c.stable {
+                    "a stable fixed point"
+                } else {
+                    "NOT a stable fixed point: the generator escapes"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn stem_for(game: &dyn Game, spec: &RuleSpec) -> String {
+    format!(
+        "{}_{}_lrg{}_lrd{}",
+        game.name(),
+        spec.rule.as_str(),
+        spec.lr_g,
+        spec.lr_d
+    )
+}
+
+fn cmd_simulate(a: &SimulateArgs) -> Result<()> {
+    let spec = a.rule_args.spec(a.rule)?;
+    let game = spec.adjust_game(a.game.build()?);
+    let rule = spec.build_rule()?;
+    let x0 = match &a.from {
+        Some(s) => parse_point("from", s, game.dim())?,
+        None => default_start(game.as_ref()),
+    };
+    let center = game
+        .equilibrium()
+        .unwrap_or_else(|| Vector::zeros(game.dim()));
+    let traj = simulate(game.as_ref(), &rule, &x0, a.steps, &center, a.bound);
+    let metrics = analysis::classify_trajectory(&traj, center.as_slice(), game.split());
+    let stem = stem_for(game.as_ref(), &spec);
+    let csv_path = a.out.join(format!("{stem}.csv"));
+    export::trajectory_table(game.as_ref(), &traj, &center).write(&csv_path)?;
+    let config = json!({
+        "command": "simulate",
+        "game": game.name(), "params": game.params(), "rule": spec,
+        "update_order": rule.update_order(),
+        "from": x0.as_slice(), "steps": a.steps, "bound": a.bound,
+        "seed": null, "seed_note": "reduced-game runs are deterministic and use no randomness",
+        "stop": traj.stop, "metrics": metrics,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    export::write_atomic(
+        &a.out.join(format!("{stem}.json")),
+        format!("{config:#}\n").as_bytes(),
+    )?;
+    crate::figures::phase_portrait_of_run(
+        &a.out.join(&stem),
+        game.as_ref(),
+        &spec,
+        &traj,
+        &center,
+        &metrics,
+    )?;
+    println!(
+        "{}: {} ({}); winding {:.2}, growth {:.3e}/step, final distance {:.4e}",
+        stem,
+        metrics.class.as_str(),
+        traj.stop.describe(),
+        metrics.winding,
+        metrics.growth_rate,
+        metrics.final_distance
+    );
+    println!("wrote {} (+ .json, .png, .svg)", csv_path.display());
+    Ok(())
+}
+
+/// Parses `I/N` into (I, N) with I < N.
+///
+/// # Errors
+/// [`Error::Param`] naming `shard`.
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || {
+        Error::param(
+            "shard",
+            format!("`{s}` is not I/N with 0 ≤ I < N (for example 2/8)"),
+        )
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The cells of shard i of n over `total` cells: a contiguous block, so concatenating
+/// the shards in order gives the unsharded order.
+#[must_use]
+pub fn shard_range(total: usize, i: usize, n: usize) -> std::ops::Range<usize> {
+    (i * total / n)..((i + 1) * total / n)
+}
+
+fn cmd_sweep(a: &SweepArgs) -> Result<()> {
+    let spec = a.rule_args.spec_or_default(a.rule)?;
+    let game = spec.adjust_game(a.game.build()?);
+    let gx = LogAxis::parse("lr-grid-g", &a.grid_g)?;
+    let gy = LogAxis::parse("lr-grid-d", &a.grid_d)?;
+    let (lr_g, lr_d) = (gx.values(), gy.values());
+    let x0 = match &a.from {
+        Some(s) => parse_point("from", s, game.dim())?,
+        None => default_start(game.as_ref()),
+    };
+    let total = lr_g.len() * lr_d.len();
+    let (range, name) = match &a.shard {
+        Some(s) => {
+            let (i, n) = parse_shard(s)?;
+            (
+                shard_range(total, i, n),
+                format!("sweep.shard-{i}-of-{n}.csv"),
+            )
+        }
+        None => (0..total, "sweep.csv".to_string()),
+    };
+    let t0 = std::time::Instant::now();
+    let setup = analysis::SweepSetup {
+        x0: x0.clone(),
+        steps: a.steps,
+        bound: a.bound,
+    };
+    let cells = with_threads(a.threads, || {
+        analysis::stability_map(game.as_ref(), &spec, &lr_g, &lr_d, &setup, range.clone())
+    })?;
+    let path = a.out.join(&name);
+    export::stability_table(&cells).write(&path)?;
+    let config = json!({
+        "command": "sweep", "game": game.name(), "params": game.params(), "rule": spec,
+        "lr_grid_g": gx, "lr_grid_d": gy, "from": x0.as_slice(), "steps": a.steps,
+        "bound": a.bound, "shard": a.shard, "cells": [range.start, range.end],
+        "seed": null, "seed_note": "reduced-game runs are deterministic and use no randomness",
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    export::write_atomic(
+        &path.with_extension("json"),
+        format!("{config:#}\n").as_bytes(),
+    )?;
+    println!(
+        "{} cells in {:.2} s → {}",
+        cells.len(),
+        t0.elapsed().as_secs_f64(),
+        path.display()
+    );
+    if a.shard.is_none() {
+        let title = format!("{} · {}", game.name(), spec.rule.as_str());
+        crate::figures::stability_figures(&a.out.join("sweep"), &title, &lr_g, &lr_d, &cells)?;
+        println!("figures: {}", a.out.join("sweep_rho.png").display());
+    }
+    Ok(())
+}
+
+impl RuleArgs {
+    /// For sweeps the learning rates come from the grid; placeholders keep validation happy.
+    fn spec_or_default(&self, rule: RuleName) -> Result<RuleSpec> {
+        let mut a = self.clone();
+        a.lr_g = Some(a.lr_g.unwrap_or(1.0));
+        a.lr_d = Some(a.lr_d.unwrap_or(1.0));
+        a.spec(rule)
+    }
+}
+
+fn cmd_merge(a: &MergeArgs) -> Result<()> {
+    let bytes = merge_shards(&a.shards)?;
+    export::write_atomic(&a.out, &bytes)?;
+    println!("merged {} shards → {}", a.shards.len(), a.out.display());
+    Ok(())
+}
+
+/// Joins shard CSVs named `*.shard-I-of-N.csv` (any order) into the bytes of the
+/// unsharded file: the header once, then the bodies in shard order.
+///
+/// # Errors
+/// [`Error::File`] for unreadable or misnamed files, missing or duplicate shards, or
+/// headers that differ.
+pub fn merge_shards(paths: &[PathBuf]) -> Result<Vec<u8>> {
+    let mut parts: Vec<(usize, usize, &Path, Vec<u8>)> = Vec::new();
+    for p in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (i, n) = shard_index(&name)
+            .ok_or_else(|| Error::file(p, "not a shard file (expected NAME.shard-I-of-N.csv)"))?;
+        let bytes = std::fs::read(p).map_err(|e| Error::file(p, e))?;
+        parts.push((i, n, p.as_path(), bytes));
+    }
+    parts.sort_by_key(|x| x.0);
+    let n = parts[0].1;
+    if parts.iter().any(|x| x.1 != n)
+        || parts.len() != n
+        || parts.iter().enumerate().any(|(k, x)| x.0 != k)
+    {
+        let have: Vec<String> = parts.iter().map(|x| format!("{}/{}", x.0, x.1)).collect();
+        return Err(Error::file(
+            parts[0].2,
+            format!(
+                "need shards 0..{n} of {n} exactly once, got {}",
+                have.join(", ")
+            ),
+        ));
+    }
+    let header_of = |b: &[u8]| b.iter().position(|&c| c == b'\n').map(|k| b[..=k].to_vec());
+    let header = header_of(&parts[0].3).ok_or_else(|| Error::file(parts[0].2, "empty file"))?;
+    let mut out = header.clone();
+    for (_, _, p, b) in &parts {
+        if header_of(b).as_ref() != Some(&header) {
+            return Err(Error::file(p, "its header differs from shard 0's"));
+        }
+        out.extend_from_slice(&b[header.len()..]);
+    }
+    Ok(out)
+}
+
+fn shard_index(name: &str) -> Option<(usize, usize)> {
+    let rest = name.split(".shard-").nth(1)?;
+    let rest = rest.strip_suffix(".csv")?;
+    let (i, n) = rest.split_once("-of-")?;
+    Some((i.parse().ok()?, n.parse().ok()?))
+}
