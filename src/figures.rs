@@ -208,6 +208,7 @@ pub fn sim_class_colours() -> Vec<(String, RGBColor)> {
                 SimClass::Stalled => RGBColor(188, 189, 34),
                 SimClass::Diverging => RGBColor(255, 152, 150),
                 SimClass::Diverged => RGBColor(214, 39, 40),
+                SimClass::Undecided => RGBColor(199, 199, 199),
             };
             (c.as_str().to_string(), colour)
         })

@@ -249,9 +249,11 @@ mod tests {
             &base,
             &axis,
             &axis,
-            &Vector::from_vec(vec![1.0, 1.0]),
-            500,
-            1e3,
+            &SweepSetup {
+                x0: Vector::from_vec(vec![1.0, 1.0]),
+                steps: 500,
+                bound: 1e3,
+            },
             0..169,
         )
         .unwrap();

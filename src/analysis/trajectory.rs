@@ -19,9 +19,12 @@ pub const CONVERGED_REL: f64 = 1e-3;
 pub const STALL_REL: f64 = 1e-4;
 /// The final fraction of the run examined for stalling.
 pub const STALL_WINDOW: f64 = 0.1;
-/// A bounded rotating run is `cycling` when its amplitude changes by less than this
-/// factor over the whole run (|growth · steps| < ln 2); otherwise it is converging
-/// or diverging.
+/// A run still rotating in its second half (at least one turn there) is `cycling` when
+/// its amplitude changes by less than this factor over the whole run
+/// (|growth · steps| < ln 2), else converging or diverging by the sign of the growth.
+/// A run that no longer rotates is converging or diverging if its distance changed by
+/// more than this factor, and `undecided` otherwise: with less than a turn, the
+/// distance still depends on the phase of an elliptical orbit, so more steps are needed.
 pub const CYCLE_AMPLITUDE_FACTOR: f64 = 2.0;
 
 /// The simulated class of a run.
@@ -38,6 +41,9 @@ pub enum SimClass {
     Stalled,
     /// Growing but still inside the bound.
     Diverging,
+    /// Less than one turn in the second half and the distance within a factor
+    /// [`CYCLE_AMPLITUDE_FACTOR`] of the start: the run is too short to tell.
+    Undecided,
     /// Left the bound or the finite numbers.
     Diverged,
 }
@@ -52,17 +58,19 @@ impl SimClass {
             SimClass::Cycling => "cycling",
             SimClass::Stalled => "stalled",
             SimClass::Diverging => "diverging",
+            SimClass::Undecided => "undecided",
             SimClass::Diverged => "diverged",
         }
     }
     /// All classes, in the order used for category codes in maps.
-    pub const ALL: [SimClass; 6] = [
+    pub const ALL: [SimClass; 7] = [
         SimClass::Converged,
         SimClass::Converging,
         SimClass::Cycling,
         SimClass::Stalled,
         SimClass::Diverging,
         SimClass::Diverged,
+        SimClass::Undecided,
     ];
 }
 
@@ -75,6 +83,8 @@ pub struct TrajectoryMetrics {
     pub final_distance: f64,
     /// Turns around c in the (first G, first D) plane.
     pub winding: f64,
+    /// Turns in the second half of the run.
+    pub winding_late: f64,
     /// Steps per turn, when at least one full turn was made.
     pub period: Option<f64>,
     /// Slope of ln‖x_k − c‖ per step over the second half.
@@ -105,8 +115,10 @@ pub fn classify_trajectory(traj: &Trajectory, center: &[f64], split: usize) -> T
     let steps = s.len() - 1;
     let (d0, dn) = (d[0], d[steps]);
 
+    let half = steps / 2;
     let mut winding = 0.0;
-    for w in s.windows(2) {
+    let mut winding_late = 0.0;
+    for (k, w) in s.windows(2).enumerate() {
         let a0 = (w[0][split] - center[split]).atan2(w[0][0] - center[0]);
         let a1 = (w[1][split] - center[split]).atan2(w[1][0] - center[0]);
         let mut da = a1 - a0;
@@ -116,10 +128,13 @@ pub fn classify_trajectory(traj: &Trajectory, center: &[f64], split: usize) -> T
             da += std::f64::consts::TAU;
         }
         winding += da;
+        if k >= half {
+            winding_late += da;
+        }
     }
     winding /= std::f64::consts::TAU;
+    winding_late /= std::f64::consts::TAU;
 
-    let half = steps / 2;
     let pts: Vec<(f64, f64)> = (half..=steps)
         .filter(|&k| d[k] > 0.0)
         .map(|k| (k as f64, d[k].ln()))
@@ -147,19 +162,26 @@ pub fn classify_trajectory(traj: &Trajectory, center: &[f64], split: usize) -> T
         SimClass::Converged
     } else if steps > 0 && recent_path < STALL_REL * dn {
         SimClass::Stalled
-    } else if winding.abs() >= 1.0
-        && (growth_rate * steps as f64).abs() < CYCLE_AMPLITUDE_FACTOR.ln()
-    {
-        SimClass::Cycling
-    } else if dn < d0 {
+    } else if winding_late.abs() >= 1.0 {
+        if (growth_rate * steps as f64).abs() < CYCLE_AMPLITUDE_FACTOR.ln() {
+            SimClass::Cycling
+        } else if growth_rate < 0.0 {
+            SimClass::Converging
+        } else {
+            SimClass::Diverging
+        }
+    } else if dn * CYCLE_AMPLITUDE_FACTOR <= d0 {
         SimClass::Converging
-    } else {
+    } else if dn >= CYCLE_AMPLITUDE_FACTOR * d0 {
         SimClass::Diverging
+    } else {
+        SimClass::Undecided
     };
     TrajectoryMetrics {
         initial_distance: d0,
         final_distance: dn,
         winding,
+        winding_late,
         period: (winding.abs() >= 1.0).then(|| steps as f64 / winding.abs()),
         growth_rate,
         recent_path,
