@@ -73,13 +73,13 @@ impl GameArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RuleArgs {
     /// Learning rate of the generator.
-    #[arg(long = "lr-g")]
+    #[arg(long = "lr-g", allow_negative_numbers = true)]
     pub lr_g: Option<f64>,
     /// Learning rate of the discriminator.
-    #[arg(long = "lr-d")]
+    #[arg(long = "lr-d", allow_negative_numbers = true)]
     pub lr_d: Option<f64>,
     /// Learning rate of both players (overridden by --lr-g / --lr-d).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Which player moves first (alternating schemes).
     #[arg(long, value_enum, default_value = "g-first")]
@@ -470,14 +470,12 @@ fn cmd_equilibrium(a: &EquilibriumArgs) -> Result<()> {
             );
             println!("  mode   weight   D (numerical)   D = w/(w+g) (closed form)");
             let weights = spec.one_mode()?.weights;
-            for i in 0..c.discriminator.len() {
-                println!(
-                    "  {:>4}   {:.4}   {:.9}     {:.9}",
-                    i + 1,
-                    weights[i],
-                    c.discriminator[i],
-                    c.closed_form[i]
-                );
+            for (i, (w, (d, cf))) in weights
+                .iter()
+                .zip(c.discriminator.iter().zip(&c.closed_form))
+                .enumerate()
+            {
+                println!("  {:>4}   {w:.4}   {d:.9}     {cf:.9}", i + 1);
             }
             println!(
                 "  D is bounded to [{b:e}, 1 − {b:e}]: at an empty mode the optimum D = 1 needs an infinite logit.",

@@ -124,11 +124,8 @@ impl OneMode {
             .map(|i| if i == self.on { 1.0 } else { 0.0 })
             .collect();
         let mut d = Vec::with_capacity(k);
-        for i in 0..k {
-            let problem = ModeObjective {
-                w: self.weights[i],
-                g: g[i],
-            };
+        for (&w, &gi) in self.weights.iter().zip(&g) {
+            let problem = ModeObjective { w, g: gi };
             let solver = BrentOpt::new(D_BOUND, 1.0 - D_BOUND).set_tolerance(BRENT_TOL, BRENT_TOL);
             let res = Executor::new(problem, solver)
                 .configure(|s| s.max_iters(500))

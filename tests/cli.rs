@@ -1,0 +1,314 @@
+//! End-to-end tests of the `redqueen` binary: the JSON contract, error handling,
+//! outputs on disk, shard merging and every study file in quick mode.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn rq() -> Command {
+    Command::cargo_bin("redqueen").unwrap()
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = rq().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn spectrum_json_contract() {
+    let v = json_of(&["spectrum", "dirac", "--json"]);
+    for key in [
+        "game",
+        "params",
+        "point",
+        "jacobian",
+        "eigenvalues",
+        "flow",
+        "symmetric_norm",
+        "antisymmetric_norm",
+        "rotation_index",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["flow"], "center");
+    assert_eq!(v["eigenvalues"][1]["im"].as_f64().unwrap(), 0.5);
+    let v = json_of(&[
+        "spectrum",
+        "dirac",
+        "--set",
+        "r1=0.3",
+        "--rule",
+        "simultaneous",
+        "--lr-g",
+        "0.2",
+        "--lr-d",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(v["map"]["class"], "convergent");
+    assert!((v["map"]["spectral_radius"].as_f64().unwrap() - 0.95f64.sqrt()).abs() < 1e-12);
+    let v = json_of(&[
+        "spectrum",
+        "bilinear",
+        "--set",
+        "matrix=1,0;0,2",
+        "--at",
+        "0.5,-1,0.2,0.3",
+        "--json",
+    ]);
+    assert_eq!(v["point"].as_array().unwrap().len(), 4);
+    let v = json_of(&["spectrum", "ttur-saddle", "--json"]);
+    assert_eq!(v["flow"], "stable_node");
+}
+
+#[test]
+fn one_mode_equilibrium_reports_one_quarter() {
+    let v = json_of(&[
+        "equilibrium",
+        "one-mode",
+        "--set",
+        "modes=3",
+        "--set",
+        "on=1",
+        "--json",
+    ]);
+    let d: Vec<f64> = v["discriminator"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for (got, want) in d.iter().zip([0.25, 1.0, 1.0]) {
+        assert!((got - want).abs() < 1e-6, "{d:?}");
+    }
+    assert_eq!(v["collapsed"]["stable"], false);
+    let v = json_of(&[
+        "equilibrium",
+        "lotka-volterra",
+        "--set",
+        "alpha=2",
+        "--set",
+        "beta=1",
+        "--json",
+    ]);
+    let p: Vec<f64> = v["point"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!((p[0] - 1.0).abs() < 1e-9 && (p[1] - 2.0).abs() < 1e-9);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_two() {
+    let cases: [&[&str]; 8] = [
+        &["spectrum", "nogame"],
+        &["spectrum", "dirac", "--set", "r9=1"],
+        &["spectrum", "dirac", "--set", "r1=abc"],
+        &["spectrum", "dirac", "--set", "noise=inf"],
+        &["spectrum", "dirac", "--at", "1,2,3"],
+        &[
+            "spectrum",
+            "dirac",
+            "--rule",
+            "simultaneous",
+            "--lr",
+            "-0.1",
+        ],
+        &[
+            "simulate",
+            "dirac",
+            "--rule",
+            "alternating",
+            "--lr",
+            "0.1",
+            "--k-d",
+            "0",
+        ],
+        &[
+            "sweep",
+            "dirac",
+            "--rule",
+            "simultaneous",
+            "--lr-grid-g",
+            "1:0.1:3",
+            "--lr-grid-d",
+            "1e-3:1:3",
+        ],
+    ];
+    for args in cases {
+        let out = rq().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn simulate_writes_tidy_csv_with_conserved_quantity() {
+    let dir = tempfile::tempdir().unwrap();
+    rq().args([
+        "simulate", "dirac", "--rule", "flow", "--lr", "0.05", "--steps", "200", "--out",
+    ])
+    .arg(dir.path())
+    .assert()
+    .success();
+    let csv = dir.path().join("dirac_flow_lrg0.05_lrd0.05.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "step,theta,psi,distance,radius_sq");
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 201);
+    // RK4's global error is O(h⁴): the library test sees a drift below 1e-10 at h = 0.01
+    // over 20 time units, so h = 0.05 over 10 time units allows about 5⁴/2 · 1e-10 ≈ 3e-8.
+    assert!(
+        rows.iter().all(|r| (r[4] - 2.0).abs() < 1e-7),
+        "RK4 conserves θ² + ψ²"
+    );
+    assert!(dir.path().join("dirac_flow_lrg0.05_lrd0.05.png").exists());
+    assert!(dir.path().join("dirac_flow_lrg0.05_lrd0.05.json").exists());
+}
+
+#[test]
+fn sweep_shards_merge_to_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "sweep",
+        "dirac",
+        "--set",
+        "r1=0.3",
+        "--rule",
+        "simultaneous",
+        "--lr-grid-g",
+        "1e-2:2:5",
+        "--lr-grid-d",
+        "1e-2:2:4",
+        "--steps",
+        "300",
+    ];
+    rq().args(base)
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--threads", "2"])
+        .assert()
+        .success();
+    for i in 0..3 {
+        rq().args(base)
+            .arg("--out")
+            .arg(dir.path())
+            .args(["--shard", &format!("{i}/3"), "--threads", "1"])
+            .assert()
+            .success();
+    }
+    let merged = dir.path().join("merged.csv");
+    rq().arg("merge")
+        .args(
+            (0..3)
+                .rev()
+                .map(|i| dir.path().join(format!("sweep.shard-{i}-of-3.csv"))),
+        )
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        std::fs::read(dir.path().join("sweep.csv")).unwrap()
+    );
+    // A missing shard is an error, not a short file.
+    let out = rq()
+        .arg("merge")
+        .arg(dir.path().join("sweep.shard-0-of-3.csv"))
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_study_runs_quick() {
+    let root = tempfile::tempdir().unwrap();
+    let studies = std::fs::read_dir("studies").unwrap();
+    let mut n = 0;
+    for entry in studies {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        n += 1;
+        rq().arg("study")
+            .arg(&path)
+            .arg("--quick")
+            .arg("--root")
+            .arg(root.path())
+            .assert()
+            .success();
+        let name = toml::from_str::<toml::Value>(&std::fs::read_to_string(&path).unwrap()).unwrap()
+            ["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let data = root.path().join("data").join(&name);
+        for f in ["report.md", "config.json", "study.toml"] {
+            assert!(data.join(f).exists(), "{name}: {f}");
+        }
+        assert!(
+            std::fs::read_dir(root.path().join("figures").join(&name))
+                .unwrap()
+                .count()
+                > 0
+        );
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn malformed_study_names_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "unknown.toml",
+            "name = \"x\"\ntitle = \"t\"\nbogus = 1\n",
+            "bogus",
+        ),
+        (
+            "badgame.toml",
+            "name = \"x\"\ntitle = \"t\"\n[[maps]]\nname = \"m\"\ngame = { game = \"dirac\", set = { r1 = -1 } }\nrule = { rule = \"simultaneous\" }\nlr_g = { min = 0.1, max = 1, n = 2 }\nlr_d = { min = 0.1, max = 1, n = 2 }\nsteps = 10\n",
+            "r1",
+        ),
+        (
+            "badlr.toml",
+            "name = \"x\"\ntitle = \"t\"\n[[portraits]]\nname = \"p\"\ngames = [{ game = \"dirac\" }]\nrules = [{ rule = \"simultaneous\" }]\nlrs = [[-0.1, 0.1]]\nsteps = 10\n",
+            "lr_g",
+        ),
+    ];
+    for (file, text, key) in cases {
+        let p = dir.path().join(file);
+        std::fs::write(&p, text).unwrap();
+        let out = rq()
+            .arg("study")
+            .arg(&p)
+            .arg("--root")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(file) && err.contains(key), "{err}");
+    }
+    let out = rq().args(["study", "no/such/file.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
+}
