@@ -313,7 +313,7 @@ pub(crate) fn draw_colorbar<DB: DrawingBackend>(
     let bar = bar.shrink((0, 0), (w, height));
     let ticks = nice_ticks(range.0, range.1, 6);
     let step = nice_step(range.1 - range.0, 6);
-    let fmt = |v: &f64| super::fmt_tick(*v, step);
+    let fmt = |v: &f64| super::minus_sign(super::fmt_tick(*v, step));
     let mut chart = ChartBuilder::on(&bar)
         .margin_left(14)
         .margin_right(8)
@@ -324,6 +324,7 @@ pub(crate) fn draw_colorbar<DB: DrawingBackend>(
         .disable_x_mesh()
         .disable_y_mesh()
         .disable_x_axis()
+        .set_all_tick_mark_size(5)
         .y_label_formatter(&fmt)
         .label_style(font(super::TICK_PX))
         .draw()?;

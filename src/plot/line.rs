@@ -250,7 +250,7 @@ impl Figure for Histogram {
             .density
             .iter()
             .copied()
-            .filter(|p| super::finite2(p))
+            .filter(super::finite2)
             .collect();
         let top = heights
             .iter()

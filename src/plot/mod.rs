@@ -430,23 +430,37 @@ impl Axis {
         if self.log {
             let first = self.lo.ceil() as i64;
             let last = self.hi.floor() as i64;
-            let decades = last - first + 1;
-            if decades >= 2 {
+            if !self.dense_log() {
+                let decades = last - first + 1;
                 let step = ((decades as f64) / 7.0).ceil().max(1.0) as i64;
                 return (first..=last)
                     .filter(|e| (e - first) % step == 0)
                     .map(|e| e as f64)
                     .collect();
             }
-            // Less than two decades visible: add 2× and 5× between powers.
+            // Fewer than three powers of ten visible: label 2× and 5× too
+            // (every integer multiple within a single decade).
+            let mults: &[f64] = if self.hi - self.lo < 1.0 {
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+            } else {
+                &[1.0, 2.0, 5.0]
+            };
             let mut t = Vec::new();
             for e in (self.lo.floor() as i64)..=(self.hi.ceil() as i64) {
-                for m in [1.0_f64, 2.0, 5.0] {
+                for &m in mults {
                     let v = (m * 10f64.powi(e as i32)).log10();
                     if v >= self.lo - 1e-9 && v <= self.hi + 1e-9 {
                         t.push(v);
                     }
                 }
+            }
+            if t.len() < 2 {
+                // Well under a decade: fall back to linear-style ticks.
+                t = nice_ticks(10f64.powf(self.lo), 10f64.powf(self.hi), 5)
+                    .into_iter()
+                    .filter(|v| *v > 0.0)
+                    .map(f64::log10)
+                    .collect();
             }
             t
         } else {
@@ -454,19 +468,35 @@ impl Axis {
         }
     }
 
+    /// A log axis showing fewer than three powers of ten, which gets ticks
+    /// at 2× and 5× as well and plain-number labels.
+    fn dense_log(&self) -> bool {
+        self.log && (self.hi.floor() - self.lo.ceil()) < 2.0
+    }
+
     /// Label for a tick at plot coordinate `t`.
     pub fn label(&self, t: f64) -> String {
         if self.log {
             let r = t.round();
-            if (t - r).abs() < 1e-9 {
+            // Mixing "10⁻¹" with "0.2" reads badly, so dense axes use plain numbers.
+            if (t - r).abs() < 1e-9 && !self.dense_log() {
                 pow10_label(r as i32)
             } else {
-                fmt_num(10f64.powf(t), 3)
+                minus_sign(fmt_num(10f64.powf(t), 3))
             }
         } else {
             let step = nice_step(self.hi - self.lo, 7);
-            fmt_tick(t, step)
+            minus_sign(fmt_tick(t, step))
         }
+    }
+}
+
+/// Typographic minus (U+2212) instead of the hyphen, as in print.
+pub(crate) fn minus_sign(s: String) -> String {
+    if s.contains('-') {
+        s.replace('-', "−")
+    } else {
+        s
     }
 }
 
@@ -588,6 +618,10 @@ pub(crate) enum Marker {
     Square,
     Star,
     Plus,
+    /// An arrow pointing right (vector-field legend).
+    Arrow,
+    /// A white cross with a dark outline, visible on any colour map.
+    OutlinedCross,
 }
 
 impl Marker {
@@ -630,6 +664,35 @@ pub(crate) fn draw_marker<DB: DrawingBackend>(
                 vec![(c.0 - r, c.1 + r), (c.0 + r, c.1 - r)],
                 s,
             ))?;
+        }
+        Marker::Arrow => {
+            let s = color.stroke_width(2);
+            let r = 2 * r;
+            area.draw(&PathElement::new(vec![(c.0 - r, c.1), (c.0 + r, c.1)], s))?;
+            let h = r / 2;
+            area.draw(&PathElement::new(
+                vec![
+                    (c.0 + r - h, c.1 - h),
+                    (c.0 + r, c.1),
+                    (c.0 + r - h, c.1 + h),
+                ],
+                s,
+            ))?;
+        }
+        Marker::OutlinedCross => {
+            let dark = RGBColor(20, 20, 20).stroke_width(6);
+            let light = WHITE.stroke_width(2);
+            for s in [dark, light] {
+                let r = if s.stroke_width > 2 { r } else { r - 1 };
+                area.draw(&PathElement::new(
+                    vec![(c.0 - r, c.1 - r), (c.0 + r, c.1 + r)],
+                    s,
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(c.0 - r, c.1 + r), (c.0 + r, c.1 - r)],
+                    s,
+                ))?;
+            }
         }
         Marker::Plus => {
             let s = color.stroke_width(3);
@@ -689,6 +752,96 @@ pub(crate) fn legend_width<DB: DrawingBackend>(
     text + (px * 3.2) as u32
 }
 
+/// Draws a one-row legend centred horizontally in `area` at height `cy`
+/// (area-relative), without a frame; used above a grid of panels.
+pub(crate) fn draw_legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    cy: i32,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> DrawResult {
+    let (widths, total) = legend_row_widths(area, entries, px);
+    let sw = (px * 1.8) as i32;
+    let gap = (px * 1.2) as i32;
+    let mut x = (area.dim_in_pixel().0 as i32 - total).max(0) / 2;
+    for ((swatch, text), w) in entries.iter().zip(widths) {
+        draw_swatch(area, (x, cy), sw, *swatch, px)?;
+        area.draw(&Text::new(
+            text.clone(),
+            (x + sw + (px * 0.4) as i32, cy),
+            font(px).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x += w + gap;
+    }
+    Ok(())
+}
+
+/// Widths of the entries of a one-row legend and the total width.
+pub(crate) fn legend_row_widths<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> (Vec<i32>, i32) {
+    let sw = (px * 1.8) as i32;
+    let gap = (px * 1.2) as i32;
+    let widths: Vec<i32> = entries
+        .iter()
+        .map(|(_, t)| {
+            let tw = area
+                .estimate_text_size(t, &font(px))
+                .map(|s| s.0)
+                .unwrap_or(0);
+            sw + (px * 0.4) as i32 + tw as i32
+        })
+        .collect();
+    let total = widths.iter().sum::<i32>() + gap * (entries.len() as i32 - 1).max(0);
+    (widths, total)
+}
+
+/// Draws a legend swatch `sw` pixels wide whose left end is at `at`.
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    sw: i32,
+    swatch: Swatch,
+    px: f64,
+) -> DrawResult {
+    let (x0, cy) = at;
+    match swatch {
+        Swatch::Line(c, wd) => {
+            area.draw(&PathElement::new(
+                vec![(x0, cy), (x0 + sw, cy)],
+                c.stroke_width(wd),
+            ))?;
+        }
+        Swatch::Dashed(c, wd) => {
+            let seg = sw / 5;
+            for s in [0, 2, 4] {
+                area.draw(&PathElement::new(
+                    vec![(x0 + s * seg, cy), (x0 + (s + 1) * seg, cy)],
+                    c.stroke_width(wd),
+                ))?;
+            }
+        }
+        Swatch::Box(c) => {
+            let r = (px * 0.45) as i32;
+            let cx = x0 + sw / 2;
+            area.draw(&Rectangle::new(
+                [(cx - r, cy - r), (cx + r, cy + r)],
+                c.filled(),
+            ))?;
+            area.draw(&Rectangle::new(
+                [(cx - r, cy - r), (cx + r, cy + r)],
+                BLACK.stroke_width(1),
+            ))?;
+        }
+        Swatch::Marker(m, c) => {
+            draw_marker(area, (x0 + sw / 2, cy), m, c, (px * 0.35) as i32)?;
+        }
+    }
+    Ok(())
+}
+
 /// Draws a legend box with its top-left corner at pixel `at` of `area`
 /// (area-relative), on a white background with a thin frame.
 pub(crate) fn draw_legend<DB: DrawingBackend>(
@@ -715,38 +868,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     for (k, (swatch, text)) in entries.iter().enumerate() {
         let cy = at.1 + (px * 0.3) as i32 + row * k as i32 + row / 2;
         let x0 = at.0 + (px * 0.4) as i32;
-        match *swatch {
-            Swatch::Line(c, wd) => {
-                area.draw(&PathElement::new(
-                    vec![(x0, cy), (x0 + sw, cy)],
-                    c.stroke_width(wd),
-                ))?;
-            }
-            Swatch::Dashed(c, wd) => {
-                let seg = sw / 5;
-                for s in [0, 2, 4] {
-                    area.draw(&PathElement::new(
-                        vec![(x0 + s * seg, cy), (x0 + (s + 1) * seg, cy)],
-                        c.stroke_width(wd),
-                    ))?;
-                }
-            }
-            Swatch::Box(c) => {
-                let r = (px * 0.45) as i32;
-                let cx = x0 + sw / 2;
-                area.draw(&Rectangle::new(
-                    [(cx - r, cy - r), (cx + r, cy + r)],
-                    c.filled(),
-                ))?;
-                area.draw(&Rectangle::new(
-                    [(cx - r, cy - r), (cx + r, cy + r)],
-                    BLACK.stroke_width(1),
-                ))?;
-            }
-            Swatch::Marker(m, c) => {
-                draw_marker(area, (x0 + sw / 2, cy), m, c, (px * 0.35) as i32)?;
-            }
-        }
+        draw_swatch(area, (x0, cy), sw, *swatch, px)?;
         area.draw(&Text::new(
             text.clone(),
             (x0 + sw + (px * 0.5) as i32, cy),

@@ -87,7 +87,6 @@ pub fn surface_frames(
 }
 
 const POINT_COLOR: RGBColor = RGBColor(230, 40, 40);
-const MODE_COLOR: RGBColor = RGBColor(255, 255, 255);
 
 impl Figure for SurfaceFrame {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
@@ -99,7 +98,7 @@ impl Figure for SurfaceFrame {
                 "generator samples".to_string(),
             ),
             (
-                Swatch::Marker(Marker::Cross, RGBColor(40, 40, 40)),
+                Swatch::Marker(Marker::OutlinedCross, WHITE),
                 "data modes".to_string(),
             ),
         ];
@@ -136,10 +135,7 @@ impl Figure for SurfaceFrame {
             draw_marker(&cv, to_px(&chart, *p), Marker::Circle, POINT_COLOR, 3)?;
         }
         for m in self.modes.iter().filter(|p| inside(p)) {
-            // A white cross over a dark one stays visible on any viridis colour.
-            let c = to_px(&chart, *m);
-            draw_marker(&cv, c, Marker::Cross, RGBColor(20, 20, 20), 9)?;
-            draw_marker(&cv, c, Marker::Cross, MODE_COLOR, 7)?;
+            draw_marker(&cv, to_px(&chart, *m), Marker::OutlinedCross, WHITE, 8)?;
         }
         let outside = self.points.iter().filter(|p| !inside(p)).count();
         if outside > 0 {

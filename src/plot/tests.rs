@@ -351,7 +351,7 @@ fn examples_render_with_right_size_and_title() {
     );
     check_outputs(
         &dir.path().join("phase_grid"),
-        (800, 770),
+        (800, 800),
         "across learning rates",
     );
     check_outputs(
@@ -481,7 +481,7 @@ fn hostile_data_does_not_panic() {
     }
     phase_grid(&d.join("g0"), "empty", &[], 0).unwrap();
     phase_grid(&d.join("g1"), "one", &[PhasePortrait::default()], 5).unwrap();
-    check_outputs(&d.join("g1"), (400, 410), "one");
+    check_outputs(&d.join("g1"), (400, 440), "one");
 
     for kind in [EigenKind::Flow, EigenKind::Map] {
         let e = EigenPlot {
