@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, Sizes, Swatch, build_chart, canvas,
-    draw_legend, draw_marker, draw_no_data, draw_note, finite2, fmt_num, legend_width, palette,
-    titled, to_px, write_figure,
+    draw_legend, draw_marker, draw_no_data, draw_note, finite2, fmt_num, minus_sign, palette,
+    split_legend, titled, to_px, write_figure,
 };
 use crate::error::Result;
 
@@ -105,7 +105,7 @@ impl Figure for EigenPlot {
                     EigenKind::Flow => finite
                         .map(|p| p.0)
                         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
-                        .map(|v| format!("max Re λ = {}", fmt_num(v, 4))),
+                        .map(|v| format!("max Re λ = {}", minus_sign(fmt_num(v, 4)))),
                     EigenKind::Map => finite
                         .map(|p| p.0.hypot(p.1))
                         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
@@ -129,9 +129,7 @@ impl Figure for EigenPlot {
                 entries.push((Swatch::Box(STABLE_FILL), "stable: |λ| < 1".into()));
             }
         }
-        let lw = legend_width(&area, &entries, sz.legend) + 12;
-        let w = area.dim_in_pixel().0;
-        let (chart_area, legend_area) = area.split_horizontally(w.saturating_sub(lw) as i32);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         let points: Vec<(f64, f64)> = self
             .series
@@ -206,6 +204,9 @@ impl Figure for EigenPlot {
             let note = format!("{omitted} non-finite eigenvalue(s) omitted");
             draw_note(&cv, (6, 6), &note, sz.legend)?;
         }
-        draw_legend(&legend_area, (4, sz.margin as i32), &entries, sz.legend)
+        match legend_area {
+            Some(la) => draw_legend(&la.area, la.at, &entries, sz.legend),
+            None => Ok(()),
+        }
     }
 }

@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, PALETTE, Sizes, Swatch, build_chart, canvas,
-    clip_polyline, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num, legend_width, pad,
-    palette, titled, write_figure,
+    clip_polyline, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num, pad, palette,
+    split_legend, titled, write_figure,
 };
 use crate::error::Result;
 
@@ -80,22 +80,6 @@ pub fn histogram(stem: &Path, h: &Histogram) -> Result<()> {
     write_figure(stem, DEFAULT_SIZE, h)
 }
 
-/// Legend panel to the right of `area` when there are entries; returns
-/// (chart area, legend area).
-fn split_for_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(Swatch, String)],
-    px: f64,
-) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
-    if entries.is_empty() {
-        return (area.clone(), None);
-    }
-    let lw = legend_width(area, entries, px) + 12;
-    let w = area.dim_in_pixel().0;
-    let (a, b) = area.split_horizontally(w.saturating_sub(lw) as i32);
-    (a, Some(b))
-}
-
 impl Figure for LinePlot {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let sz = Sizes::full();
@@ -110,7 +94,7 @@ impl Figure for LinePlot {
         for (_, label) in &self.hlines {
             entries.push((Swatch::Dashed(ref_color, 2), label.clone()));
         }
-        let (chart_area, legend_area) = split_for_legend(&area, &entries, sz.legend);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         // Transform to plot coordinates first; points a log axis cannot
         // show become NaN and so break the line like any non-finite point.
@@ -203,7 +187,7 @@ impl Figure for LinePlot {
             )?;
         }
         if let Some(la) = legend_area {
-            draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?;
+            draw_legend(&la.area, la.at, &entries, sz.legend)?;
         }
         Ok(())
     }
@@ -223,7 +207,7 @@ impl Figure for Histogram {
             ),
             (Swatch::Line(curve, 3), "target density".to_string()),
         ];
-        let (chart_area, legend_area) = split_for_legend(&area, &entries, sz.legend);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         let range = super::sane_range(self.range, (0.0, 1.0));
         let bins = self.bins.max(1);
@@ -304,7 +288,7 @@ impl Figure for Histogram {
             draw_note(&cv, (6, 6), &notes.join("; "), sz.legend)?;
         }
         if let Some(la) = legend_area {
-            draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?;
+            draw_legend(&la.area, la.at, &entries, sz.legend)?;
         }
         Ok(())
     }

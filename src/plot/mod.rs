@@ -752,6 +752,40 @@ pub(crate) fn legend_width<DB: DrawingBackend>(
     text + (px * 3.2) as u32
 }
 
+/// Where a figure's legend goes: the area beside or below the chart and the
+/// legend's top-left corner in it.
+pub(crate) struct LegendSlot<DB: DrawingBackend> {
+    pub area: DrawingArea<DB, Shift>,
+    pub at: (i32, i32),
+}
+
+/// Splits `area` into a chart area and a legend slot: to the right when the
+/// legend is narrow (up to 30% of the width), otherwise below the chart, so
+/// long labels never squeeze the plot into a sliver.
+pub(crate) fn split_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+    margin: u32,
+) -> (DrawingArea<DB, Shift>, Option<LegendSlot<DB>>) {
+    if entries.is_empty() {
+        return (area.clone(), None);
+    }
+    let (w, h) = area.dim_in_pixel();
+    let lw = legend_width(area, entries, px);
+    if (lw + 12) * 10 <= w * 3 {
+        let (a, b) = area.split_horizontally((w - lw - 12) as i32);
+        let at = (4, margin as i32);
+        (a, Some(LegendSlot { area: b, at }))
+    } else {
+        let row = (px * 1.5).round() as u32;
+        let lh = row * entries.len() as u32 + (px * 0.6) as u32 + 8;
+        let (a, b) = area.split_vertically(h.saturating_sub(lh) as i32);
+        let at = ((w.saturating_sub(lw) / 2) as i32, 2);
+        (a, Some(LegendSlot { area: b, at }))
+    }
+}
+
 /// Draws a one-row legend centred horizontally in `area` at height `cy`
 /// (area-relative), without a frame; used above a grid of panels.
 pub(crate) fn draw_legend_row<DB: DrawingBackend>(

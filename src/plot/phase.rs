@@ -9,7 +9,8 @@ use plotters::prelude::*;
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, Sizes, Swatch, build_chart, canvas,
     clip_polyline, draw_legend, draw_legend_row, draw_marker, draw_no_data, draw_note, finite2,
-    legend_row_widths, legend_width, lighten, palette, titled, to_px, viridis, write_figure,
+    legend_row_widths, legend_width, lighten, palette, split_legend, titled, to_px, viridis,
+    write_figure,
 };
 use crate::error::Result;
 
@@ -270,11 +271,8 @@ fn draw_portrait<DB: DrawingBackend>(
         LegendAt::Nowhere => Vec::new(),
         _ => legend_entries(p, !outside),
     };
-    let (chart_area, legend_area) = if outside && !entries.is_empty() {
-        let lw = legend_width(&area, &entries, sz.legend) + 12;
-        let w = area.dim_in_pixel().0;
-        let (a, b) = area.split_horizontally(w.saturating_sub(lw) as i32);
-        (a, Some(b))
+    let (chart_area, legend_area) = if outside {
+        split_legend(&area, &entries, sz.legend, sz.margin)
     } else {
         (area.clone(), None)
     };
@@ -391,7 +389,7 @@ fn draw_portrait<DB: DrawingBackend>(
     draw_note(&cv, (6, 6), &note, sz.legend)?;
 
     match legend_area {
-        Some(la) => draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?,
+        Some(la) => draw_legend(&la.area, la.at, &entries, sz.legend)?,
         None => {
             if !entries.is_empty() {
                 let lw = legend_width(&cv, &entries, sz.legend) as i32;
