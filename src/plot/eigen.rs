@@ -111,10 +111,10 @@ impl Figure for EigenPlot {
                         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
                         .map(|v| format!("ρ = {}", fmt_num(v, 4))),
                 };
-                let label = match (stat, s.label.is_empty()) {
-                    (Some(st), false) => format!("{} ({st})", s.label),
-                    (Some(st), true) => st,
-                    (None, _) => s.label.clone(),
+                let name = super::label_or(&s.label, "series", k);
+                let label = match stat {
+                    Some(st) => format!("{name} ({st})"),
+                    None => name,
                 };
                 (Swatch::Marker(Marker::cycle(k), palette(k)), label)
             })

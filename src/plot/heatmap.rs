@@ -300,6 +300,12 @@ impl Figure for Heatmap {
         }
         if nx == 0 || ny == 0 {
             draw_no_data(&pa.strip_coord_spec(), "no data", sz.label)?;
+        } else if self.values.len() != nx * ny {
+            let note = format!(
+                "{} values for a {ny}×{nx} grid; missing cells grey",
+                self.values.len()
+            );
+            super::draw_note(&pa.strip_coord_spec(), (6, 6), &note, sz.legend)?;
         }
 
         let (_, plot_h) = sz.plot_dims(chart_area.dim_in_pixel());

@@ -88,11 +88,23 @@ impl Figure for LinePlot {
             .series
             .iter()
             .enumerate()
-            .map(|(k, s)| (Swatch::Line(palette(k), 3), s.label.clone()))
+            .map(|(k, s)| {
+                (
+                    Swatch::Line(palette(k), 3),
+                    super::label_or(&s.label, "series", k),
+                )
+            })
             .collect();
         let ref_color = RGBColor(60, 60, 60);
-        for (_, label) in &self.hlines {
-            entries.push((Swatch::Dashed(ref_color, 2), label.clone()));
+        for (y, label) in &self.hlines {
+            // Say so rather than silently list a line that is not drawn.
+            let shown = y.is_finite() && (!self.log_y || *y > 0.0);
+            let text = if shown {
+                label.clone()
+            } else {
+                format!("{label} (not shown)")
+            };
+            entries.push((Swatch::Dashed(ref_color, 2), text));
         }
         let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 

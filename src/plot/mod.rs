@@ -20,6 +20,38 @@
 //! Colours: [`PALETTE`] (Tableau 10) for categorical series in every figure, so
 //! that "series 2" has the same colour in a line plot and in a spectrum; viridis
 //! for continuous values and for time along a trajectory.
+//!
+//! Legends sit beside (or, when wide, below) the chart so they never cover
+//! data. Ticks are placed by this module: log axes read 10⁻³ … 1, and tick
+//! labels use a typographic minus.
+//!
+//! # Example
+//! ```no_run
+//! use std::path::Path;
+//! use redqueen::plot::{Arrow, Path2, PhasePortrait, phase_portrait};
+//!
+//! let spiral: Vec<(f64, f64)> = (0..400)
+//!     .map(|k| {
+//!         let t = k as f64 * 0.05;
+//!         let r = 0.5 * (0.03 * t).exp();
+//!         (r * t.cos(), r * t.sin())
+//!     })
+//!     .collect();
+//! let p = PhasePortrait {
+//!     title: "Dirac GAN, simGD, η = 0.1".into(),
+//!     x_label: "θ".into(),
+//!     y_label: "ψ".into(),
+//!     x_range: (-2.0, 2.0),
+//!     y_range: (-2.0, 2.0),
+//!     arrows: vec![Arrow { x: 1.0, y: 0.0, u: 0.0, v: 0.5 }],
+//!     trajectories: vec![Path2 { label: "simGD".into(), points: spiral }],
+//!     equilibrium: Some((0.0, 0.0)),
+//!     note: None,
+//! };
+//! // Writes figures/dirac/phase.png and figures/dirac/phase.svg.
+//! phase_portrait(Path::new("figures/dirac/phase"), &p)?;
+//! # Ok::<(), redqueen::error::Error>(())
+//! ```
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -78,6 +110,16 @@ pub(crate) const TITLE_PX: f64 = 24.0;
 pub(crate) const LABEL_PX: f64 = 20.0;
 pub(crate) const TICK_PX: f64 = 16.0;
 pub(crate) const LEGEND_PX: f64 = 16.0;
+
+/// `label`, or "`kind` k+1" when it is empty, so legends never show a
+/// swatch with no text.
+pub(crate) fn label_or(label: &str, kind: &str, k: usize) -> String {
+    if label.trim().is_empty() {
+        format!("{kind} {}", k + 1)
+    } else {
+        label.to_string()
+    }
+}
 
 /// Series colour for index `k`, cycling through [`PALETTE`].
 #[must_use]

@@ -190,7 +190,10 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         // there is more than one to tell apart.
         if n > 1 {
             for (k, t) in p.trajectories.iter().enumerate() {
-                e.push((Swatch::Line(palette(k), 3), t.label.clone()));
+                e.push((
+                    Swatch::Line(palette(k), 3),
+                    super::label_or(&t.label, "trajectory", k),
+                ));
             }
         }
         return e;
@@ -202,7 +205,10 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         e.push((Swatch::Line(viridis(0.9), 3), format!("{label}{sep}late")));
     } else {
         for (k, t) in p.trajectories.iter().enumerate() {
-            e.push((Swatch::Line(palette(k), 3), t.label.clone()));
+            e.push((
+                Swatch::Line(palette(k), 3),
+                super::label_or(&t.label, "trajectory", k),
+            ));
         }
         if n > 1 {
             e.push((
@@ -218,7 +224,7 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         ));
         e.push((Swatch::Marker(Marker::Circle, MARKER_GREY), "end".into()));
     }
-    if p.equilibrium.is_some() {
+    if p.equilibrium.is_some_and(|q| finite2(&q)) {
         e.push((
             Swatch::Marker(Marker::Star, EQUILIBRIUM_RED),
             "equilibrium".into(),

@@ -427,7 +427,9 @@ const BAD: [f64; 3] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
 #[test]
 fn hostile_data_does_not_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    // With PLOT_LOOK set, keep these figures too: they must still read well.
+    let look = std::env::var_os("PLOT_LOOK").map(|p| PathBuf::from(p).join("hostile"));
+    let d = look.as_deref().unwrap_or(dir.path());
     let bad_pts: Vec<(f64, f64)> = vec![
         (0.0, 0.0),
         (f64::NAN, 1.0),
@@ -585,6 +587,17 @@ fn hostile_data_does_not_panic() {
     )
     .unwrap();
     surface_frames(&d.join("t"), &[], Some(&d.join("t.gif")), 100).unwrap();
+    // A corrupt grid size must neither hang nor allocate: it is reported.
+    let huge = SurfaceFrame {
+        title: "huge".into(),
+        nx: usize::MAX / 2,
+        ny: 3,
+        values: vec![0.5; 4],
+        value_range: (0.0, 1.0),
+        ..Default::default()
+    };
+    surface_frames(&d.join("u"), &[huge], None, 100).unwrap();
+    check_outputs(&d.join("u_00000"), DEFAULT_SIZE, "huge");
     assert!(d.join("s_00001.png").exists());
     assert!(d.join("t.gif").exists());
 }
