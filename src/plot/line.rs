@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, PALETTE, Sizes, Swatch, build_chart, canvas,
-    clip_polyline, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num, pad, palette,
-    split_legend, titled, write_figure,
+    clip_polyline, draw_data_path, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num,
+    pad, palette, split_legend, titled, write_figure,
 };
 use crate::error::Result;
 
@@ -177,7 +177,7 @@ impl Figure for LinePlot {
                 if piece.len() == 1 {
                     pa.draw(&Circle::new(piece[0], 3, palette(k).filled()))?;
                 } else {
-                    pa.draw(&PathElement::new(piece, style))?;
+                    draw_data_path(&chart, &piece, style)?;
                 }
             }
         }
@@ -276,7 +276,7 @@ impl Figure for Histogram {
         }
         for piece in clip_polyline(&dens, xa.range(), ya.range()) {
             if piece.len() >= 2 {
-                pa.draw(&PathElement::new(piece, curve.stroke_width(3)))?;
+                draw_data_path(&chart, &piece, curve.stroke_width(3))?;
             }
         }
         let cv = canvas(&chart);

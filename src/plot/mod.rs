@@ -198,7 +198,11 @@ pub(crate) fn temp_path(target: &Path) -> PathBuf {
         Some((b, e)) => (b.to_string(), e.to_string()),
         None => (name.clone(), "png".to_string()),
     };
-    let tmp = format!(".{base}.tmp{}.{ext}", std::process::id());
+    // Process id plus a counter: two threads (or processes) writing the same
+    // figure never share a temporary file.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = format!(".{base}.tmp{}-{n}.{ext}", std::process::id());
     match target.parent() {
         Some(dir) => dir.join(tmp),
         None => PathBuf::from(tmp),
@@ -1168,6 +1172,93 @@ pub(crate) fn to_px<DB: DrawingBackend>(chart: &Chart<'_, DB>, p: (f64, f64)) ->
     let b = pa.get_base_pixel();
     let q = pa.map_coordinate(&p);
     (q.0 - b.0, q.1 - b.1)
+}
+
+/// Draws a polyline given in data coordinates after simplifying it in
+/// sub-pixel space (Ramer–Douglas–Peucker, tolerance 0.3 px), then rounding.
+///
+/// plotters strokes thick lines by offsetting every segment; dense data gives
+/// 1-px segments whose rounded directions zig-zag, and the stroke turns
+/// ragged. Simplifying *before* rounding leaves segments long enough to have
+/// accurate directions while moving no point by more than a third of a pixel,
+/// so curves stay smooth and every visible feature (e.g. the peaks of an
+/// oscillation, which are the farthest points) survives.
+pub(crate) fn draw_data_path<DB: DrawingBackend>(
+    chart: &Chart<'_, DB>,
+    pts: &[(f64, f64)],
+    style: ShapeStyle,
+) -> DrawResult {
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let a = to_px(chart, (xr.start, yr.start));
+    let b = to_px(chart, (xr.end, yr.end));
+    let (sx, sy) = (
+        f64::from(b.0 - a.0) / (xr.end - xr.start),
+        f64::from(b.1 - a.1) / (yr.end - yr.start),
+    );
+    let fpx: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| {
+            (
+                f64::from(a.0) + (p.0 - xr.start) * sx,
+                f64::from(a.1) + (p.1 - yr.start) * sy,
+            )
+        })
+        .collect();
+    let mut px: Vec<(i32, i32)> = Vec::with_capacity(fpx.len());
+    for q in simplify(&fpx, 0.3) {
+        let q = (q.0.round() as i32, q.1.round() as i32);
+        if px.last() != Some(&q) {
+            px.push(q);
+        }
+    }
+    if px.len() >= 2 {
+        canvas(chart).draw(&PathElement::new(px, style))?;
+    }
+    Ok(())
+}
+
+/// Ramer–Douglas–Peucker simplification with tolerance `eps`, iterative so
+/// long runs cannot overflow the stack.
+pub(crate) fn simplify(p: &[(f64, f64)], eps: f64) -> Vec<(f64, f64)> {
+    let n = p.len();
+    if n < 3 {
+        return p.to_vec();
+    }
+    let mut keep = vec![false; n];
+    keep[0] = true;
+    keep[n - 1] = true;
+    let mut stack = vec![(0usize, n - 1)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (ax, ay) = p[a];
+        let (dx, dy) = (p[b].0 - ax, p[b].1 - ay);
+        let len = dx.hypot(dy);
+        let mut far = (0.0_f64, a);
+        for (k, q) in p.iter().enumerate().take(b).skip(a + 1) {
+            let (qx, qy) = (q.0 - ax, q.1 - ay);
+            // Distance to the chord, or to its start when it has no length
+            // (a closed loop).
+            let d = if len > 0.0 {
+                (dx * qy - dy * qx).abs() / len
+            } else {
+                qx.hypot(qy)
+            };
+            if d > far.0 {
+                far = (d, k);
+            }
+        }
+        if far.0 > eps {
+            keep[far.1] = true;
+            stack.push((a, far.1));
+            stack.push((far.1, b));
+        }
+    }
+    p.iter()
+        .zip(keep)
+        .filter_map(|(q, k)| k.then_some(*q))
+        .collect()
 }
 
 /// The plotting area in plain pixel coordinates, for markers and arrow heads.

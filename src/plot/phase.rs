@@ -8,9 +8,9 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, Sizes, Swatch, build_chart, canvas,
-    clip_polyline, draw_legend, draw_legend_row, draw_marker, draw_no_data, draw_note, finite2,
-    legend_row_widths, legend_width, lighten, palette, split_legend, titled, to_px, viridis,
-    write_figure,
+    clip_polyline, draw_data_path, draw_legend, draw_legend_row, draw_marker, draw_no_data,
+    draw_note, finite2, legend_row_widths, legend_width, lighten, palette, split_legend, titled,
+    to_px, viridis, write_figure,
 };
 use crate::error::Result;
 
@@ -361,9 +361,7 @@ fn draw_portrait<DB: DrawingBackend>(
             let color = traj_color(k, n, t);
             for piece in clip_polyline(&tr.points[i0..=i1], xr, yr) {
                 if piece.len() >= 2 {
-                    chart
-                        .plotting_area()
-                        .draw(&PathElement::new(piece, color.stroke_width(width)))?;
+                    draw_data_path(&chart, &piece, color.stroke_width(width))?;
                 }
             }
         }

@@ -658,6 +658,28 @@ fn clip_segment_keeps_inside_part() {
 }
 
 #[test]
+fn simplify_drops_collinear_points_and_keeps_peaks() {
+    // Points on a line (up to 0.1 px of noise) collapse to the end points.
+    let line: Vec<(f64, f64)> = (0..20)
+        .map(|k| {
+            (
+                k as f64,
+                0.5 * k as f64 + if k % 2 == 0 { 0.1 } else { -0.1 },
+            )
+        })
+        .collect();
+    assert_eq!(simplify(&line, 0.3), vec![line[0], line[19]]);
+    // A zig-zag of amplitude 5 px keeps every peak.
+    let zig: Vec<(f64, f64)> = (0..9)
+        .map(|k| (4.0 * k as f64, if k % 2 == 0 { 0.0 } else { 5.0 }))
+        .collect();
+    assert_eq!(simplify(&zig, 0.3), zig);
+    // NaN-free closed loop: start == end must not divide by zero.
+    let loop_: Vec<(f64, f64)> = vec![(0.0, 0.0), (5.0, 0.0), (5.0, 5.0), (0.0, 0.0)];
+    assert_eq!(simplify(&loop_, 0.3).len(), 4);
+}
+
+#[test]
 fn log_ticks_are_powers_of_ten() {
     let a = Axis::log((1e-3, 1.0));
     assert_eq!(a.ticks(), vec![-3.0, -2.0, -1.0, 0.0]);
