@@ -59,13 +59,16 @@ pub struct Histogram {
     /// Samples (e.g. generator outputs). Non-finite ones are ignored and
     /// counted in a note, as are samples outside `range`.
     pub samples: Vec<f64>,
-    /// Number of bins (0 is treated as 1).
+    /// Number of bins (clamped to 1 ..= 10 000).
     pub bins: usize,
     /// Interval covered by the bins.
     pub range: (f64, f64),
     /// Target density curve `(x, p(x))`, drawn over the histogram.
     pub density: Vec<(f64, f64)>,
 }
+
+/// Upper limit on histogram bins.
+const MAX_BINS: usize = 10_000;
 
 /// Writes a density-normalised histogram with the target density curve to
 /// `<stem>.png` and `<stem>.svg` (800×640).
@@ -222,7 +225,9 @@ impl Figure for Histogram {
         let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         let range = super::sane_range(self.range, (0.0, 1.0));
-        let bins = self.bins.max(1);
+        // Capped so a corrupt bin count cannot exhaust memory; far more bins
+        // than pixels would be unreadable anyway.
+        let bins = self.bins.clamp(1, MAX_BINS);
         let width = (range.1 - range.0) / bins as f64;
         let finite: Vec<f64> = self
             .samples

@@ -567,6 +567,13 @@ fn hostile_data_does_not_panic() {
     };
     histogram(&d.join("hi"), &hist).unwrap();
     histogram(&d.join("hi0"), &Histogram::default()).unwrap();
+    let many = Histogram {
+        bins: usize::MAX,
+        samples: vec![0.5],
+        range: (0.0, 1.0),
+        ..Default::default()
+    };
+    histogram(&d.join("hi1"), &many).unwrap();
 
     let f = SurfaceFrame {
         title: "frame".into(),
