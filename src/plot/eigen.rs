@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, Sizes, Swatch, build_chart, canvas,
-    draw_legend, draw_marker, draw_no_data, draw_note, finite2, legend_width, palette, titled,
-    to_px, write_figure,
+    draw_legend, draw_marker, draw_no_data, draw_note, finite2, fmt_num, minus_sign, palette,
+    split_legend, titled, to_px, write_figure,
 };
 use crate::error::Result;
 
@@ -80,8 +80,8 @@ fn equal_aspect_ranges(
     let big = wx.max(wy);
     // A spectrum on a line (e.g. ±0.5i) still needs some width around it.
     let floor = if big > 0.0 { 0.3 * big } else { 1.0 };
-    wx = wx.max(floor) * 1.2;
-    wy = wy.max(floor) * 1.2;
+    wx = wx.max(floor) * 1.3;
+    wy = wy.max(floor) * 1.3;
     let (cx, cy) = (0.5 * (x.0 + x.1), 0.5 * (y.0 + y.1));
     let (pw, ph) = (f64::from(plot_px.0), f64::from(plot_px.1));
     let upp = (wx / pw).max(wy / ph);
@@ -98,10 +98,25 @@ impl Figure for EigenPlot {
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                (
-                    Swatch::Marker(Marker::cycle(k), palette(k)),
-                    s.label.clone(),
-                )
+                // The number that decides stability, so a reader need not
+                // judge by eye whether a point sits just outside the boundary.
+                let finite = s.points.iter().filter(|p| finite2(p));
+                let stat = match self.kind {
+                    EigenKind::Flow => finite
+                        .map(|p| p.0)
+                        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+                        .map(|v| format!("max Re λ = {}", minus_sign(fmt_num(v, 4)))),
+                    EigenKind::Map => finite
+                        .map(|p| p.0.hypot(p.1))
+                        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+                        .map(|v| format!("ρ = {}", fmt_num(v, 4))),
+                };
+                let name = super::label_or(&s.label, "series", k);
+                let label = match stat {
+                    Some(st) => format!("{name} ({st})"),
+                    None => name,
+                };
+                (Swatch::Marker(Marker::cycle(k), palette(k)), label)
             })
             .collect();
         match self.kind {
@@ -114,9 +129,7 @@ impl Figure for EigenPlot {
                 entries.push((Swatch::Box(STABLE_FILL), "stable: |λ| < 1".into()));
             }
         }
-        let lw = legend_width(&area, &entries, sz.legend) + 12;
-        let w = area.dim_in_pixel().0;
-        let (chart_area, legend_area) = area.split_horizontally(w.saturating_sub(lw) as i32);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         let points: Vec<(f64, f64)> = self
             .series
@@ -141,7 +154,7 @@ impl Figure for EigenPlot {
             EigenKind::Flow => {
                 pa.draw(&Rectangle::new(
                     [(xa.lo, ya.lo), (0.0_f64.clamp(xa.lo, xa.hi), ya.hi)],
-                    STABLE_FILL.filled(),
+                    STABLE_FILL.mix(0.7).filled(),
                 ))?;
                 pa.draw(&PathElement::new(
                     vec![(xa.lo, 0.0), (xa.hi, 0.0)],
@@ -153,17 +166,28 @@ impl Figure for EigenPlot {
                 ))?;
             }
             EigenKind::Map => {
-                let circle: Vec<(f64, f64)> = (0..=360)
-                    .map(|k| {
-                        let a = (k as f64).to_radians();
-                        (a.cos(), a.sin())
-                    })
-                    .collect();
-                pa.draw(&Polygon::new(circle.clone(), STABLE_FILL.filled()))?;
+                // Equal aspect makes the unit circle a true circle in pixels,
+                // and plotters draws circles more smoothly than polylines.
+                let c = to_px(&chart, (0.0, 0.0));
+                let r = to_px(&chart, (1.0, 0.0)).0 - c.0;
+                cv.draw(&Circle::new(c, r, STABLE_FILL.mix(0.7).filled()))?;
                 let grey = RGBColor(150, 150, 150).stroke_width(1);
                 pa.draw(&PathElement::new(vec![(xa.lo, 0.0), (xa.hi, 0.0)], grey))?;
                 pa.draw(&PathElement::new(vec![(0.0, ya.lo), (0.0, ya.hi)], grey))?;
-                pa.draw(&PathElement::new(circle, BOUNDARY.stroke_width(3)))?;
+                // Three 1-px rings: plotters' thick circle leaves gaps.
+                for dr in [-1.0, 0.0, 1.0] {
+                    let ring: Vec<(i32, i32)> = (0..=720)
+                        .map(|k| {
+                            let a = (k as f64 * 0.5).to_radians();
+                            let rr = f64::from(r) + dr;
+                            (
+                                c.0 + (rr * a.cos()).round() as i32,
+                                c.1 + (rr * a.sin()).round() as i32,
+                            )
+                        })
+                        .collect();
+                    cv.draw(&PathElement::new(ring, BOUNDARY.stroke_width(1)))?;
+                }
             }
         }
 
@@ -180,6 +204,9 @@ impl Figure for EigenPlot {
             let note = format!("{omitted} non-finite eigenvalue(s) omitted");
             draw_note(&cv, (6, 6), &note, sz.legend)?;
         }
-        draw_legend(&legend_area, (4, sz.margin as i32), &entries, sz.legend)
+        match legend_area {
+            Some(la) => draw_legend(&la.area, la.at, &entries, sz.legend),
+            None => Ok(()),
+        }
     }
 }

@@ -257,12 +257,31 @@ impl Figure for Heatmap {
             false,
         )?;
         let pa = chart.plotting_area();
+        // Runs of equal colour along a row become one rectangle: flat regions
+        // are common in stability maps and this keeps SVGs of 256×256 grids
+        // small.
         for (i, yi) in yc.iter().enumerate() {
             let Some((y0, y1)) = *yi else { continue };
+            let mut run: Option<(f64, f64, RGBColor)> = None;
             for (j, xj) in xc.iter().enumerate() {
-                let Some((x0, x1)) = *xj else { continue };
+                let Some((x0, x1)) = *xj else {
+                    if let Some((a, b, c)) = run.take() {
+                        pa.draw(&Rectangle::new([(a, y0), (b, y1)], c.filled()))?;
+                    }
+                    continue;
+                };
                 let (c, _) = self.color(value(i, j), range);
-                pa.draw(&Rectangle::new([(x0, y0), (x1, y1)], c.filled()))?;
+                run = match run {
+                    Some((a, _, rc)) if rc == c => Some((a, x1, rc)),
+                    Some((a, b, rc)) => {
+                        pa.draw(&Rectangle::new([(a, y0), (b, y1)], rc.filled()))?;
+                        Some((x0, x1, c))
+                    }
+                    None => Some((x0, x1, c)),
+                };
+            }
+            if let Some((a, b, c)) = run {
+                pa.draw(&Rectangle::new([(a, y0), (b, y1)], c.filled()))?;
             }
         }
         if let Some(level) = self.contour {
@@ -281,6 +300,12 @@ impl Figure for Heatmap {
         }
         if nx == 0 || ny == 0 {
             draw_no_data(&pa.strip_coord_spec(), "no data", sz.label)?;
+        } else if self.values.len() != nx * ny {
+            let note = format!(
+                "{} values for a {ny}×{nx} grid; missing cells grey",
+                self.values.len()
+            );
+            super::draw_note(&pa.strip_coord_spec(), (6, 6), &note, sz.legend)?;
         }
 
         let (_, plot_h) = sz.plot_dims(chart_area.dim_in_pixel());
@@ -296,6 +321,9 @@ impl Figure for Heatmap {
 }
 
 /// Vertical viridis colour bar with ticks, its label above it.
+///
+/// Drawn in pixels rather than as a plotters chart: the chart's right-hand
+/// labels sat flush against the bar with no tick marks.
 pub(crate) fn draw_colorbar<DB: DrawingBackend>(
     side: &DrawingArea<DB, Shift>,
     label: &str,
@@ -303,41 +331,38 @@ pub(crate) fn draw_colorbar<DB: DrawingBackend>(
     top: u32,
     height: u32,
 ) -> DrawResult {
-    let (w, _) = side.dim_in_pixel();
+    let (x0, x1) = (14_i32, 44_i32);
+    let top = top as i32;
+    let h = height.max(2) as i32;
     side.draw(&Text::new(
         label.to_string(),
-        (14, top as i32 - 10),
+        (x0, top - 10),
         font(super::LABEL_PX).pos(Pos::new(HPos::Left, VPos::Bottom)),
     ))?;
-    let bar = side.margin(top, 0, 0, 0);
-    let bar = bar.shrink((0, 0), (w, height));
-    let ticks = nice_ticks(range.0, range.1, 6);
-    let step = nice_step(range.1 - range.0, 6);
-    let fmt = |v: &f64| super::fmt_tick(*v, step);
-    let mut chart = ChartBuilder::on(&bar)
-        .margin_left(14)
-        .margin_right(8)
-        .set_label_area_size(LabelAreaPosition::Right, 72)
-        .build_cartesian_2d(0.0..1.0, super::Ticked::new(range.0, range.1, ticks))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .disable_y_mesh()
-        .disable_x_axis()
-        .y_label_formatter(&fmt)
-        .label_style(font(super::TICK_PX))
-        .draw()?;
-    let n = 200;
-    let pa = chart.plotting_area();
-    for k in 0..n {
-        let a = range.0 + (range.1 - range.0) * k as f64 / n as f64;
-        let b = range.0 + (range.1 - range.0) * (k + 1) as f64 / n as f64;
-        let c = viridis((k as f64 + 0.5) / n as f64);
-        pa.draw(&Rectangle::new([(0.0, a), (1.0, b)], c.filled()))?;
+    // One pixel row per colour step, so the gradient has no seams.
+    for k in 0..h {
+        let t = (f64::from(h - 1 - k) + 0.5) / f64::from(h);
+        side.draw(&Rectangle::new(
+            [(x0, top + k), (x1, top + k + 1)],
+            viridis(t).filled(),
+        ))?;
     }
-    pa.draw(&Rectangle::new(
-        [(0.0, range.0), (1.0, range.1)],
+    side.draw(&Rectangle::new(
+        [(x0, top), (x1, top + h)],
         BLACK.stroke_width(1),
     ))?;
+    let step = nice_step(range.1 - range.0, 6);
+    for v in nice_ticks(range.0, range.1, 6) {
+        let y = top + h - ((v - range.0) / (range.1 - range.0) * f64::from(h)).round() as i32;
+        side.draw(&PathElement::new(
+            vec![(x1, y), (x1 + 6, y)],
+            BLACK.stroke_width(1),
+        ))?;
+        side.draw(&Text::new(
+            super::minus_sign(super::fmt_tick(v, step)),
+            (x1 + 10, y),
+            font(super::TICK_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
     Ok(())
 }

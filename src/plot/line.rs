@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, PALETTE, Sizes, Swatch, build_chart, canvas,
-    clip_polyline, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num, legend_width, pad,
-    palette, titled, write_figure,
+    clip_polyline, draw_data_path, draw_legend, draw_no_data, draw_note, finite_extent, fmt_num,
+    pad, palette, split_legend, titled, write_figure,
 };
 use crate::error::Result;
 
@@ -59,13 +59,16 @@ pub struct Histogram {
     /// Samples (e.g. generator outputs). Non-finite ones are ignored and
     /// counted in a note, as are samples outside `range`.
     pub samples: Vec<f64>,
-    /// Number of bins (0 is treated as 1).
+    /// Number of bins (clamped to 1 ..= 10 000).
     pub bins: usize,
     /// Interval covered by the bins.
     pub range: (f64, f64),
     /// Target density curve `(x, p(x))`, drawn over the histogram.
     pub density: Vec<(f64, f64)>,
 }
+
+/// Upper limit on histogram bins.
+const MAX_BINS: usize = 10_000;
 
 /// Writes a density-normalised histogram with the target density curve to
 /// `<stem>.png` and `<stem>.svg` (800×640).
@@ -80,22 +83,6 @@ pub fn histogram(stem: &Path, h: &Histogram) -> Result<()> {
     write_figure(stem, DEFAULT_SIZE, h)
 }
 
-/// Legend panel to the right of `area` when there are entries; returns
-/// (chart area, legend area).
-fn split_for_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(Swatch, String)],
-    px: f64,
-) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
-    if entries.is_empty() {
-        return (area.clone(), None);
-    }
-    let lw = legend_width(area, entries, px) + 12;
-    let w = area.dim_in_pixel().0;
-    let (a, b) = area.split_horizontally(w.saturating_sub(lw) as i32);
-    (a, Some(b))
-}
-
 impl Figure for LinePlot {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let sz = Sizes::full();
@@ -104,13 +91,25 @@ impl Figure for LinePlot {
             .series
             .iter()
             .enumerate()
-            .map(|(k, s)| (Swatch::Line(palette(k), 3), s.label.clone()))
+            .map(|(k, s)| {
+                (
+                    Swatch::Line(palette(k), 3),
+                    super::label_or(&s.label, "series", k),
+                )
+            })
             .collect();
         let ref_color = RGBColor(60, 60, 60);
-        for (_, label) in &self.hlines {
-            entries.push((Swatch::Dashed(ref_color, 2), label.clone()));
+        for (y, label) in &self.hlines {
+            // Say so rather than silently list a line that is not drawn.
+            let shown = y.is_finite() && (!self.log_y || *y > 0.0);
+            let text = if shown {
+                label.clone()
+            } else {
+                format!("{label} (not shown)")
+            };
+            entries.push((Swatch::Dashed(ref_color, 2), text));
         }
-        let (chart_area, legend_area) = split_for_legend(&area, &entries, sz.legend);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         // Transform to plot coordinates first; points a log axis cannot
         // show become NaN and so break the line like any non-finite point.
@@ -181,7 +180,7 @@ impl Figure for LinePlot {
                 if piece.len() == 1 {
                     pa.draw(&Circle::new(piece[0], 3, palette(k).filled()))?;
                 } else {
-                    pa.draw(&PathElement::new(piece, style))?;
+                    draw_data_path(&chart, &piece, style)?;
                 }
             }
         }
@@ -203,7 +202,7 @@ impl Figure for LinePlot {
             )?;
         }
         if let Some(la) = legend_area {
-            draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?;
+            draw_legend(&la.area, la.at, &entries, sz.legend)?;
         }
         Ok(())
     }
@@ -223,10 +222,12 @@ impl Figure for Histogram {
             ),
             (Swatch::Line(curve, 3), "target density".to_string()),
         ];
-        let (chart_area, legend_area) = split_for_legend(&area, &entries, sz.legend);
+        let (chart_area, legend_area) = split_legend(&area, &entries, sz.legend, sz.margin);
 
         let range = super::sane_range(self.range, (0.0, 1.0));
-        let bins = self.bins.max(1);
+        // Capped so a corrupt bin count cannot exhaust memory; far more bins
+        // than pixels would be unreadable anyway.
+        let bins = self.bins.clamp(1, MAX_BINS);
         let width = (range.1 - range.0) / bins as f64;
         let finite: Vec<f64> = self
             .samples
@@ -280,7 +281,7 @@ impl Figure for Histogram {
         }
         for piece in clip_polyline(&dens, xa.range(), ya.range()) {
             if piece.len() >= 2 {
-                pa.draw(&PathElement::new(piece, curve.stroke_width(3)))?;
+                draw_data_path(&chart, &piece, curve.stroke_width(3))?;
             }
         }
         let cv = canvas(&chart);
@@ -304,7 +305,7 @@ impl Figure for Histogram {
             draw_note(&cv, (6, 6), &notes.join("; "), sz.legend)?;
         }
         if let Some(la) = legend_area {
-            draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?;
+            draw_legend(&la.area, la.at, &entries, sz.legend)?;
         }
         Ok(())
     }

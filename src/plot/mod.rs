@@ -20,21 +20,53 @@
 //! Colours: [`PALETTE`] (Tableau 10) for categorical series in every figure, so
 //! that "series 2" has the same colour in a line plot and in a spectrum; viridis
 //! for continuous values and for time along a trajectory.
+//!
+//! Legends sit beside (or, when wide, below) the chart so they never cover
+//! data. Ticks are placed by this module: log axes read 10⁻³ … 1, and tick
+//! labels use a typographic minus.
+//!
+//! # Example
+//! ```no_run
+//! use std::path::Path;
+//! use redqueen::plot::{Arrow, Path2, PhasePortrait, phase_portrait};
+//!
+//! let spiral: Vec<(f64, f64)> = (0..400)
+//!     .map(|k| {
+//!         let t = k as f64 * 0.05;
+//!         let r = 0.5 * (0.03 * t).exp();
+//!         (r * t.cos(), r * t.sin())
+//!     })
+//!     .collect();
+//! let p = PhasePortrait {
+//!     title: "Dirac GAN, simGD, η = 0.1".into(),
+//!     x_label: "θ".into(),
+//!     y_label: "ψ".into(),
+//!     x_range: (-2.0, 2.0),
+//!     y_range: (-2.0, 2.0),
+//!     arrows: vec![Arrow { x: 1.0, y: 0.0, u: 0.0, v: 0.5 }],
+//!     trajectories: vec![Path2 { label: "simGD".into(), points: spiral }],
+//!     equilibrium: Some((0.0, 0.0)),
+//!     note: None,
+//! };
+//! // Writes figures/dirac/phase.png and figures/dirac/phase.svg.
+//! phase_portrait(Path::new("figures/dirac/phase"), &p)?;
+//! # Ok::<(), redqueen::error::Error>(())
+//! ```
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 
+mod draw;
 mod eigen;
 mod heatmap;
 mod line;
+mod numeric;
 mod phase;
 mod surface;
 
@@ -46,6 +78,9 @@ pub use heatmap::{Heatmap, LevelEdges, heatmap, level_set_edges};
 pub use line::{Histogram, LinePlot, Series, histogram, line_plot};
 pub use phase::{Arrow, Path2, PhasePortrait, phase_grid, phase_portrait};
 pub use surface::{SurfaceFrame, surface_frames};
+
+pub(crate) use draw::*;
+pub(crate) use numeric::*;
 
 /// Tableau 10, the qualitative palette used for series in every figure.
 ///
@@ -78,6 +113,16 @@ pub(crate) const TITLE_PX: f64 = 24.0;
 pub(crate) const LABEL_PX: f64 = 20.0;
 pub(crate) const TICK_PX: f64 = 16.0;
 pub(crate) const LEGEND_PX: f64 = 16.0;
+
+/// `label`, or "`kind` k+1" when it is empty, so legends never show a
+/// swatch with no text.
+pub(crate) fn label_or(label: &str, kind: &str, k: usize) -> String {
+    if label.trim().is_empty() {
+        format!("{kind} {}", k + 1)
+    } else {
+        label.to_string()
+    }
+}
 
 /// Series colour for index `k`, cycling through [`PALETTE`].
 #[must_use]
@@ -156,7 +201,11 @@ pub(crate) fn temp_path(target: &Path) -> PathBuf {
         Some((b, e)) => (b.to_string(), e.to_string()),
         None => (name.clone(), "png".to_string()),
     };
-    let tmp = format!(".{base}.tmp{}.{ext}", std::process::id());
+    // Process id plus a counter: two threads (or processes) writing the same
+    // figure never share a temporary file.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = format!(".{base}.tmp{}-{n}.{ext}", std::process::id());
     match target.parent() {
         Some(dir) => dir.join(tmp),
         None => PathBuf::from(tmp),
@@ -210,769 +259,4 @@ pub(crate) fn write_figure<F: Figure>(stem: &Path, size: (u32, u32), fig: &F) ->
         root.present()?;
         Ok(())
     })
-}
-
-// ---------------------------------------------------------------------------
-// Numeric helpers shared by the figures.
-
-/// Both coordinates finite.
-pub(crate) fn finite2(p: &(f64, f64)) -> bool {
-    p.0.is_finite() && p.1.is_finite()
-}
-
-/// Splits a polyline at non-finite points so that a gap is never bridged.
-pub(crate) fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    let mut runs = Vec::new();
-    let mut cur = Vec::new();
-    for p in points {
-        if finite2(p) {
-            cur.push(*p);
-        } else if !cur.is_empty() {
-            runs.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        runs.push(cur);
-    }
-    runs
-}
-
-/// A usable axis interval: finite, ordered and of non-zero width. Falls back
-/// to `fallback` (or widens a degenerate interval) instead of failing.
-pub(crate) fn sane_range(r: (f64, f64), fallback: (f64, f64)) -> (f64, f64) {
-    let (a, b) = r;
-    if !a.is_finite() || !b.is_finite() {
-        return fallback;
-    }
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    if hi - lo > 1e-12 * (1.0 + lo.abs().max(hi.abs())) {
-        (lo, hi)
-    } else {
-        let w = if lo == 0.0 { 1.0 } else { 0.1 * lo.abs() };
-        (lo - w, hi + w)
-    }
-}
-
-/// Min and max of the finite values, if any.
-pub(crate) fn finite_extent<I: IntoIterator<Item = f64>>(values: I) -> Option<(f64, f64)> {
-    values
-        .into_iter()
-        .filter(|v| v.is_finite())
-        .fold(None, |acc, v| match acc {
-            None => Some((v, v)),
-            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-        })
-}
-
-/// Widens an interval by `frac` of its width on each side.
-pub(crate) fn pad(r: (f64, f64), frac: f64) -> (f64, f64) {
-    let w = r.1 - r.0;
-    (r.0 - frac * w, r.1 + frac * w)
-}
-
-/// Clips the segment `a`–`b` to the box `[x0,x1]×[y0,y1]` (Liang–Barsky).
-/// Returns `None` if no part of it is inside.
-pub(crate) fn clip_segment(
-    a: (f64, f64),
-    b: (f64, f64),
-    xr: (f64, f64),
-    yr: (f64, f64),
-) -> Option<((f64, f64), (f64, f64))> {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let mut t0 = 0.0_f64;
-    let mut t1 = 1.0_f64;
-    for (p, q) in [
-        (-dx, a.0 - xr.0),
-        (dx, xr.1 - a.0),
-        (-dy, a.1 - yr.0),
-        (dy, yr.1 - a.1),
-    ] {
-        if p == 0.0 {
-            if q < 0.0 {
-                return None;
-            }
-        } else {
-            let r = q / p;
-            if p < 0.0 {
-                t0 = t0.max(r);
-            } else {
-                t1 = t1.min(r);
-            }
-            if t0 > t1 {
-                return None;
-            }
-        }
-    }
-    Some((
-        (a.0 + t0 * dx, a.1 + t0 * dy),
-        (a.0 + t1 * dx, a.1 + t1 * dy),
-    ))
-}
-
-/// Clips a polyline to a box, returning the visible pieces. Non-finite points
-/// break the line.
-pub(crate) fn clip_polyline(
-    points: &[(f64, f64)],
-    xr: (f64, f64),
-    yr: (f64, f64),
-) -> Vec<Vec<(f64, f64)>> {
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
-    for run in finite_runs(points) {
-        if run.len() == 1 {
-            let p = run[0];
-            if p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1 {
-                out.push(vec![p]);
-            }
-            continue;
-        }
-        let mut cur: Vec<(f64, f64)> = Vec::new();
-        for w in run.windows(2) {
-            match clip_segment(w[0], w[1], xr, yr) {
-                Some((p, q)) => {
-                    if cur.last() != Some(&p) {
-                        if !cur.is_empty() {
-                            out.push(std::mem::take(&mut cur));
-                        }
-                        cur.push(p);
-                    }
-                    cur.push(q);
-                }
-                None => {
-                    if !cur.is_empty() {
-                        out.push(std::mem::take(&mut cur));
-                    }
-                }
-            }
-        }
-        if !cur.is_empty() {
-            out.push(cur);
-        }
-    }
-    out
-}
-
-/// Viridis colour at `t ∈ [0, 1]` (clamped; NaN maps to 0).
-pub(crate) fn viridis(t: f64) -> RGBColor {
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ViridisRGB::get_color(t)
-}
-
-/// Blends `c` towards white by `w ∈ [0, 1]`.
-pub(crate) fn lighten(c: RGBColor, w: f64) -> RGBColor {
-    let f = |x: u8| (f64::from(x) + (255.0 - f64::from(x)) * w).round() as u8;
-    RGBColor(f(c.0), f(c.1), f(c.2))
-}
-
-// ---------------------------------------------------------------------------
-// Axes with our own tick placement: plotters' automatic ticks are fine for
-// linear axes but print log axes as raw floats, so both kinds go through
-// `Axis`, which maps data to plot coordinates (log10 for log axes) and chooses
-// the key points and their labels.
-
-/// One axis: data interval, optional log scale, and tick placement.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Axis {
-    /// Interval in plot coordinates (log10 of the data for a log axis).
-    pub lo: f64,
-    /// Upper end in plot coordinates.
-    pub hi: f64,
-    /// Whether plot coordinates are log10 of data.
-    pub log: bool,
-}
-
-impl Axis {
-    /// A linear axis over `r` (sanitised).
-    pub fn linear(r: (f64, f64)) -> Self {
-        let (lo, hi) = sane_range(r, (0.0, 1.0));
-        Axis { lo, hi, log: false }
-    }
-
-    /// A log axis over the data interval `r` (both ends must be positive;
-    /// otherwise a default decade range is used).
-    pub fn log(r: (f64, f64)) -> Self {
-        let (a, b) = r;
-        let (lo, hi) = if a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite() {
-            sane_range((a.log10(), b.log10()), (0.0, 1.0))
-        } else {
-            (0.0, 1.0)
-        };
-        Axis { lo, hi, log: true }
-    }
-
-    /// Linear or log axis over data interval `r`.
-    pub fn new(r: (f64, f64), log: bool) -> Self {
-        if log { Self::log(r) } else { Self::linear(r) }
-    }
-
-    /// Data value to plot coordinate; `None` if it cannot be shown.
-    pub fn fwd(&self, v: f64) -> Option<f64> {
-        if !v.is_finite() {
-            return None;
-        }
-        if self.log {
-            (v > 0.0).then(|| v.log10())
-        } else {
-            Some(v)
-        }
-    }
-
-    /// The plot-coordinate interval.
-    pub fn range(&self) -> (f64, f64) {
-        (self.lo, self.hi)
-    }
-
-    /// Tick positions in plot coordinates.
-    pub fn ticks(&self) -> Vec<f64> {
-        if self.log {
-            let first = self.lo.ceil() as i64;
-            let last = self.hi.floor() as i64;
-            let decades = last - first + 1;
-            if decades >= 2 {
-                let step = ((decades as f64) / 7.0).ceil().max(1.0) as i64;
-                return (first..=last)
-                    .filter(|e| (e - first) % step == 0)
-                    .map(|e| e as f64)
-                    .collect();
-            }
-            // Less than two decades visible: add 2× and 5× between powers.
-            let mut t = Vec::new();
-            for e in (self.lo.floor() as i64)..=(self.hi.ceil() as i64) {
-                for m in [1.0_f64, 2.0, 5.0] {
-                    let v = (m * 10f64.powi(e as i32)).log10();
-                    if v >= self.lo - 1e-9 && v <= self.hi + 1e-9 {
-                        t.push(v);
-                    }
-                }
-            }
-            t
-        } else {
-            nice_ticks(self.lo, self.hi, 7)
-        }
-    }
-
-    /// Label for a tick at plot coordinate `t`.
-    pub fn label(&self, t: f64) -> String {
-        if self.log {
-            let r = t.round();
-            if (t - r).abs() < 1e-9 {
-                pow10_label(r as i32)
-            } else {
-                fmt_num(10f64.powf(t), 3)
-            }
-        } else {
-            let step = nice_step(self.hi - self.lo, 7);
-            fmt_tick(t, step)
-        }
-    }
-}
-
-/// "10⁻³" style label with Unicode superscripts (present in DejaVu Sans).
-pub(crate) fn pow10_label(e: i32) -> String {
-    match e {
-        0 => "1".to_string(),
-        1 => "10".to_string(),
-        _ => {
-            const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-            let mut s = String::from("10");
-            if e < 0 {
-                s.push('⁻');
-            }
-            for d in e.unsigned_abs().to_string().chars() {
-                s.push(SUP[d.to_digit(10).unwrap_or(0) as usize]);
-            }
-            s
-        }
-    }
-}
-
-/// A 1-2-5 step giving about `n` intervals over `span`.
-pub(crate) fn nice_step(span: f64, n: usize) -> f64 {
-    if !(span.is_finite() && span > 0.0) {
-        return 1.0;
-    }
-    let raw = span / n.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let f = raw / mag;
-    let m = if f < 1.5 {
-        1.0
-    } else if f < 3.0 {
-        2.0
-    } else if f < 7.0 {
-        5.0
-    } else {
-        10.0
-    };
-    m * mag
-}
-
-/// Multiples of a 1-2-5 step inside `[lo, hi]`.
-pub(crate) fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let step = nice_step(hi - lo, n);
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
-    if last < first || last - first > 1000 {
-        return vec![lo, hi];
-    }
-    (first..=last)
-        .map(|k| {
-            let v = k as f64 * step;
-            // Avoid printing "-0".
-            if v.abs() < step * 1e-9 { 0.0 } else { v }
-        })
-        .collect()
-}
-
-/// Formats a tick value with just enough decimals for `step`.
-pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) {
-        return format!("{v:.1e}");
-    }
-    let decimals = if step >= 1.0 {
-        0
-    } else {
-        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
-    };
-    format!("{v:.decimals$}")
-}
-
-/// Compact number: `sig` significant digits, scientific outside [1e-3, 1e5).
-pub(crate) fn fmt_num(v: f64, sig: usize) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        return "0".to_string();
-    }
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.prec$e}", prec = sig.saturating_sub(1));
-    }
-    let decimals = (sig as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Legends drawn by hand: plotters' built-in legend sits inside the plot and
-// covers data, so figures put the legend in a panel beside the chart.
-
-/// What a legend row shows beside its text.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Swatch {
-    /// A line of the given colour and width.
-    Line(RGBColor, u32),
-    /// A dashed line.
-    Dashed(RGBColor, u32),
-    /// A filled square.
-    Box(RGBColor),
-    /// A marker.
-    Marker(Marker, RGBColor),
-}
-
-/// Marker shapes shared by the figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Marker {
-    Circle,
-    HollowCircle,
-    Cross,
-    Triangle,
-    Square,
-    Star,
-    Plus,
-}
-
-impl Marker {
-    /// Marker used for series `k` in scatter-type figures.
-    pub fn cycle(k: usize) -> Marker {
-        [
-            Marker::Circle,
-            Marker::Cross,
-            Marker::Triangle,
-            Marker::Square,
-            Marker::Plus,
-        ][k % 5]
-    }
-}
-
-/// Draws `m` centred at backend pixel `c` with radius `r`.
-pub(crate) fn draw_marker<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    c: (i32, i32),
-    m: Marker,
-    color: RGBColor,
-    r: i32,
-) -> DrawResult {
-    match m {
-        Marker::Circle => {
-            area.draw(&Circle::new(c, r, color.filled()))?;
-            area.draw(&Circle::new(c, r, BLACK.stroke_width(1)))?;
-        }
-        Marker::HollowCircle => {
-            area.draw(&Circle::new(c, r, WHITE.filled()))?;
-            area.draw(&Circle::new(c, r, color.stroke_width(2)))?;
-        }
-        Marker::Cross => {
-            let s = color.stroke_width(3);
-            area.draw(&PathElement::new(
-                vec![(c.0 - r, c.1 - r), (c.0 + r, c.1 + r)],
-                s,
-            ))?;
-            area.draw(&PathElement::new(
-                vec![(c.0 - r, c.1 + r), (c.0 + r, c.1 - r)],
-                s,
-            ))?;
-        }
-        Marker::Plus => {
-            let s = color.stroke_width(3);
-            area.draw(&PathElement::new(vec![(c.0 - r, c.1), (c.0 + r, c.1)], s))?;
-            area.draw(&PathElement::new(vec![(c.0, c.1 - r), (c.0, c.1 + r)], s))?;
-        }
-        Marker::Triangle => {
-            let pts = vec![(c.0, c.1 - r), (c.0 - r, c.1 + r), (c.0 + r, c.1 + r)];
-            area.draw(&Polygon::new(pts.clone(), color.filled()))?;
-            let mut closed = pts.clone();
-            closed.push(pts[0]);
-            area.draw(&PathElement::new(closed, BLACK.stroke_width(1)))?;
-        }
-        Marker::Square => {
-            area.draw(&Rectangle::new(
-                [(c.0 - r, c.1 - r), (c.0 + r, c.1 + r)],
-                color.filled(),
-            ))?;
-            area.draw(&Rectangle::new(
-                [(c.0 - r, c.1 - r), (c.0 + r, c.1 + r)],
-                BLACK.stroke_width(1),
-            ))?;
-        }
-        Marker::Star => {
-            let rf = f64::from(r) * 1.5;
-            let pts: Vec<(i32, i32)> = (0..10)
-                .map(|k| {
-                    let rad = if k % 2 == 0 { rf } else { rf * 0.45 };
-                    let a = std::f64::consts::PI * (k as f64) / 5.0 - std::f64::consts::FRAC_PI_2;
-                    (
-                        c.0 + (rad * a.cos()).round() as i32,
-                        c.1 + (rad * a.sin()).round() as i32,
-                    )
-                })
-                .collect();
-            area.draw(&Polygon::new(pts.clone(), color.filled()))?;
-            let mut closed = pts.clone();
-            closed.push(pts[0]);
-            area.draw(&PathElement::new(closed, BLACK.stroke_width(1)))?;
-        }
-    }
-    Ok(())
-}
-
-/// Width in pixels a legend needs for `entries` at font size `px`.
-pub(crate) fn legend_width<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(Swatch, String)],
-    px: f64,
-) -> u32 {
-    let style = font(px);
-    let text = entries
-        .iter()
-        .map(|(_, t)| area.estimate_text_size(t, &style).map(|s| s.0).unwrap_or(0))
-        .max()
-        .unwrap_or(0);
-    text + (px * 3.2) as u32
-}
-
-/// Draws a legend box with its top-left corner at pixel `at` of `area`
-/// (area-relative), on a white background with a thin frame.
-pub(crate) fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    at: (i32, i32),
-    entries: &[(Swatch, String)],
-    px: f64,
-) -> DrawResult {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let row = (px * 1.5).round() as i32;
-    let w = legend_width(area, entries, px) as i32;
-    let h = row * entries.len() as i32 + (px * 0.6) as i32;
-    area.draw(&Rectangle::new(
-        [at, (at.0 + w, at.1 + h)],
-        WHITE.mix(0.85).filled(),
-    ))?;
-    area.draw(&Rectangle::new(
-        [at, (at.0 + w, at.1 + h)],
-        RGBColor(120, 120, 120).stroke_width(1),
-    ))?;
-    let sw = (px * 1.8) as i32;
-    for (k, (swatch, text)) in entries.iter().enumerate() {
-        let cy = at.1 + (px * 0.3) as i32 + row * k as i32 + row / 2;
-        let x0 = at.0 + (px * 0.4) as i32;
-        match *swatch {
-            Swatch::Line(c, wd) => {
-                area.draw(&PathElement::new(
-                    vec![(x0, cy), (x0 + sw, cy)],
-                    c.stroke_width(wd),
-                ))?;
-            }
-            Swatch::Dashed(c, wd) => {
-                let seg = sw / 5;
-                for s in [0, 2, 4] {
-                    area.draw(&PathElement::new(
-                        vec![(x0 + s * seg, cy), (x0 + (s + 1) * seg, cy)],
-                        c.stroke_width(wd),
-                    ))?;
-                }
-            }
-            Swatch::Box(c) => {
-                let r = (px * 0.45) as i32;
-                let cx = x0 + sw / 2;
-                area.draw(&Rectangle::new(
-                    [(cx - r, cy - r), (cx + r, cy + r)],
-                    c.filled(),
-                ))?;
-                area.draw(&Rectangle::new(
-                    [(cx - r, cy - r), (cx + r, cy + r)],
-                    BLACK.stroke_width(1),
-                ))?;
-            }
-            Swatch::Marker(m, c) => {
-                draw_marker(area, (x0 + sw / 2, cy), m, c, (px * 0.35) as i32)?;
-            }
-        }
-        area.draw(&Text::new(
-            text.clone(),
-            (x0 + sw + (px * 0.5) as i32, cy),
-            font(px).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
-}
-
-/// Draws `note` in a framed box at area-relative pixel `at` (top-left), in a
-/// dark red so that a diverged run is noticed.
-pub(crate) fn draw_note<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    at: (i32, i32),
-    note: &str,
-    px: f64,
-) -> DrawResult {
-    if note.is_empty() {
-        return Ok(());
-    }
-    let style = font(px).color(&RGBColor(170, 20, 20));
-    let (w, h) = area.estimate_text_size(note, &style)?;
-    let padx = (px * 0.4) as i32;
-    let pady = (px * 0.3) as i32;
-    let br = (at.0 + w as i32 + 2 * padx, at.1 + h as i32 + 2 * pady);
-    area.draw(&Rectangle::new([at, br], WHITE.mix(0.9).filled()))?;
-    area.draw(&Rectangle::new(
-        [at, br],
-        RGBColor(170, 20, 20).stroke_width(1),
-    ))?;
-    area.draw(&Text::new(
-        note.to_string(),
-        (at.0 + padx, at.1 + pady + h as i32 / 2),
-        style.pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    Ok(())
-}
-
-/// Font size no larger than `px` at which `text` fits in `width` pixels, so
-/// long titles (with learning-rate settings) shrink instead of being cut.
-pub(crate) fn fitting_px<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-    px: f64,
-    width: u32,
-) -> f64 {
-    let w = area
-        .estimate_text_size(text, &font(px))
-        .map(|s| s.0)
-        .unwrap_or(0);
-    if w <= width || w == 0 {
-        px
-    } else {
-        (px * f64::from(width) / f64::from(w)).max(9.0)
-    }
-}
-
-/// Draws a title across the top of `area` and returns the area below it.
-pub(crate) fn titled<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    px: f64,
-) -> std::result::Result<DrawingArea<DB, Shift>, DrawError> {
-    if title.is_empty() {
-        return Ok(area.clone());
-    }
-    let w = area.dim_in_pixel().0.saturating_sub(20);
-    let px = fitting_px(area, title, px, w);
-    Ok(area.titled(title, font(px))?)
-}
-
-/// Centred grey "no data" text in `area`.
-pub(crate) fn draw_no_data<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-    px: f64,
-) -> DrawResult {
-    let (w, h) = area.dim_in_pixel();
-    area.draw(&Text::new(
-        text.to_string(),
-        (w as i32 / 2, h as i32 / 2),
-        font(px)
-            .color(&RGBColor(110, 110, 110))
-            .pos(Pos::new(HPos::Center, VPos::Center)),
-    ))?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Cartesian charts on `Axis` coordinates.
-
-/// Font sizes and label-area sizes for a chart; `Sizes::full()` for an
-/// 800×640 figure, `Sizes::compact()` for a ~400×360 grid panel.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Sizes {
-    pub title: f64,
-    pub label: f64,
-    pub tick: f64,
-    pub legend: f64,
-    pub x_area: u32,
-    pub y_area: u32,
-    pub margin: u32,
-}
-
-impl Sizes {
-    pub fn full() -> Self {
-        Sizes {
-            title: TITLE_PX,
-            label: LABEL_PX,
-            tick: TICK_PX,
-            legend: LEGEND_PX,
-            x_area: 62,
-            y_area: 84,
-            margin: 14,
-        }
-    }
-    pub fn compact() -> Self {
-        Sizes {
-            title: 17.0,
-            label: 15.0,
-            tick: 13.0,
-            legend: 13.0,
-            x_area: 46,
-            y_area: 62,
-            margin: 8,
-        }
-    }
-    /// Pixel size of the plotting area a chart built on `area` will get.
-    pub fn plot_dims(&self, area: (u32, u32)) -> (u32, u32) {
-        (
-            area.0.saturating_sub(2 * self.margin + self.y_area).max(1),
-            area.1.saturating_sub(2 * self.margin + self.x_area).max(1),
-        )
-    }
-}
-
-/// A linear f64 coordinate whose ticks are exactly the given points.
-///
-/// plotters' own `WithKeyPoints` wrapper loses the f64 label formatter and
-/// so cannot be used with `configure_mesh`; this small type can.
-#[derive(Debug, Clone)]
-pub(crate) struct Ticked {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
-}
-
-impl Ticked {
-    pub fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
-        Ticked { lo, hi, ticks }
-    }
-}
-
-impl Ranged for Ticked {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let len = f64::from(limit.1 - limit.0);
-        let t = (*v - self.lo) / (self.hi - self.lo);
-        // `as` saturates, so far-off values land outside the plot harmlessly.
-        limit.0 + (len * t + 1e-3).floor() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-pub(crate) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
-
-/// Builds a chart with our tick placement and draws its axes; `grid` draws
-/// light grid lines at the ticks (off for heat maps, where cells hide them).
-pub(crate) fn build_chart<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
-    xa: &Axis,
-    ya: &Axis,
-    x_label: &str,
-    y_label: &str,
-    sz: &Sizes,
-    grid: bool,
-) -> std::result::Result<Chart<'a, DB>, DrawError> {
-    let mut chart = ChartBuilder::on(area)
-        .margin(sz.margin)
-        .x_label_area_size(sz.x_area)
-        .y_label_area_size(sz.y_area)
-        .build_cartesian_2d(
-            Ticked::new(xa.lo, xa.hi, xa.ticks()),
-            Ticked::new(ya.lo, ya.hi, ya.ticks()),
-        )?;
-    let xf = |v: &f64| xa.label(*v);
-    let yf = |v: &f64| ya.label(*v);
-    let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x_label)
-        .y_desc(y_label)
-        .x_label_formatter(&xf)
-        .y_label_formatter(&yf)
-        .axis_desc_style(font(sz.label))
-        .label_style(font(sz.tick))
-        .bold_line_style(RGBColor(225, 225, 225).stroke_width(1))
-        .light_line_style(TRANSPARENT);
-    if !grid {
-        mesh.disable_x_mesh().disable_y_mesh();
-    }
-    mesh.draw()?;
-    Ok(chart)
-}
-
-/// Data coordinates to pixel coordinates relative to the chart's plotting
-/// area (the frame used by `canvas`).
-pub(crate) fn to_px<DB: DrawingBackend>(chart: &Chart<'_, DB>, p: (f64, f64)) -> (i32, i32) {
-    let pa = chart.plotting_area();
-    let b = pa.get_base_pixel();
-    let q = pa.map_coordinate(&p);
-    (q.0 - b.0, q.1 - b.1)
-}
-
-/// The plotting area in plain pixel coordinates, for markers and arrow heads.
-pub(crate) fn canvas<DB: DrawingBackend>(chart: &Chart<'_, DB>) -> DrawingArea<DB, Shift> {
-    chart.plotting_area().strip_coord_spec()
 }

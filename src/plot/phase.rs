@@ -8,8 +8,9 @@ use plotters::prelude::*;
 
 use super::{
     Axis, DEFAULT_SIZE, DrawResult, Figure, Marker, Sizes, Swatch, build_chart, canvas,
-    clip_polyline, draw_legend, draw_marker, draw_no_data, draw_note, finite2, legend_width,
-    lighten, palette, titled, to_px, viridis, write_figure,
+    clip_polyline, draw_data_path, draw_legend, draw_legend_row, draw_marker, draw_no_data,
+    draw_note, finite2, legend_row_widths, legend_width, lighten, palette, split_legend, titled,
+    to_px, viridis, write_figure,
 };
 use crate::error::Result;
 
@@ -82,7 +83,7 @@ pub fn phase_portrait(stem: &Path, p: &PhasePortrait) -> Result<()> {
 pub fn phase_grid(stem: &Path, title: &str, panels: &[PhasePortrait], ncols: usize) -> Result<()> {
     let ncols = ncols.max(1).min(panels.len().max(1));
     let nrows = panels.len().div_ceil(ncols).max(1);
-    let size = (ncols as u32 * 400, nrows as u32 * 360 + 50);
+    let size = (ncols as u32 * 400, nrows as u32 * 360 + GRID_HEADER);
     write_figure(
         stem,
         size,
@@ -95,11 +96,25 @@ pub fn phase_grid(stem: &Path, title: &str, panels: &[PhasePortrait], ncols: usi
     )
 }
 
+/// Height of the super-title plus shared legend row above a grid.
+const GRID_HEADER: u32 = 80;
+
+/// Where a portrait's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegendAt {
+    /// In a panel right of the chart (single figures).
+    Outside,
+    /// Inside the chart, top right (grid panels with their own labels).
+    Inside,
+    /// Not drawn (a shared legend is drawn above the grid).
+    Nowhere,
+}
+
 struct Single<'a>(&'a PhasePortrait);
 
 impl Figure for Single<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
-        draw_portrait(area, self.0, &Sizes::full(), true)
+        draw_portrait(area, self.0, &Sizes::full(), LegendAt::Outside)
     }
 }
 
@@ -112,13 +127,42 @@ struct Grid<'a> {
 
 impl Figure for Grid<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
-        let body = titled(area, self.title, 26.0)?;
+        let (w, h) = area.dim_in_pixel();
+        let (header, body) = area.split_vertically(GRID_HEADER.min(h) as i32);
+        titled(&header, self.title, 26.0)?;
         if self.panels.is_empty() {
             return draw_no_data(&body, "no panels", 18.0);
         }
+        // One legend for the whole grid when every panel names the same
+        // trajectories: the panels stay uncluttered and colours read the same
+        // in each.
+        let labels = |p: &PhasePortrait| -> Vec<String> {
+            p.trajectories.iter().map(|t| t.label.clone()).collect()
+        };
+        let first = labels(&self.panels[0]);
+        let mut key = self.panels[0].clone();
+        key.equilibrium = self.panels.iter().find_map(|p| p.equilibrium);
+        if key.arrows.is_empty() {
+            key.arrows = self
+                .panels
+                .iter()
+                .flat_map(|p| p.arrows.iter().take(1))
+                .copied()
+                .collect();
+        }
+        let entries = legend_entries(&key, false);
+        let px = 14.0;
+        let shared = self.panels.iter().all(|p| labels(p) == first)
+            && legend_row_widths(&header, &entries, px).1 <= w as i32 - 20;
+        let legend = if shared {
+            draw_legend_row(&header, GRID_HEADER as i32 - 18, &entries, px)?;
+            LegendAt::Nowhere
+        } else {
+            LegendAt::Inside
+        };
         let cells = body.split_evenly((self.nrows, self.ncols));
         for (p, cell) in self.panels.iter().zip(cells.iter()) {
-            draw_portrait(cell, p, &Sizes::compact(), false)?;
+            draw_portrait(cell, p, &Sizes::compact(), legend)?;
         }
         Ok(())
     }
@@ -130,7 +174,7 @@ fn traj_color(k: usize, n: usize, t: f64) -> RGBColor {
         // Stop short of viridis' pale yellow end, which vanishes on white.
         viridis(0.9 * t)
     } else {
-        lighten(palette(k), 0.75 * (1.0 - t))
+        lighten(palette(k), 0.6 * (1.0 - t))
     }
 }
 
@@ -146,7 +190,10 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         // there is more than one to tell apart.
         if n > 1 {
             for (k, t) in p.trajectories.iter().enumerate() {
-                e.push((Swatch::Line(palette(k), 3), t.label.clone()));
+                e.push((
+                    Swatch::Line(palette(k), 3),
+                    super::label_or(&t.label, "trajectory", k),
+                ));
             }
         }
         return e;
@@ -158,11 +205,14 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         e.push((Swatch::Line(viridis(0.9), 3), format!("{label}{sep}late")));
     } else {
         for (k, t) in p.trajectories.iter().enumerate() {
-            e.push((Swatch::Line(palette(k), 3), t.label.clone()));
+            e.push((
+                Swatch::Line(palette(k), 3),
+                super::label_or(&t.label, "trajectory", k),
+            ));
         }
         if n > 1 {
             e.push((
-                Swatch::Line(lighten(MARKER_GREY, 0.75), 3),
+                Swatch::Line(lighten(MARKER_GREY, 0.6), 3),
                 "faded = early".to_string(),
             ));
         }
@@ -174,39 +224,68 @@ fn legend_entries(p: &PhasePortrait, compact: bool) -> Vec<(Swatch, String)> {
         ));
         e.push((Swatch::Marker(Marker::Circle, MARKER_GREY), "end".into()));
     }
-    if p.equilibrium.is_some() {
+    if p.equilibrium.is_some_and(|q| finite2(&q)) {
         e.push((
             Swatch::Marker(Marker::Star, EQUILIBRIUM_RED),
             "equilibrium".into(),
         ));
     }
     if !p.arrows.is_empty() {
-        e.push((Swatch::Line(ARROW_GREY, 2), "field direction".into()));
+        e.push((
+            Swatch::Marker(Marker::Arrow, ARROW_GREY),
+            "field direction".into(),
+        ));
     }
     e
 }
 
-/// Draws one portrait; `outside` puts the legend in a panel to the right of
-/// the chart (single figures) instead of inside it (grid panels).
+/// The part of `area` whose plotting region gives both axes the same scale,
+/// centred; unchanged when the ranges differ by more than 3× (then the axes
+/// are probably in different units and filling the space is better).
+fn equal_aspect_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    sz: &Sizes,
+) -> DrawingArea<DB, Shift> {
+    let (pw, ph) = sz.plot_dims(area.dim_in_pixel());
+    let (wx, wy) = (xr.1 - xr.0, yr.1 - yr.0);
+    let ratio = wx / wy;
+    if !(1.0 / 3.0..=3.0).contains(&ratio) {
+        return area.clone();
+    }
+    let (ux, uy) = (wx / f64::from(pw), wy / f64::from(ph));
+    if ux < uy {
+        let d = (f64::from(pw) - wx / uy).max(0.0) as u32;
+        area.margin(0, 0, d / 2, d - d / 2)
+    } else {
+        let d = (f64::from(ph) - wy / ux).max(0.0) as u32;
+        area.margin(d / 2, d - d / 2, 0, 0)
+    }
+}
+
+/// Draws one portrait with its legend placed as `legend` says.
 fn draw_portrait<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &PhasePortrait,
     sz: &Sizes,
-    outside: bool,
+    legend: LegendAt,
 ) -> DrawResult {
+    let outside = legend == LegendAt::Outside;
     let area = titled(area, &p.title, sz.title)?;
-    let entries = legend_entries(p, !outside);
-    let (chart_area, legend_area) = if outside && !entries.is_empty() {
-        let lw = legend_width(&area, &entries, sz.legend) + 12;
-        let w = area.dim_in_pixel().0;
-        let (a, b) = area.split_horizontally(w.saturating_sub(lw) as i32);
-        (a, Some(b))
+    let entries = match legend {
+        LegendAt::Nowhere => Vec::new(),
+        _ => legend_entries(p, !outside),
+    };
+    let (chart_area, legend_area) = if outside {
+        split_legend(&area, &entries, sz.legend, sz.margin)
     } else {
         (area.clone(), None)
     };
     let xa = Axis::linear(p.x_range);
     let ya = Axis::linear(p.y_range);
     let (xr, yr) = (xa.range(), ya.range());
+    let chart_area = equal_aspect_area(&chart_area, xr, yr, sz);
     let chart = build_chart(&chart_area, &xa, &ya, &p.x_label, &p.y_label, sz, true)?;
     let cv = canvas(&chart);
     let (cw, ch) = cv.dim_in_pixel();
@@ -282,9 +361,7 @@ fn draw_portrait<DB: DrawingBackend>(
             let color = traj_color(k, n, t);
             for piece in clip_polyline(&tr.points[i0..=i1], xr, yr) {
                 if piece.len() >= 2 {
-                    chart
-                        .plotting_area()
-                        .draw(&PathElement::new(piece, color.stroke_width(width)))?;
+                    draw_data_path(&chart, &piece, color.stroke_width(width))?;
                 }
             }
         }
@@ -316,7 +393,7 @@ fn draw_portrait<DB: DrawingBackend>(
     draw_note(&cv, (6, 6), &note, sz.legend)?;
 
     match legend_area {
-        Some(la) => draw_legend(&la, (4, sz.margin as i32), &entries, sz.legend)?,
+        Some(la) => draw_legend(&la.area, la.at, &entries, sz.legend)?,
         None => {
             if !entries.is_empty() {
                 let lw = legend_width(&cv, &entries, sz.legend) as i32;

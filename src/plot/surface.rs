@@ -87,22 +87,28 @@ pub fn surface_frames(
 }
 
 const POINT_COLOR: RGBColor = RGBColor(230, 40, 40);
-const MODE_COLOR: RGBColor = RGBColor(255, 255, 255);
 
 impl Figure for SurfaceFrame {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let sz = Sizes::full();
         let area = titled(area, &self.title, sz.title)?;
-        let entries = vec![
+        let mut entries = vec![
             (
                 Swatch::Marker(Marker::Circle, POINT_COLOR),
                 "generator samples".to_string(),
             ),
             (
-                Swatch::Marker(Marker::Cross, RGBColor(40, 40, 40)),
+                Swatch::Marker(Marker::OutlinedCross, WHITE),
                 "data modes".to_string(),
             ),
         ];
+        // A grid whose size disagrees with `values` is not guessed at (a
+        // corrupt nx could mean billions of cells): it is reported instead.
+        let grid_ok = self.nx > 0 && self.nx.checked_mul(self.ny) == Some(self.values.len());
+        let any_grey = grid_ok && self.values.iter().any(|v| !v.is_finite());
+        if any_grey {
+            entries.push((Swatch::Box(NON_FINITE_GREY), "non-finite".to_string()));
+        }
         let panel_w = (legend_width(&area, &entries, sz.legend) + 10).max(140);
         let w = area.dim_in_pixel().0;
         let (chart_area, side) = area.split_horizontally(w.saturating_sub(panel_w) as i32);
@@ -113,7 +119,7 @@ impl Figure for SurfaceFrame {
         let chart = build_chart(&chart_area, &xa, &ya, "x₁", "x₂", &sz, false)?;
         let pa = chart.plotting_area();
         let (nx, ny) = (self.nx, self.ny);
-        if nx > 0 && ny > 0 {
+        if grid_ok {
             let dx = (xa.hi - xa.lo) / nx as f64;
             let dy = (ya.hi - ya.lo) / ny as f64;
             for i in 0..ny {
@@ -136,15 +142,24 @@ impl Figure for SurfaceFrame {
             draw_marker(&cv, to_px(&chart, *p), Marker::Circle, POINT_COLOR, 3)?;
         }
         for m in self.modes.iter().filter(|p| inside(p)) {
-            // A white cross over a dark one stays visible on any viridis colour.
-            let c = to_px(&chart, *m);
-            draw_marker(&cv, c, Marker::Cross, RGBColor(20, 20, 20), 9)?;
-            draw_marker(&cv, c, Marker::Cross, MODE_COLOR, 7)?;
+            draw_marker(&cv, to_px(&chart, *m), Marker::OutlinedCross, WHITE, 8)?;
+        }
+        let mut notes = Vec::new();
+        if !grid_ok {
+            notes.push(format!(
+                "surface not drawn: {} values for a {nx}×{ny} grid",
+                self.values.len()
+            ));
         }
         let outside = self.points.iter().filter(|p| !inside(p)).count();
         if outside > 0 {
-            let note = format!("{outside} of {} samples off-screen", self.points.len());
-            super::draw_note(&cv, (6, 6), &note, sz.legend)?;
+            notes.push(format!(
+                "{outside} of {} samples off-screen",
+                self.points.len()
+            ));
+        }
+        for (k, note) in notes.iter().enumerate() {
+            super::draw_note(&cv, (6, 6 + 30 * k as i32), note, sz.legend)?;
         }
 
         let (_, plot_h) = sz.plot_dims(chart_area.dim_in_pixel());
