@@ -9,4 +9,5 @@ pub mod analysis;
 pub mod error;
 pub mod game;
 pub mod linalg;
+pub mod nn;
 pub mod optim;
