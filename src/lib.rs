@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod datasets;
 pub mod error;
 pub mod game;
 pub mod linalg;
