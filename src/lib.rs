@@ -10,5 +10,6 @@ pub mod datasets;
 pub mod error;
 pub mod game;
 pub mod linalg;
+pub mod metrics;
 pub mod nn;
 pub mod optim;
