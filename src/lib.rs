@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod datasets;
 pub mod error;
 pub mod game;
+pub mod gan;
 pub mod linalg;
 pub mod metrics;
 pub mod nn;

@@ -35,7 +35,7 @@ mod activation;
 mod init;
 mod mlp;
 
-pub use activation::Activation;
+pub use activation::{Activation, sigmoid};
 pub use init::Init;
 pub use mlp::{LayerSpec, Mlp, Mode, Workspace};
 
