@@ -9,7 +9,12 @@
 pub mod loss;
 pub mod neural;
 pub mod penalty;
+pub mod trainer;
 
 pub use loss::GanLoss;
 pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
+pub use trainer::{
+    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
+    TrainConfig, TrainReport, UpdateOrder, train,
+};

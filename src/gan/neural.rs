@@ -131,10 +131,13 @@ pub struct NeuralGan<T: Float> {
 
 impl<T: Float> NeuralGan<T> {
     /// Builds the game with batch size `batch` and draws a first batch from `rng`.
+    /// (Eight arguments: the three networks, the objective, the two distributions, the
+    /// batch size and the RNG are all independent choices.)
     ///
     /// # Errors
     /// [`Error::Param`] if the networks do not fit the data, latent and code widths,
     /// D has more than one output, or the batch size is zero.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         g: Mlp,
         d: Mlp,
