@@ -7,12 +7,16 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod datasets;
 pub mod dynamics;
 pub mod error;
 pub mod export;
 pub mod figures;
 pub mod game;
+pub mod gan;
 pub mod linalg;
+pub mod metrics;
+pub mod nn;
 pub mod optim;
 pub mod plot;
 pub mod study;

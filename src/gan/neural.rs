@@ -1,0 +1,770 @@
+//! A neural GAN exposed as a [`Game`]: the joint vector is x = (θ_G, ψ), with ψ the
+//! discriminator's parameters followed (for InfoGAN) by the Q network's.
+//!
+//! The minibatch is explicit state ([`NeuralGan::resample`]): for a fixed batch the field
+//! v(x) = (−∇_θ L_G, −∇_ψ L_D) is a deterministic function of x, so Jacobians, spectra
+//! and every analysis of [`crate::analysis`] apply unchanged; the trainer resamples
+//! the batch before each player's update.
+//!
+//! Losses: L_D = adversarial D loss ([`GanLoss`]) + penalty ([`Penalty`]) + λ_I·L_CE,
+//! L_G = adversarial G loss + λ_I·L_CE, where L_CE = −E[ln Q(c | G(z, c))] is InfoGAN's
+//! categorical cross-entropy (Chen et al. 2016; minimising L_CE maximises the
+//! variational lower bound L_I = H(c) − L_CE on the mutual information I(c; G(z, c))).
+//! Both G and Q *descend* λ_I·L_CE (the mutual-information term is cooperative); the
+//! Q network belongs to the discriminator player, as in InfoGAN where Q shares D's body
+//! and is updated with D.
+
+use std::sync::Mutex;
+
+use nalgebra::DMatrix;
+use rand::RngExt;
+use serde::Serialize;
+
+use super::loss::{GanLoss, categorical_cross_entropy};
+use super::penalty::Penalty;
+use crate::datasets::{DataSampler, Latent};
+use crate::error::{Error, Result};
+use crate::game::{Game, Player};
+use crate::linalg::{Rng, Vector, rng};
+use crate::nn::{Float, Mlp, Mode, Workspace};
+
+/// InfoGAN's categorical code: c ~ Uniform{0, …, k−1}, appended to z as a one-hot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InfoGanTerm {
+    /// Number of categories k.
+    pub categories: usize,
+    /// Weight λ_I of L_CE in both players' losses.
+    pub lambda: f64,
+}
+
+/// The objective: which losses and regularisers each player minimises.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Objective {
+    /// The adversarial loss pair.
+    pub loss: GanLoss,
+    /// Gradient penalty on D (D's loss only).
+    pub penalty: Penalty,
+    /// One-sided label smoothing α: real targets are 1 − α (Salimans et al. 2016).
+    pub label_smoothing: f64,
+    /// WGAN weight clipping: after each D update, ψ_D ← clip(ψ_D, −c, c) (Arjovsky et
+    /// al. 2017); applied through [`Game::project`].
+    pub weight_clip: Option<f64>,
+    /// InfoGAN term, if any.
+    pub info: Option<InfoGanTerm>,
+}
+
+/// The current minibatch: everything random that one field evaluation depends on.
+#[derive(Debug, Clone)]
+pub struct Batch<T: Float> {
+    /// Real samples (B × data dim).
+    pub real: DMatrix<T>,
+    /// Generator input (B × (latent dim + k)): z then the one-hot code.
+    pub z: DMatrix<T>,
+    /// InfoGAN codes (empty without InfoGAN).
+    pub codes: Vec<usize>,
+    /// Interpolation weights ε for WGAN-GP.
+    pub eps: Vec<T>,
+    /// Seed of the generator's dropout masks for this batch.
+    pub g_mask_seed: u64,
+    /// Seed of the discriminator's dropout masks for this batch.
+    pub d_mask_seed: u64,
+}
+
+/// Preallocated buffers for field evaluations (one per thread or trainer).
+#[derive(Debug, Clone)]
+pub struct Scratch<T: Float> {
+    g: Workspace<T>,
+    /// D on the stacked [real; fake] batch (2B rows).
+    d2: Workspace<T>,
+    /// D on B rows (generator step and penalties).
+    d1: Workspace<T>,
+    q: Option<Workspace<T>>,
+    /// ∂L/∂(G output) (B × data dim).
+    dfake: DMatrix<T>,
+    theta: Vec<T>,
+    psi: Vec<T>,
+    grad: Vec<T>,
+}
+
+/// Statistics of one discriminator gradient evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct DStats {
+    /// L_D in total (adversarial + penalty + λ_I·L_CE).
+    pub loss: f64,
+    /// The penalty value P.
+    pub penalty: f64,
+    /// L_CE (0 without InfoGAN).
+    pub info: f64,
+    /// Mean D(x) on real data (σ(logit), or the critic value for WGAN).
+    pub d_real: f64,
+    /// Mean D on fakes.
+    pub d_fake: f64,
+}
+
+/// Statistics of one generator gradient evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct GStats {
+    /// L_G in total (adversarial + λ_I·L_CE).
+    pub loss: f64,
+    /// L_CE (0 without InfoGAN).
+    pub info: f64,
+}
+
+/// A GAN of two (or, with InfoGAN, three) MLPs with a fixed minibatch.
+#[derive(Debug)]
+pub struct NeuralGan<T: Float> {
+    /// The generator (latent dim + k → data dim, linear output).
+    pub g: Mlp,
+    /// The discriminator (data dim → 1 logit).
+    pub d: Mlp,
+    /// The Q network of InfoGAN (data dim → k logits).
+    pub q: Option<Mlp>,
+    /// Losses and regularisers.
+    pub objective: Objective,
+    /// p(z).
+    pub latent: Latent,
+    /// The target.
+    pub data: DataSampler,
+    batch: Batch<T>,
+    scratch: Mutex<Scratch<T>>,
+}
+
+impl<T: Float> NeuralGan<T> {
+    /// Builds the game with batch size `batch` and draws a first batch from `rng`.
+    /// (Eight arguments: the three networks, the objective, the two distributions, the
+    /// batch size and the RNG are all independent choices.)
+    ///
+    /// # Errors
+    /// [`Error::Param`] if the networks do not fit the data, latent and code widths,
+    /// D has more than one output, or the batch size is zero.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        g: Mlp,
+        d: Mlp,
+        q: Option<Mlp>,
+        objective: Objective,
+        latent: Latent,
+        data: DataSampler,
+        batch: usize,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        if batch == 0 {
+            return Err(Error::param("batch_size", "must be at least 1"));
+        }
+        let k = objective.info.map_or(0, |i| i.categories);
+        if g.input_dim() != latent.dim + k {
+            return Err(Error::param(
+                "generator",
+                format!(
+                    "input width {} ≠ latent dim {} + code size {k}",
+                    g.input_dim(),
+                    latent.dim
+                ),
+            ));
+        }
+        if g.output_dim() != data.dim() || d.input_dim() != data.dim() {
+            return Err(Error::param(
+                "generator",
+                format!(
+                    "the data have {} dimensions, G outputs {} and D reads {}",
+                    data.dim(),
+                    g.output_dim(),
+                    d.input_dim()
+                ),
+            ));
+        }
+        if d.output_dim() != 1 {
+            return Err(Error::param("discriminator", "D must output one logit"));
+        }
+        match (&q, objective.info) {
+            (Some(qn), Some(info))
+                if qn.input_dim() == data.dim() && qn.output_dim() == info.categories => {}
+            (None, None) => {}
+            _ => {
+                return Err(Error::param(
+                    "infogan",
+                    "the Q network must map data → k logits, and exists iff InfoGAN is on",
+                ));
+            }
+        }
+        let dx = data.dim();
+        let scratch = Scratch {
+            g: g.workspace(batch),
+            d2: d.workspace(2 * batch),
+            d1: d.workspace(batch),
+            q: q.as_ref().map(|qn| qn.workspace(batch)),
+            dfake: DMatrix::zeros(batch, dx),
+            theta: vec![T::zero(); g.n_params()],
+            psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
+            grad: Vec::new(),
+        };
+        let mut gan = NeuralGan {
+            batch: Batch {
+                real: DMatrix::zeros(batch, dx),
+                z: DMatrix::zeros(batch, g.input_dim()),
+                codes: vec![0; if k > 0 { batch } else { 0 }],
+                eps: vec![T::zero(); batch],
+                g_mask_seed: 0,
+                d_mask_seed: 0,
+            },
+            g,
+            d,
+            q,
+            objective,
+            latent,
+            data,
+            scratch: Mutex::new(scratch),
+        };
+        gan.resample(rng);
+        Ok(gan)
+    }
+
+    /// Batch size B.
+    #[must_use]
+    pub fn batch_size(&self) -> usize {
+        self.batch.real.nrows()
+    }
+    /// |θ_G|.
+    #[must_use]
+    pub fn n_generator(&self) -> usize {
+        self.g.n_params()
+    }
+    /// |ψ| = |ψ_D| + |ψ_Q|.
+    #[must_use]
+    pub fn n_discriminator(&self) -> usize {
+        self.d.n_params() + self.q.as_ref().map_or(0, Mlp::n_params)
+    }
+    /// The current batch.
+    #[must_use]
+    pub fn batch(&self) -> &Batch<T> {
+        &self.batch
+    }
+    /// Fresh buffers for [`NeuralGan::discriminator_gradient`] and
+    /// [`NeuralGan::generator_gradient`].
+    #[must_use]
+    pub fn scratch(&self) -> Scratch<T> {
+        match self.scratch.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Draws a new batch: real data, z, codes, ε and dropout-mask seeds, in that order.
+    pub fn resample(&mut self, rng: &mut Rng) {
+        self.data.sample_into(rng, &mut self.batch.real);
+        self.resample_latent(rng);
+        for e in &mut self.batch.eps {
+            *e = T::of(rng.random::<f64>());
+        }
+        self.batch.d_mask_seed = rng.random();
+    }
+
+    /// Draws only the generator's randomness (z, codes, G's dropout masks), which is
+    /// all a generator step uses.
+    pub fn resample_latent(&mut self, rng: &mut Rng) {
+        self.latent.sample_into(rng, &mut self.batch.z);
+        if let Some(info) = self.objective.info {
+            let b = self.batch.z.nrows();
+            let off = self.latent.dim;
+            for i in 0..b {
+                let c = rng.random_range(0..info.categories);
+                self.batch.codes[i] = c;
+                for j in 0..info.categories {
+                    self.batch.z[(i, off + j)] = if j == c { T::one() } else { T::zero() };
+                }
+            }
+        }
+        self.batch.g_mask_seed = rng.random();
+    }
+
+    /// G forward on the batch's z into `s.g` (training mode: dropout on).
+    fn generate(&self, theta: &[T], s: &mut Scratch<T>) {
+        s.g.input_mut().copy_from(&self.batch.z);
+        if self.g.has_dropout() {
+            self.g
+                .draw_masks(&mut s.g, &mut rng(self.batch.g_mask_seed, 0));
+        }
+        self.g.forward(theta, &mut s.g, Mode::Train);
+    }
+
+    fn d_masks(&self, ws: &mut Workspace<T>, stream: u64) {
+        if self.d.has_dropout() {
+            self.d
+                .draw_masks(ws, &mut rng(self.batch.d_mask_seed, stream));
+        }
+    }
+
+    /// ∇_ψ L_D at (θ, ψ) on the current batch, **added** to `grad` (length |ψ|).
+    ///
+    /// # Panics
+    /// If the slices have the wrong lengths (a programming error).
+    pub fn discriminator_gradient(
+        &self,
+        theta: &[T],
+        psi: &[T],
+        s: &mut Scratch<T>,
+        grad: &mut [T],
+    ) -> DStats {
+        let b = self.batch_size();
+        let nd = self.d.n_params();
+        let (psi_d, psi_q) = psi.split_at(nd);
+        let (grad_d, grad_q) = grad.split_at_mut(nd);
+        self.generate(theta, s);
+        // Stack [real; fake] into one 2B batch: one gemm per layer for both halves.
+        {
+            let fake = s.g.output();
+            let x = s.d2.input_mut();
+            for j in 0..self.data.dim() {
+                let col = &mut x.as_mut_slice()[j * 2 * b..(j + 1) * 2 * b];
+                col[..b].copy_from_slice(&self.batch.real.as_slice()[j * b..(j + 1) * b]);
+                col[b..].copy_from_slice(&fake.as_slice()[j * b..(j + 1) * b]);
+            }
+        }
+        self.d_masks(&mut s.d2, 0);
+        self.d.forward(psi_d, &mut s.d2, Mode::Train);
+        let target = 1.0 - self.objective.label_smoothing;
+        let stats = {
+            let logits = s.d2.output().as_slice();
+            let mut seed = std::mem::take(&mut s.grad);
+            seed.resize(2 * b, T::zero());
+            let (sr, sf) = seed.split_at_mut(b);
+            let st = self
+                .objective
+                .loss
+                .discriminator(&logits[..b], &logits[b..], target, sr, sf);
+            s.d2.output_grad_mut().as_mut_slice().copy_from_slice(&seed);
+            s.grad = seed;
+            st
+        };
+        self.d.backward(psi_d, &mut s.d2, Some(grad_d), false);
+        let mut out = DStats {
+            loss: stats.loss,
+            penalty: 0.0,
+            info: 0.0,
+            d_real: stats.d_real,
+            d_fake: stats.d_fake,
+        };
+        let pen = self.objective.penalty;
+        if pen.is_active() {
+            {
+                let fake = s.g.output();
+                let x = s.d1.input_mut();
+                for j in 0..self.data.dim() {
+                    for i in 0..b {
+                        let (r, f) = (self.batch.real[(i, j)], fake[(i, j)]);
+                        x[(i, j)] = match pen {
+                            Penalty::GradientPenalty { .. } => {
+                                let e = self.batch.eps[i];
+                                e * r + (T::one() - e) * f
+                            }
+                            Penalty::R2 { .. } => f,
+                            _ => r,
+                        };
+                    }
+                }
+            }
+            self.d_masks(&mut s.d1, 1);
+            self.d.forward(psi_d, &mut s.d1, Mode::Train);
+            self.d.input_gradient(psi_d, &mut s.d1);
+            s.dfake.copy_from(s.d1.input_grad());
+            let p = pen.value_and_seed(&s.dfake, s.d1.penalty_seed_mut());
+            self.d.penalty_backward(psi_d, &mut s.d1, grad_d);
+            out.penalty = p;
+            out.loss += p;
+        }
+        if let (Some(qn), Some(info), Some(qws)) = (&self.q, self.objective.info, s.q.as_mut()) {
+            qws.input_mut().copy_from(s.g.output());
+            qn.forward(psi_q, qws, Mode::Train);
+            let mut seed = std::mem::take(&mut s.grad);
+            seed.resize(b * info.categories, T::zero());
+            let ce = categorical_cross_entropy(
+                qws.output().as_slice(),
+                b,
+                &self.batch.codes,
+                info.lambda,
+                &mut seed,
+            );
+            qws.output_grad_mut().as_mut_slice().copy_from_slice(&seed);
+            s.grad = seed;
+            qn.backward(psi_q, qws, Some(grad_q), false);
+            out.info = ce;
+            out.loss += info.lambda * ce;
+        }
+        out
+    }
+
+    /// ∇_θ L_G at (θ, ψ) on the current batch, **added** to `grad` (length |θ|).
+    ///
+    /// # Panics
+    /// If the slices have the wrong lengths (a programming error).
+    pub fn generator_gradient(
+        &self,
+        theta: &[T],
+        psi: &[T],
+        s: &mut Scratch<T>,
+        grad: &mut [T],
+    ) -> GStats {
+        let b = self.batch_size();
+        let nd = self.d.n_params();
+        let (psi_d, psi_q) = psi.split_at(nd);
+        self.generate(theta, s);
+        s.d1.input_mut().copy_from(s.g.output());
+        self.d_masks(&mut s.d1, 2);
+        self.d.forward(psi_d, &mut s.d1, Mode::Train);
+        let mut seed = std::mem::take(&mut s.grad);
+        seed.resize(b, T::zero());
+        let mut loss = self
+            .objective
+            .loss
+            .generator(s.d1.output().as_slice(), &mut seed);
+        s.d1.output_grad_mut().as_mut_slice().copy_from_slice(&seed);
+        self.d.backward(psi_d, &mut s.d1, None, true);
+        s.dfake.copy_from(s.d1.input_grad());
+        let mut info_loss = 0.0;
+        if let (Some(qn), Some(info), Some(qws)) = (&self.q, self.objective.info, s.q.as_mut()) {
+            qws.input_mut().copy_from(s.g.output());
+            qn.forward(psi_q, qws, Mode::Train);
+            seed.resize(b * info.categories, T::zero());
+            info_loss = categorical_cross_entropy(
+                qws.output().as_slice(),
+                b,
+                &self.batch.codes,
+                info.lambda,
+                &mut seed,
+            );
+            qws.output_grad_mut().as_mut_slice().copy_from_slice(&seed);
+            qn.backward(psi_q, qws, None, true);
+            s.dfake += qws.input_grad();
+            loss += info.lambda * info_loss;
+        }
+        s.grad = seed;
+        s.g.output_grad_mut().copy_from(&s.dfake);
+        self.g.backward(theta, &mut s.g, Some(grad), false);
+        GStats {
+            loss,
+            info: info_loss,
+        }
+    }
+
+    /// Weight clipping of ψ_D (the Q network is not clipped).
+    pub fn clip(&self, psi: &mut [T]) {
+        if let Some(c) = self.objective.weight_clip {
+            let (lo, hi) = (T::of(-c), T::of(c));
+            for v in &mut psi[..self.d.n_params()] {
+                *v = if *v < lo {
+                    lo
+                } else if *v > hi {
+                    hi
+                } else {
+                    *v
+                };
+            }
+        }
+    }
+
+    /// G's samples for the latent rows in `z` (evaluation mode: no dropout).
+    #[must_use]
+    pub fn sample_generator(&self, theta: &[T], z: &DMatrix<T>) -> DMatrix<T> {
+        let mut ws = self.g.workspace(z.nrows());
+        self.g.forward_from(theta, z, &mut ws, Mode::Eval);
+        ws.output().clone()
+    }
+
+    /// D's output (σ(logit), or the critic value for WGAN) at the rows of `x`
+    /// (evaluation mode).
+    #[must_use]
+    pub fn evaluate_discriminator(&self, psi: &[T], x: &DMatrix<T>) -> Vec<f64> {
+        let mut ws = self.d.workspace(x.nrows());
+        self.d
+            .forward_from(&psi[..self.d.n_params()], x, &mut ws, Mode::Eval);
+        ws.output()
+            .iter()
+            .map(|l| {
+                if self.objective.loss.uses_sigmoid() {
+                    crate::nn::sigmoid(*l).f64()
+                } else {
+                    l.f64()
+                }
+            })
+            .collect()
+    }
+
+    fn field_blocks(&self, x: &Vector, want_g: bool, want_d: bool) -> Vector {
+        let (ng, nd) = (self.n_generator(), self.n_discriminator());
+        let mut v = Vector::zeros(ng + nd);
+        let mut guard = match self.scratch.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        let s = &mut *guard;
+        let mut theta = std::mem::take(&mut s.theta);
+        let mut psi = std::mem::take(&mut s.psi);
+        for (t, xi) in theta.iter_mut().zip(x.iter()) {
+            *t = T::of(*xi);
+        }
+        for (p, xi) in psi.iter_mut().zip(x.iter().skip(ng)) {
+            *p = T::of(*xi);
+        }
+        if want_g {
+            let mut g = vec![T::zero(); ng];
+            self.generator_gradient(&theta, &psi, s, &mut g);
+            for (vi, gi) in v.iter_mut().zip(&g) {
+                *vi = -gi.f64();
+            }
+        }
+        if want_d {
+            let mut g = vec![T::zero(); nd];
+            self.discriminator_gradient(&theta, &psi, s, &mut g);
+            for (vi, gi) in v.iter_mut().skip(ng).zip(&g) {
+                *vi = -gi.f64();
+            }
+        }
+        s.theta = theta;
+        s.psi = psi;
+        v
+    }
+}
+
+impl<T: Float> Game for NeuralGan<T> {
+    fn name(&self) -> &'static str {
+        "neural"
+    }
+    fn dim(&self) -> usize {
+        self.n_generator() + self.n_discriminator()
+    }
+    fn split(&self) -> usize {
+        self.n_generator()
+    }
+    /// v(x) = (−∇_θ L_G, −∇_ψ L_D) on the current batch.
+    fn field(&self, x: &Vector) -> Vector {
+        self.field_blocks(x, true, true)
+    }
+    /// Only the requested block is computed (one backward pass instead of two).
+    fn player_field(&self, x: &Vector, player: Player) -> Vector {
+        match player {
+            Player::Generator => self.field_blocks(x, true, false),
+            Player::Discriminator => self.field_blocks(x, false, true),
+        }
+    }
+    fn project(&self, x: &mut Vector) {
+        if let Some(c) = self.objective.weight_clip {
+            let ng = self.n_generator();
+            for v in x.iter_mut().skip(ng).take(self.d.n_params()) {
+                *v = v.clamp(-c, c);
+            }
+        }
+    }
+    fn nonsmooth_at(&self, _x: &Vector) -> Option<String> {
+        let kinked = self.g.layers().iter().chain(self.d.layers()).any(|l| {
+            matches!(
+                l.activation,
+                crate::nn::Activation::Relu | crate::nn::Activation::LeakyRelu { .. }
+            )
+        });
+        kinked.then(|| "ReLU-type activations: the field is only piecewise smooth".to_string())
+    }
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "generator": self.g.layers(),
+            "discriminator": self.d.layers(),
+            "q": self.q.as_ref().map(Mlp::layers),
+            "objective": self.objective,
+            "latent": self.latent,
+            "dataset": self.data.spec(),
+            "batch_size": self.batch_size(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::{Dataset, LatentKind};
+    use crate::nn::{Activation, Init};
+
+    /// Relative error allowed between the hand-written field and central differences
+    /// of the losses, in f64: ‖a − fd‖ / max(‖a‖, ‖fd‖).
+    const GRAD_CHECK_TOL: f64 = 1e-6;
+    const FD_H: f64 = 1e-5;
+
+    fn rel_err(a: &[f64], b: &[f64]) -> f64 {
+        let d: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let n = a
+            .iter()
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt()
+            .max(b.iter().map(|x| x * x).sum::<f64>().sqrt());
+        d / n.max(1e-12)
+    }
+
+    fn small_gan(
+        objective: Objective,
+        act: Activation,
+        g_keep: f64,
+        seed: u64,
+    ) -> (NeuralGan<f64>, Vec<f64>, Vec<f64>) {
+        let k = objective.info.map_or(0, |i| i.categories);
+        let latent = Latent {
+            kind: LatentKind::Gaussian,
+            dim: 3,
+        };
+        let g = Mlp::new(&[3 + k, 6, 5, 2], act, Activation::Linear, g_keep).unwrap();
+        let d = Mlp::new(&[2, 7, 5, 1], act, Activation::Linear, 1.0).unwrap();
+        let q = objective
+            .info
+            .map(|i| Mlp::new(&[2, 4, i.categories], act, Activation::Linear, 1.0).unwrap());
+        let mut r = rng(seed, 0);
+        let data = Dataset::Ring {
+            modes: 3,
+            radius: 1.0,
+            std: 0.3,
+        }
+        .build()
+        .unwrap();
+        let gan = NeuralGan::new(g, d, q, objective, latent, data, 5, &mut r).unwrap();
+        // Random biases so that no ReLU row sits exactly on a kink.
+        let theta = (0..gan.n_generator())
+            .map(|_| r.random_range(-1.0..1.0))
+            .collect();
+        let psi = (0..gan.n_discriminator())
+            .map(|_| r.random_range(-1.0..1.0))
+            .collect();
+        (gan, theta, psi)
+    }
+
+    fn check(objective: Objective, act: Activation, g_keep: f64) {
+        let (gan, theta, psi) = small_gan(objective.clone(), act, g_keep, 3);
+        let mut s = gan.scratch();
+        let mut gg = vec![0.0; theta.len()];
+        gan.generator_gradient(&theta, &psi, &mut s, &mut gg);
+        let mut gd = vec![0.0; psi.len()];
+        gan.discriminator_gradient(&theta, &psi, &mut s, &mut gd);
+        let lg = |t: &[f64], s: &mut Scratch<f64>| {
+            gan.generator_gradient(t, &psi, s, &mut vec![0.0; theta.len()])
+                .loss
+        };
+        let ld = |p: &[f64], s: &mut Scratch<f64>| {
+            gan.discriminator_gradient(&theta, p, s, &mut vec![0.0; psi.len()])
+                .loss
+        };
+        let fd = |f: &dyn Fn(&[f64], &mut Scratch<f64>) -> f64, p: &[f64], s: &mut Scratch<f64>| {
+            let mut q = p.to_vec();
+            (0..p.len())
+                .map(|i| {
+                    q[i] = p[i] + FD_H;
+                    let a = f(&q, s);
+                    q[i] = p[i] - FD_H;
+                    let b = f(&q, s);
+                    q[i] = p[i];
+                    (a - b) / (2.0 * FD_H)
+                })
+                .collect::<Vec<_>>()
+        };
+        let eg = rel_err(&gg, &fd(&lg, &theta, &mut s));
+        let ed = rel_err(&gd, &fd(&ld, &psi, &mut s));
+        assert!(
+            eg < GRAD_CHECK_TOL && ed < GRAD_CHECK_TOL,
+            "{objective:?} {act:?}: G {eg:e}, D {ed:e}"
+        );
+    }
+
+    fn objective(loss: GanLoss, penalty: Penalty) -> Objective {
+        Objective {
+            loss,
+            penalty,
+            label_smoothing: 0.0,
+            weight_clip: None,
+            info: None,
+        }
+    }
+
+    #[test]
+    fn field_matches_differences_for_every_loss_and_penalty() {
+        let penalties = [
+            Penalty::None,
+            Penalty::GradientPenalty { lambda: 10.0 },
+            Penalty::R1 { gamma: 3.0 },
+            Penalty::R2 { gamma: 0.5 },
+        ];
+        for loss in [
+            GanLoss::Minimax,
+            GanLoss::NonSaturating,
+            GanLoss::Wasserstein,
+        ] {
+            for pen in penalties {
+                for act in [Activation::Tanh, Activation::LeakyRelu { slope: 0.2 }] {
+                    check(objective(loss, pen), act, 1.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn field_matches_differences_with_smoothing_infogan_and_dropout() {
+        let mut o = objective(GanLoss::NonSaturating, Penalty::R1 { gamma: 1.0 });
+        o.label_smoothing = 0.1;
+        check(o.clone(), Activation::Sigmoid, 1.0);
+        o.info = Some(InfoGanTerm {
+            categories: 3,
+            lambda: 0.7,
+        });
+        check(o.clone(), Activation::Tanh, 1.0);
+        check(o, Activation::Relu, 0.5);
+    }
+
+    #[test]
+    fn game_field_is_minus_gradients_and_player_field_agrees() {
+        let (gan, theta, psi) = small_gan(
+            objective(GanLoss::Minimax, Penalty::None),
+            Activation::Tanh,
+            1.0,
+            5,
+        );
+        let x = Vector::from_iterator(gan.dim(), theta.iter().chain(&psi).copied());
+        let v = gan.field(&x);
+        let vg = gan.player_field(&x, Player::Generator);
+        let vd = gan.player_field(&x, Player::Discriminator);
+        assert!((&vg + &vd - &v).amax() < 1e-15);
+        let mut s = gan.scratch();
+        let mut gg = vec![0.0; theta.len()];
+        gan.generator_gradient(&theta, &psi, &mut s, &mut gg);
+        assert!(
+            gg.iter()
+                .zip(v.iter())
+                .all(|(g, vi)| (g + vi).abs() < 1e-15)
+        );
+        // Zero-sum check for minimax without smoothing: ∇_θ L_G = −∇_θ L_D. L_D depends
+        // on θ only through the fakes, so compare the θ-differences of the two losses.
+        let mut tp = theta.clone();
+        tp[0] += 1e-5;
+        let lg = |t: &[f64], s: &mut Scratch<f64>| {
+            gan.generator_gradient(t, &psi, s, &mut vec![0.0; theta.len()])
+                .loss
+        };
+        let ld = |t: &[f64], s: &mut Scratch<f64>| {
+            gan.discriminator_gradient(t, &psi, s, &mut vec![0.0; psi.len()])
+                .loss
+        };
+        let dg = lg(&tp, &mut s) - lg(&theta, &mut s);
+        let dd = ld(&tp, &mut s) - ld(&theta, &mut s);
+        assert!((dg + dd).abs() < 1e-12, "{dg} {dd}");
+    }
+
+    #[test]
+    fn clipping_projects_only_the_discriminator() {
+        let mut o = objective(GanLoss::Wasserstein, Penalty::None);
+        o.weight_clip = Some(0.1);
+        let (gan, theta, psi) = small_gan(o, Activation::Relu, 1.0, 1);
+        let mut x = Vector::from_iterator(gan.dim(), theta.iter().chain(&psi).copied());
+        gan.project(&mut x);
+        assert!(x.iter().skip(gan.split()).all(|v| v.abs() <= 0.1));
+        assert!(x.iter().take(gan.split()).zip(&theta).all(|(a, b)| a == b));
+        let _ = Init::He;
+    }
+}

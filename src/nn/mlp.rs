@@ -1,0 +1,767 @@
+//! The MLP: architecture, flat parameter layout, workspaces and the hand-written passes.
+
+use nalgebra::DMatrix;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::{Activation, Float, Init, View, gemm, gemm_into};
+use crate::error::{Error, Result};
+use crate::linalg::Rng;
+
+/// One dense layer: A = H W + 1 bᵀ, H′ = σ(A) ⊙ M.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LayerSpec {
+    /// Input width.
+    pub fan_in: usize,
+    /// Output width.
+    pub fan_out: usize,
+    /// σ.
+    pub activation: Activation,
+    /// Dropout keep probability on this layer's output (1 = no dropout). In training
+    /// mode the output is multiplied by a mask M with entries Bernoulli(keep)/keep
+    /// (inverted dropout, so E[M] = 1 and evaluation uses no mask and no rescaling).
+    pub keep: f64,
+}
+
+/// Whether a forward pass applies the dropout masks held in the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Apply the masks drawn by [`Mlp::draw_masks`] (all ones until drawn).
+    Train,
+    /// No dropout: the deterministic network used for sampling and evaluation.
+    Eval,
+}
+
+/// A multilayer perceptron's architecture and the layout of its flat parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    layers: Vec<LayerSpec>,
+    offsets: Vec<usize>,
+    n_params: usize,
+}
+
+/// Preallocated buffers for one batch size. All passes write here; nothing allocates
+/// while the batch size stays the same.
+#[derive(Debug, Clone)]
+pub struct Workspace<T: Float> {
+    batch: usize,
+    /// h[0] = input, h[l] = output of layer l.
+    h: Vec<DMatrix<T>>,
+    /// σ′(A_l) ⊙ M_l.
+    deriv: Vec<DMatrix<T>>,
+    /// σ″(A_l) ⊙ M_l (empty for piecewise-linear σ).
+    curv: Vec<DMatrix<T>>,
+    /// Dropout masks (empty when keep = 1).
+    masks: Vec<DMatrix<T>>,
+    /// δ_l = ∂/∂A_l of the last backward pass.
+    delta: Vec<DMatrix<T>>,
+    /// dh[l] = ∂/∂H_l; dh[L] is the seed of a backward pass, dh[0] the input gradient.
+    dh: Vec<DMatrix<T>>,
+    /// Adjoints of the input-gradient graph (double backprop): Ḡ_{l−1} (B × fan_in).
+    gbar: Vec<DMatrix<T>>,
+    /// δ̄_l (B × fan_out), reused as H̄_l in the curvature pass.
+    dbar: Vec<DMatrix<T>>,
+    /// Ā_l seeds of the curvature pass (B × fan_out).
+    abar: Vec<DMatrix<T>>,
+}
+
+impl<T: Float> Workspace<T> {
+    /// The batch size the buffers are sized for.
+    #[must_use]
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+    /// The input buffer H_0 (batch × input width), to be filled before [`Mlp::forward`].
+    pub fn input_mut(&mut self) -> &mut DMatrix<T> {
+        &mut self.h[0]
+    }
+    /// The input of the last forward pass.
+    #[must_use]
+    pub fn input(&self) -> &DMatrix<T> {
+        &self.h[0]
+    }
+    /// The output of the last forward pass (batch × output width).
+    #[must_use]
+    pub fn output(&self) -> &DMatrix<T> {
+        &self.h[self.h.len() - 1]
+    }
+    /// The seed ∂L/∂output of the next [`Mlp::backward`] (batch × output width).
+    pub fn output_grad_mut(&mut self) -> &mut DMatrix<T> {
+        let n = self.dh.len() - 1;
+        &mut self.dh[n]
+    }
+    /// ∂L/∂input after a backward pass with `input_grad = true` (batch × input width);
+    /// after [`Mlp::input_gradient`] this is ∇ₓ f per row.
+    #[must_use]
+    pub fn input_grad(&self) -> &DMatrix<T> {
+        &self.dh[0]
+    }
+    /// The seed Ḡ₀ = ∂P/∂(∇ₓ f) of [`Mlp::penalty_backward`] (batch × input width).
+    pub fn penalty_seed_mut(&mut self) -> &mut DMatrix<T> {
+        &mut self.gbar[0]
+    }
+}
+
+impl Mlp {
+    /// A chain of dense layers with the given widths `[in, h₁, …, out]`, activation
+    /// `hidden` on hidden layers, `output` on the last, and dropout keep probability
+    /// `keep_hidden` on hidden layers.
+    ///
+    /// # Errors
+    /// [`Error::Param`] for fewer than two widths, a zero width or keep ∉ (0, 1].
+    pub fn new(
+        widths: &[usize],
+        hidden: Activation,
+        output: Activation,
+        keep_hidden: f64,
+    ) -> Result<Self> {
+        if widths.len() < 2 {
+            return Err(Error::param(
+                "widths",
+                "need at least an input and an output width",
+            ));
+        }
+        let n = widths.len() - 1;
+        let layers = (0..n)
+            .map(|l| LayerSpec {
+                fan_in: widths[l],
+                fan_out: widths[l + 1],
+                activation: if l + 1 == n { output } else { hidden },
+                keep: if l + 1 == n { 1.0 } else { keep_hidden },
+            })
+            .collect();
+        Self::from_layers(layers)
+    }
+
+    /// An MLP from explicit layers.
+    ///
+    /// # Errors
+    /// [`Error::Param`] if the layers do not chain, a width is zero or keep ∉ (0, 1].
+    pub fn from_layers(layers: Vec<LayerSpec>) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::param("layers", "an MLP needs at least one layer"));
+        }
+        let mut offsets = Vec::with_capacity(layers.len());
+        let mut n = 0;
+        for (l, s) in layers.iter().enumerate() {
+            if s.fan_in == 0 || s.fan_out == 0 {
+                return Err(Error::param(
+                    "widths",
+                    format!("layer {l} has a zero width"),
+                ));
+            }
+            if l > 0 && layers[l - 1].fan_out != s.fan_in {
+                return Err(Error::param(
+                    "widths",
+                    format!(
+                        "layer {l} takes {} inputs but the layer before gives {}",
+                        s.fan_in,
+                        layers[l - 1].fan_out
+                    ),
+                ));
+            }
+            if !(s.keep > 0.0 && s.keep <= 1.0) {
+                return Err(Error::param(
+                    "dropout_keep",
+                    format!("keep probability {} is not in (0, 1]", s.keep),
+                ));
+            }
+            if let Activation::LeakyRelu { slope } = s.activation
+                && !slope.is_finite()
+            {
+                return Err(Error::param("slope", "leaky ReLU slope must be finite"));
+            }
+            offsets.push(n);
+            n += s.fan_in * s.fan_out + s.fan_out;
+        }
+        Ok(Mlp {
+            layers,
+            offsets,
+            n_params: n,
+        })
+    }
+
+    /// The layers.
+    #[must_use]
+    pub fn layers(&self) -> &[LayerSpec] {
+        &self.layers
+    }
+    /// Number of parameters (length of the flat parameter vector).
+    #[must_use]
+    pub fn n_params(&self) -> usize {
+        self.n_params
+    }
+    /// Input width.
+    #[must_use]
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].fan_in
+    }
+    /// Output width.
+    #[must_use]
+    pub fn output_dim(&self) -> usize {
+        self.layers[self.layers.len() - 1].fan_out
+    }
+    /// Whether any layer uses dropout.
+    #[must_use]
+    pub fn has_dropout(&self) -> bool {
+        self.layers.iter().any(|s| s.keep < 1.0)
+    }
+    /// Flat layout of layer `l`: (offset of W_l, offset of b_l). W_l is fan_in × fan_out
+    /// column-major, so W_l[j, k] sits at `w + j + k·fan_in`; b_l[k] at `b + k`.
+    #[must_use]
+    pub fn layout(&self, l: usize) -> (usize, usize) {
+        let s = &self.layers[l];
+        (self.offsets[l], self.offsets[l] + s.fan_in * s.fan_out)
+    }
+    /// Multiply-accumulate count of one forward pass per sample (Σ fan_in·fan_out).
+    #[must_use]
+    pub fn macs_per_sample(&self) -> usize {
+        self.layers.iter().map(|s| s.fan_in * s.fan_out).sum()
+    }
+
+    /// Freshly initialised flat parameters.
+    #[must_use]
+    pub fn init<T: Float>(&self, init: Init, rng: &mut Rng) -> Vec<T> {
+        let mut p = vec![T::zero(); self.n_params];
+        for (l, s) in self.layers.iter().enumerate() {
+            let (w, b) = self.layout(l);
+            for v in &mut p[w..b] {
+                *v = T::of(init.weight(s.fan_in, s.fan_out, rng));
+            }
+            for v in &mut p[b..b + s.fan_out] {
+                *v = T::of(init.bias(s.fan_in, s.fan_out, rng));
+            }
+        }
+        p
+    }
+
+    /// Buffers for batches of `batch` rows (dropout masks start as all ones).
+    #[must_use]
+    pub fn workspace<T: Float>(&self, batch: usize) -> Workspace<T> {
+        let z = |r: usize, c: usize| DMatrix::<T>::zeros(r, c);
+        let l = &self.layers;
+        Workspace {
+            batch,
+            h: std::iter::once(z(batch, self.input_dim()))
+                .chain(l.iter().map(|s| z(batch, s.fan_out)))
+                .collect(),
+            deriv: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            curv: l
+                .iter()
+                .map(|s| {
+                    if s.activation.is_piecewise_linear() {
+                        z(0, 0)
+                    } else {
+                        z(batch, s.fan_out)
+                    }
+                })
+                .collect(),
+            masks: l
+                .iter()
+                .map(|s| {
+                    if s.keep < 1.0 {
+                        DMatrix::from_element(batch, s.fan_out, T::one())
+                    } else {
+                        z(0, 0)
+                    }
+                })
+                .collect(),
+            delta: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            dh: std::iter::once(z(batch, self.input_dim()))
+                .chain(l.iter().map(|s| z(batch, s.fan_out)))
+                .collect(),
+            gbar: l.iter().map(|s| z(batch, s.fan_in)).collect(),
+            dbar: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            abar: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+        }
+    }
+
+    /// Resizes `ws` for `batch` rows if needed (allocates only when the size changes).
+    pub fn ensure_batch<T: Float>(&self, ws: &mut Workspace<T>, batch: usize) {
+        if ws.batch != batch || ws.h.len() != self.layers.len() + 1 {
+            *ws = self.workspace(batch);
+        }
+    }
+
+    /// Draws fresh inverted-dropout masks into `ws` (entries 0 or 1/keep).
+    pub fn draw_masks<T: Float>(&self, ws: &mut Workspace<T>, rng: &mut Rng) {
+        for (s, m) in self.layers.iter().zip(ws.masks.iter_mut()) {
+            if s.keep < 1.0 {
+                let scale = T::of(1.0 / s.keep);
+                for v in m.iter_mut() {
+                    *v = if rng.random::<f64>() < s.keep {
+                        scale
+                    } else {
+                        T::zero()
+                    };
+                }
+            }
+        }
+    }
+
+    /// Forward pass on the input already in `ws.input_mut()`; the result is
+    /// `ws.output()`. Stores σ′ (and σ″ for curved σ) for the backward passes.
+    ///
+    /// # Panics
+    /// If `params` has the wrong length or the workspace belongs to another MLP
+    /// (programming errors).
+    pub fn forward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+        assert_eq!(params.len(), self.n_params, "parameter vector length");
+        let batch = ws.batch;
+        for (l, s) in self.layers.iter().enumerate() {
+            let (w, b) = self.layout(l);
+            let (prev, rest) = ws.h.split_at_mut(l + 1);
+            let out = &mut rest[0];
+            gemm_into(
+                T::one(),
+                View::of(&prev[l]),
+                View::col_major(&params[w..b], s.fan_in, s.fan_out),
+                T::zero(),
+                out,
+            );
+            let bias = &params[b..b + s.fan_out];
+            let use_mask = mode == Mode::Train && s.keep < 1.0;
+            activate(
+                s.activation,
+                out.as_mut_slice(),
+                ws.deriv[l].as_mut_slice(),
+                ws.curv[l].as_mut_slice(),
+                bias,
+                batch,
+            );
+            if use_mask {
+                let m = ws.masks[l].as_slice();
+                for ((y, d), &mk) in out.iter_mut().zip(ws.deriv[l].iter_mut()).zip(m) {
+                    *y *= mk;
+                    *d *= mk;
+                }
+                if !ws.curv[l].is_empty() {
+                    for (c, &mk) in ws.curv[l].iter_mut().zip(m) {
+                        *c *= mk;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Convenience: copies `x` (batch × input width) into the workspace, resizing it if
+    /// the batch size changed, and runs [`Mlp::forward`].
+    pub fn forward_from<T: Float>(
+        &self,
+        params: &[T],
+        x: &DMatrix<T>,
+        ws: &mut Workspace<T>,
+        mode: Mode,
+    ) {
+        self.ensure_batch(ws, x.nrows());
+        ws.h[0].copy_from(x);
+        self.forward(params, ws, mode);
+    }
+
+    /// Backward pass from the seed in `ws.output_grad_mut()` (= ∂L/∂output, batch ×
+    /// output width) through the last forward pass:
+    /// δ_l = H̄_l ⊙ σ′(A_l) ⊙ M_l, ∂L/∂W_l += H_{l−1}ᵀ δ_l, ∂L/∂b_l += 1ᵀ δ_l,
+    /// H̄_{l−1} = δ_l W_lᵀ.
+    /// Parameter gradients are **added** to `grad` (if given); the input gradient is
+    /// written to `ws.input_grad()` if `input_grad`.
+    pub fn backward<T: Float>(
+        &self,
+        params: &[T],
+        ws: &mut Workspace<T>,
+        mut grad: Option<&mut [T]>,
+        input_grad: bool,
+    ) {
+        assert_eq!(params.len(), self.n_params, "parameter vector length");
+        let batch = ws.batch;
+        for l in (0..self.layers.len()).rev() {
+            let s = &self.layers[l];
+            let (w, b) = self.layout(l);
+            {
+                let delta = &mut ws.delta[l];
+                for ((d, &g), &sp) in delta
+                    .iter_mut()
+                    .zip(ws.dh[l + 1].iter())
+                    .zip(ws.deriv[l].iter())
+                {
+                    *d = g * sp;
+                }
+            }
+            if let Some(g) = grad.as_deref_mut() {
+                gemm(
+                    T::one(),
+                    View::of(&ws.h[l]).t(),
+                    View::of(&ws.delta[l]),
+                    T::one(),
+                    &mut g[w..b],
+                    s.fan_in,
+                    s.fan_out,
+                );
+                add_column_sums(&ws.delta[l], &mut g[b..b + s.fan_out], batch);
+            }
+            if l > 0 || input_grad {
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.delta[l]),
+                    View::col_major(&params[w..b], s.fan_in, s.fan_out).t(),
+                    T::zero(),
+                    &mut ws.dh[l],
+                );
+            }
+        }
+    }
+
+    /// Input gradient of the last forward pass: row i of `ws.input_grad()` becomes
+    /// ∇ₓ Σ_j f_j(x_i) (for a scalar-output network, ∇ₓ f(x_i), which R1, R2 and WGAN-GP
+    /// penalise). Also leaves δ_l and H̄_l in place for [`Mlp::penalty_backward`].
+    pub fn input_gradient<T: Float>(&self, params: &[T], ws: &mut Workspace<T>) {
+        ws.output_grad_mut().fill(T::one());
+        self.backward(params, ws, None, true);
+    }
+
+    /// Double backprop: given the seed Ḡ₀ = ∂P/∂(∇ₓ f) in `ws.penalty_seed_mut()`
+    /// (batch × input width) for a penalty P(∇ₓ f(x_1), …), adds ∂P/∂params to `grad`.
+    /// Must follow [`Mlp::input_gradient`] on the same workspace.
+    ///
+    /// With g_L = 1, δ_l = g_l ⊙ s_l (s_l = σ′(A_l) ⊙ M_l) and g_{l−1} = δ_l W_lᵀ, reverse
+    /// mode over this chain, for l = 1 … L, gives
+    /// ∂P/∂W_l += Ḡ_{l−1}ᵀ δ_l, δ̄_l = Ḡ_{l−1} W_l, Ḡ_l = δ̄_l ⊙ s_l and the curvature seed
+    /// Ā_l = δ̄_l ⊙ g_l ⊙ σ″(A_l) ⊙ M_l. When some σ is curved (tanh, sigmoid), a second
+    /// reverse pass through the forward graph carries the seeds Ā_l to W and b:
+    /// A_l ← Ā_l + H̄_l ⊙ s_l, ∂P/∂W_l += H_{l−1}ᵀ Ā_l, ∂P/∂b_l += 1ᵀ Ā_l, H̄_{l−1} = Ā_l W_lᵀ.
+    /// For piecewise-linear nets σ″ = 0 a.e. and that pass is skipped.
+    pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+        assert_eq!(params.len(), self.n_params, "parameter vector length");
+        let n = self.layers.len();
+        let batch = ws.batch;
+        let mut curved = false;
+        for l in 0..n {
+            let s = &self.layers[l];
+            let (w, b) = self.layout(l);
+            gemm(
+                T::one(),
+                View::of(&ws.gbar[l]).t(),
+                View::of(&ws.delta[l]),
+                T::one(),
+                &mut grad[w..b],
+                s.fan_in,
+                s.fan_out,
+            );
+            gemm_into(
+                T::one(),
+                View::of(&ws.gbar[l]),
+                View::col_major(&params[w..b], s.fan_in, s.fan_out),
+                T::zero(),
+                &mut ws.dbar[l],
+            );
+            if l + 1 < n {
+                let (_, rest) = ws.gbar.split_at_mut(l + 1);
+                for ((g, &db), &sp) in rest[0]
+                    .iter_mut()
+                    .zip(ws.dbar[l].iter())
+                    .zip(ws.deriv[l].iter())
+                {
+                    *g = db * sp;
+                }
+            }
+            if ws.curv[l].is_empty() {
+                ws.abar[l].fill(T::zero());
+            } else {
+                curved = true;
+                for (((a, &db), &g), &c) in ws.abar[l]
+                    .iter_mut()
+                    .zip(ws.dbar[l].iter())
+                    .zip(ws.dh[l + 1].iter())
+                    .zip(ws.curv[l].iter())
+                {
+                    *a = db * g * c;
+                }
+            }
+        }
+        if !curved {
+            return;
+        }
+        // Second pass: reverse through the forward graph with seeds Ā_l; dbar[l] now
+        // holds H̄_{l+1}-style adjoints (dbar[l] is B × fan_out_l = B × width of H_{l+1}).
+        for l in (0..n).rev() {
+            let s = &self.layers[l];
+            let (w, b) = self.layout(l);
+            if l + 1 < n {
+                let (lo, hi) = ws.abar.split_at_mut(l + 1);
+                let _ = hi;
+                for ((a, &hb), &sp) in lo[l]
+                    .iter_mut()
+                    .zip(ws.dbar[l].iter())
+                    .zip(ws.deriv[l].iter())
+                {
+                    *a += hb * sp;
+                }
+            }
+            gemm(
+                T::one(),
+                View::of(&ws.h[l]).t(),
+                View::of(&ws.abar[l]),
+                T::one(),
+                &mut grad[w..b],
+                s.fan_in,
+                s.fan_out,
+            );
+            add_column_sums(&ws.abar[l], &mut grad[b..b + s.fan_out], batch);
+            if l > 0 {
+                let (lo, hi) = ws.dbar.split_at_mut(l);
+                let _ = hi;
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.abar[l]),
+                    View::col_major(&params[w..b], s.fan_in, s.fan_out).t(),
+                    T::zero(),
+                    &mut lo[l - 1],
+                );
+            }
+        }
+    }
+}
+
+/// g[k] += Σ_i m[i, k].
+fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
+    if batch == 0 {
+        return;
+    }
+    for (col, gk) in m.as_slice().chunks_exact(batch).zip(g.iter_mut()) {
+        let mut s = T::zero();
+        for &v in col {
+            s += v;
+        }
+        *gk += s;
+    }
+}
+
+/// Adds the bias to each column of `out` (holding X W), applies σ in place and writes
+/// σ′ to `deriv` and σ″ to `curv` (if non-empty). One loop per activation, so the
+/// match is outside the inner loop.
+fn activate<T: Float>(
+    act: Activation,
+    out: &mut [T],
+    deriv: &mut [T],
+    curv: &mut [T],
+    bias: &[T],
+    batch: usize,
+) {
+    if batch == 0 {
+        return;
+    }
+    let cols = out
+        .chunks_exact_mut(batch)
+        .zip(deriv.chunks_exact_mut(batch))
+        .zip(bias);
+    match act {
+        Activation::Linear => {
+            for ((o, d), &bk) in cols {
+                for (y, dd) in o.iter_mut().zip(d.iter_mut()) {
+                    *y += bk;
+                    *dd = T::one();
+                }
+            }
+        }
+        Activation::Relu => {
+            for ((o, d), &bk) in cols {
+                for (y, dd) in o.iter_mut().zip(d.iter_mut()) {
+                    let a = *y + bk;
+                    let pos = a > T::zero();
+                    *y = if pos { a } else { T::zero() };
+                    *dd = if pos { T::one() } else { T::zero() };
+                }
+            }
+        }
+        Activation::LeakyRelu { slope } => {
+            let s = T::of(slope);
+            for ((o, d), &bk) in cols {
+                for (y, dd) in o.iter_mut().zip(d.iter_mut()) {
+                    let a = *y + bk;
+                    let pos = a > T::zero();
+                    *dd = if pos { T::one() } else { s };
+                    *y = a * *dd;
+                }
+            }
+        }
+        Activation::Tanh | Activation::Sigmoid => {
+            for ((o, d), &bk) in cols {
+                for (y, dd) in o.iter_mut().zip(d.iter_mut()) {
+                    let a = *y + bk;
+                    let v = act.value(a);
+                    *y = v;
+                    *dd = act.derivative(a, v);
+                }
+            }
+            if !curv.is_empty() {
+                for (c, &y) in curv.iter_mut().zip(out.iter()) {
+                    *c = act.second_derivative(T::zero(), y);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::rng;
+
+    /// Relative error allowed between a hand-written gradient and central differences
+    /// in f64: ‖a − fd‖ / max(‖a‖, ‖fd‖, 1e-12).
+    pub const GRAD_CHECK_TOL: f64 = 1e-6;
+    /// Central-difference step for the checks.
+    const FD_H: f64 = 1e-5;
+
+    fn rel_err(a: &[f64], b: &[f64]) -> f64 {
+        let d: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let na: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let nb: f64 = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+        d / na.max(nb).max(1e-12)
+    }
+
+    fn fd_grad(mut f: impl FnMut(&[f64]) -> f64, p: &[f64]) -> Vec<f64> {
+        let mut q = p.to_vec();
+        (0..p.len())
+            .map(|i| {
+                q[i] = p[i] + FD_H;
+                let fp = f(&q);
+                q[i] = p[i] - FD_H;
+                let fm = f(&q);
+                q[i] = p[i];
+                (fp - fm) / (2.0 * FD_H)
+            })
+            .collect()
+    }
+
+    const ACTS: [Activation; 5] = [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.2 },
+        Activation::Tanh,
+        Activation::Sigmoid,
+    ];
+
+    /// L = Σ C ⊙ f(X) for a fixed random C.
+    fn weighted_output(
+        mlp: &Mlp,
+        p: &[f64],
+        x: &DMatrix<f64>,
+        c: &DMatrix<f64>,
+        ws: &mut Workspace<f64>,
+    ) -> f64 {
+        mlp.forward_from(p, x, ws, Mode::Train);
+        ws.output().component_mul(c).sum()
+    }
+
+    #[test]
+    fn backward_matches_differences_for_every_activation_and_dropout() {
+        for (ai, &act) in ACTS.iter().enumerate() {
+            for &keep in &[1.0, 0.6] {
+                let mut r = rng(0, ai as u64);
+                let mlp = Mlp::new(&[3, 5, 4, 2], act, ACTS[(ai + 1) % 5], keep).unwrap();
+                // Random biases too (Normal init sets them to 0, which would put dead-ReLU
+                // rows exactly on the next layer's kink).
+                let p: Vec<f64> = (0..mlp.n_params())
+                    .map(|_| r.random_range(-1.0..1.0))
+                    .collect();
+                let x = DMatrix::from_fn(6, 3, |_, _| r.random_range(-1.5..1.5));
+                let c = DMatrix::from_fn(6, 2, |_, _| r.random_range(-1.0..1.0));
+                let mut ws = mlp.workspace::<f64>(6);
+                mlp.draw_masks(&mut ws, &mut r);
+                weighted_output(&mlp, &p, &x, &c, &mut ws);
+                ws.output_grad_mut().copy_from(&c);
+                let mut g = vec![0.0; p.len()];
+                mlp.backward(&p, &mut ws, Some(&mut g), true);
+                let gx = ws.input_grad().clone();
+                let mut ws2 = ws.clone();
+                let fd = fd_grad(|q| weighted_output(&mlp, q, &x, &c, &mut ws2), &p);
+                assert!(
+                    rel_err(&g, &fd) < GRAD_CHECK_TOL,
+                    "{act:?} keep {keep}: {}",
+                    rel_err(&g, &fd)
+                );
+                let fdx = fd_grad(
+                    |xs| {
+                        let xm = DMatrix::from_column_slice(6, 3, xs);
+                        weighted_output(&mlp, &p, &xm, &c, &mut ws2)
+                    },
+                    x.as_slice(),
+                );
+                assert!(
+                    rel_err(gx.as_slice(), &fdx) < GRAD_CHECK_TOL,
+                    "{act:?} input grad"
+                );
+            }
+        }
+    }
+
+    /// P = Σ_i [ a·‖∇ₓf(x_i)‖² + uᵢ·∇ₓf(x_i) ] exercises both the quadratic and the
+    /// linear seed. Returns P and the seed Ḡ₀.
+    fn penalty(
+        mlp: &Mlp,
+        p: &[f64],
+        x: &DMatrix<f64>,
+        u: &DMatrix<f64>,
+        ws: &mut Workspace<f64>,
+    ) -> (f64, DMatrix<f64>) {
+        mlp.forward_from(p, x, ws, Mode::Train);
+        mlp.input_gradient(p, ws);
+        let g = ws.input_grad();
+        let val = 0.7 * g.norm_squared() + g.component_mul(u).sum();
+        (val, g * 1.4 + u)
+    }
+
+    #[test]
+    fn double_backprop_matches_differences_for_every_activation() {
+        for (ai, &act) in ACTS.iter().enumerate() {
+            for &out_act in &[Activation::Linear, Activation::Tanh] {
+                let mut r = rng(1, ai as u64);
+                let mlp = Mlp::new(&[2, 6, 5, 1], act, out_act, 0.7).unwrap();
+                let p: Vec<f64> = (0..mlp.n_params())
+                    .map(|_| r.random_range(-1.0..1.0))
+                    .collect();
+                let x = DMatrix::from_fn(7, 2, |_, _| r.random_range(-1.5..1.5));
+                let u = DMatrix::from_fn(7, 2, |_, _| r.random_range(-1.0..1.0));
+                let mut ws = mlp.workspace::<f64>(7);
+                mlp.draw_masks(&mut ws, &mut r);
+                let (_, seed) = penalty(&mlp, &p, &x, &u, &mut ws);
+                ws.penalty_seed_mut().copy_from(&seed);
+                let mut g = vec![0.0; p.len()];
+                mlp.penalty_backward(&p, &mut ws, &mut g);
+                let mut ws2 = ws.clone();
+                let fd = fd_grad(|q| penalty(&mlp, q, &x, &u, &mut ws2).0, &p);
+                assert!(
+                    rel_err(&g, &fd) < GRAD_CHECK_TOL,
+                    "{act:?}/{out_act:?}: {}",
+                    rel_err(&g, &fd)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn glorot_init_respects_its_bound_and_he_zero_bias() {
+        let mlp = Mlp::new(&[10, 50, 2], Activation::Relu, Activation::Linear, 1.0).unwrap();
+        let p: Vec<f64> = mlp.init(Init::GlorotUniform, &mut rng(0, 0));
+        let r0 = (6.0f64 / 60.0).sqrt();
+        let (w, b) = mlp.layout(0);
+        assert!(p[w..b + 50].iter().all(|v| v.abs() <= r0));
+        assert!(p[b..b + 50].iter().any(|v| v.abs() > 0.0));
+        let q: Vec<f64> = mlp.init(Init::He, &mut rng(0, 0));
+        assert!(q[b..b + 50].iter().all(|v| *v == 0.0));
+        let var = q[w..b].iter().map(|v| v * v).sum::<f64>() / 500.0;
+        assert!((var - 0.2).abs() < 0.05, "He variance {var}");
+    }
+
+    #[test]
+    fn bad_architectures_are_rejected() {
+        assert!(Mlp::new(&[3], Activation::Relu, Activation::Linear, 1.0).is_err());
+        assert!(Mlp::new(&[3, 0, 1], Activation::Relu, Activation::Linear, 1.0).is_err());
+        assert!(Mlp::new(&[3, 4, 1], Activation::Relu, Activation::Linear, 0.0).is_err());
+    }
+}
