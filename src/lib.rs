@@ -16,6 +16,7 @@ pub mod game;
 pub mod gan;
 pub mod linalg;
 pub mod metrics;
+pub mod neural_study;
 pub mod nn;
 pub mod optim;
 pub mod plot;

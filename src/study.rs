@@ -182,6 +182,9 @@ pub struct StudyFile {
     /// Stability-map blocks.
     #[serde(default)]
     pub maps: Vec<MapBlock>,
+    /// Neural-training blocks (settings × seeds), see [`crate::neural_study`].
+    #[serde(default)]
+    pub neural: Vec<crate::neural_study::NeuralBlock>,
 }
 
 fn cfg_err(path: &Path, reason: impl std::fmt::Display) -> Error {
@@ -411,6 +414,9 @@ pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
     }
     for (b, m) in f.maps.iter().enumerate() {
         run_map(&study, b, m, &data, &figs, &mut report)?;
+    }
+    for (b, n) in f.neural.iter().enumerate() {
+        crate::neural_study::run_neural_block(&study.path, b, n, quick, &data, &figs, &mut report)?;
     }
     let seconds = t0.elapsed().as_secs_f64();
     writeln!(
