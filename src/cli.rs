@@ -51,6 +51,25 @@ pub enum Command {
     Merge(MergeArgs),
     /// Run a study file (studies/*.toml).
     Study(StudyArgs),
+    /// Train a neural GAN from a TOML configuration (every key: see README, "train").
+    Train(TrainArgs),
+}
+
+/// Arguments of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The configuration file (TOML; every key is optional and defaults to the gan-vis setup).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Output directory (default: data/train/<config file stem>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the number of steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Override the seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// A game and its settings.
@@ -267,6 +286,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(a) => cmd_simulate(&a),
         Command::Sweep(a) => cmd_sweep(&a),
         Command::Merge(a) => cmd_merge(&a),
+        Command::Train(a) => cmd_train(&a),
         Command::Study(a) => with_threads(a.threads, || {
             crate::study::run_study(&a.file, &a.root, a.quick).map(|_| ())
         }),
@@ -712,4 +732,43 @@ fn shard_index(name: &str) -> Option<(usize, usize)> {
     let rest = rest.strip_suffix(".csv")?;
     let (i, n) = rest.split_once("-of-")?;
     Some((i.parse().ok()?, n.parse().ok()?))
+}
+
+fn cmd_train(a: &TrainArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.config).map_err(|e| Error::file(&a.config, e))?;
+    let mut cfg = crate::gan::TrainConfig::from_toml(&text, &a.config)?;
+    if let Some(s) = a.steps {
+        cfg.steps = s;
+    }
+    if let Some(s) = a.seed {
+        cfg.seed = s;
+    }
+    cfg.validate().map_err(|e| Error::Config {
+        path: a.config.clone(),
+        reason: e.to_string(),
+    })?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = a
+            .config
+            .file_stem()
+            .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+        PathBuf::from("data/train").join(stem)
+    });
+    let report = crate::gan::train(&cfg, Some(&out), true)?;
+    let m = &report.final_metrics;
+    let coverage = match (m.modes_covered, m.high_quality) {
+        (Some(c), Some(h)) => format!(
+            "{c}/{} modes covered, high-quality fraction {h:.3}",
+            m.per_mode.len()
+        ),
+        _ => "no mode metadata".into(),
+    };
+    println!(
+        "{} ({} steps, {:.0} steps/s, update order {}): {coverage}",
+        report.stop_reason, report.steps_completed, report.steps_per_s, report.update_order
+    );
+    for f in &report.files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
 }
