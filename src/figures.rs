@@ -92,12 +92,12 @@ pub fn run_panel(
             });
         }
     }
+    // Short enough to fit a 400-px grid panel; the title carries the rule and rates.
     let note = match traj.stop.diverged_step() {
         Some(_) => format!("{} · {}", metrics.class.as_str(), traj.stop.describe()),
         None => format!(
-            "{} · {} steps · winding {:.1} · final distance {:.2e}",
+            "{} · winding {:.1} · distance {:.1e}",
             metrics.class.as_str(),
-            metrics.steps,
             metrics.winding,
             metrics.final_distance
         ),
