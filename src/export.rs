@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::analysis::StabilityCell;
+use crate::analysis::{StabilityCell, TrajectoryMetrics};
 use crate::dynamics::Trajectory;
 use crate::error::{Error, Result};
 use crate::game::Game;
@@ -115,15 +115,9 @@ pub fn trajectory_table(game: &dyn Game, traj: &Trajectory, center: &Vector) -> 
     t
 }
 
-/// Column names of the stability-map CSV.
-pub const STABILITY_HEADER: [&str; 14] = [
-    "lr_g",
-    "lr_d",
-    "spectral_radius",
-    "map_class",
+/// Columns of the simulated-run metrics, shared by the stability-map and study CSVs.
+pub const METRIC_COLUMNS: [&str; 8] = [
     "sim_class",
-    "agree",
-    "horizon_limited",
     "final_distance",
     "growth_rate",
     "winding",
@@ -133,33 +127,48 @@ pub const STABILITY_HEADER: [&str; 14] = [
     "initial_distance",
 ];
 
-/// The stability map as a tidy table (one row per cell).
+/// The cells of [`METRIC_COLUMNS`] for one run.
+#[must_use]
+pub fn metric_cells(m: &TrajectoryMetrics) -> Vec<String> {
+    vec![
+        m.class.as_str().into(),
+        num(m.final_distance),
+        num(m.growth_rate),
+        num(m.winding),
+        opt(m.period),
+        m.diverged_step.map(|s| s.to_string()).unwrap_or_default(),
+        m.steps.to_string(),
+        num(m.initial_distance),
+    ]
+}
+
+/// The stability map as a tidy table (one row per cell): `lr_g`, `lr_d`,
+/// `spectral_radius`, `map_class`, `agree`, `horizon_limited`, then [`METRIC_COLUMNS`].
 #[must_use]
 pub fn stability_table(cells: &[StabilityCell]) -> Table {
-    let mut t = Table::new(STABILITY_HEADER);
+    let head = [
+        "lr_g",
+        "lr_d",
+        "spectral_radius",
+        "map_class",
+        "agree",
+        "horizon_limited",
+    ];
+    let mut t = Table::new(head.iter().chain(METRIC_COLUMNS.iter()).copied());
     let b = |x: Option<bool>| x.map(|v| v.to_string()).unwrap_or_default();
     for c in cells {
-        t.push(vec![
+        let mut row = vec![
             num(c.lr_g),
             num(c.lr_d),
             opt(c.spectral_radius),
             c.map_class
                 .map(|m| m.as_str().to_string())
                 .unwrap_or_default(),
-            c.sim.class.as_str().into(),
             b(c.agrees()),
             b(c.horizon_limited()),
-            num(c.sim.final_distance),
-            num(c.sim.growth_rate),
-            num(c.sim.winding),
-            opt(c.sim.period),
-            c.sim
-                .diverged_step
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            c.sim.steps.to_string(),
-            num(c.sim.initial_distance),
-        ]);
+        ];
+        row.extend(metric_cells(&c.sim));
+        t.push(row);
     }
     t
 }

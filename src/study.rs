@@ -564,7 +564,7 @@ fn run_portraits(
         .collect::<Result<_>>()?;
 
     // Summary table.
-    let mut t = Table::new([
+    let head = [
         "game",
         "game_label",
         "params",
@@ -578,22 +578,20 @@ fn run_portraits(
         "flow_class",
         "spectral_radius",
         "map_class",
-        "sim_class",
-        "final_distance",
-        "growth_rate",
-        "winding",
-        "period",
-        "diverged_step",
-        "expect_converge",
-        "matches_expectation",
-        "trajectory_csv",
-    ]);
+    ];
+    let tail = ["expect_converge", "matches_expectation", "trajectory_csv"];
+    let mut t = Table::new(
+        head.iter()
+            .chain(export::METRIC_COLUMNS.iter())
+            .chain(tail.iter())
+            .copied(),
+    );
     for r in &runs {
         let e = &p.games[r.game];
         let matches = e
             .expect_converge
             .map(|x| x == converged_like(r.metrics.class));
-        t.push(vec![
+        let mut row = vec![
             e.game.clone(),
             e.label(),
             games[r.game].params().to_string(),
@@ -603,23 +601,18 @@ fn run_portraits(
             num(r.spec.lr_d),
             r.spec.k_g.to_string(),
             r.spec.k_d.to_string(),
-            format!("{:?}", r.spec.order).to_lowercase(),
+            r.spec.order.as_str().into(),
             r.flow.clone(),
             opt(r.map.as_ref().map(|m| m.spectral_radius)),
             figures::map_class_str(r.map.as_ref().map(|m| m.class)).into(),
-            r.metrics.class.as_str().into(),
-            num(r.metrics.final_distance),
-            num(r.metrics.growth_rate),
-            num(r.metrics.winding),
-            opt(r.metrics.period),
-            r.metrics
-                .diverged_step
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+        ];
+        row.extend(export::metric_cells(&r.metrics));
+        row.extend([
             e.expect_converge.map(|x| x.to_string()).unwrap_or_default(),
             matches.map(|x| x.to_string()).unwrap_or_default(),
             r.csv.clone(),
         ]);
+        t.push(row);
     }
     t.write(&bdir.join("summary.csv"))?;
 

@@ -60,6 +60,17 @@ pub enum Order {
     DFirst,
 }
 
+impl Order {
+    /// The CLI and CSV name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Order::GFirst => "g-first",
+            Order::DFirst => "d-first",
+        }
+    }
+}
+
 /// Whether transform-based rules (momentum, optimistic, Adam) step the players
 /// simultaneously or in turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
