@@ -5,6 +5,7 @@
 //! ([`game`]) and the formulas with their references.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod error;
 pub mod game;
 pub mod linalg;
