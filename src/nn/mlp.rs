@@ -288,7 +288,7 @@ impl Mlp {
         for (s, m) in self.layers.iter().zip(ws.masks.iter_mut()) {
             if s.keep < 1.0 {
                 let scale = T::of(1.0 / s.keep);
-                for v in m.iter_mut() {
+                for v in m.as_mut_slice().iter_mut() {
                     *v = if rng.random::<f64>() < s.keep {
                         scale
                     } else {
@@ -331,12 +331,17 @@ impl Mlp {
             );
             if use_mask {
                 let m = ws.masks[l].as_slice();
-                for ((y, d), &mk) in out.iter_mut().zip(ws.deriv[l].iter_mut()).zip(m) {
+                for ((y, d), &mk) in out
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(ws.deriv[l].as_mut_slice().iter_mut())
+                    .zip(m)
+                {
                     *y *= mk;
                     *d *= mk;
                 }
                 if !ws.curv[l].is_empty() {
-                    for (c, &mk) in ws.curv[l].iter_mut().zip(m) {
+                    for (c, &mk) in ws.curv[l].as_mut_slice().iter_mut().zip(m) {
                         *c *= mk;
                     }
                 }
@@ -379,9 +384,10 @@ impl Mlp {
             {
                 let delta = &mut ws.delta[l];
                 for ((d, &g), &sp) in delta
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dh[l + 1].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dh[l + 1].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *d = g * sp;
                 }
@@ -456,9 +462,10 @@ impl Mlp {
             if l + 1 < n {
                 let (_, rest) = ws.gbar.split_at_mut(l + 1);
                 for ((g, &db), &sp) in rest[0]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *g = db * sp;
                 }
@@ -468,10 +475,11 @@ impl Mlp {
             } else {
                 curved = true;
                 for (((a, &db), &g), &c) in ws.abar[l]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.dh[l + 1].iter())
-                    .zip(ws.curv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.dh[l + 1].as_slice().iter())
+                    .zip(ws.curv[l].as_slice().iter())
                 {
                     *a = db * g * c;
                 }
@@ -486,12 +494,11 @@ impl Mlp {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
             if l + 1 < n {
-                let (lo, hi) = ws.abar.split_at_mut(l + 1);
-                let _ = hi;
-                for ((a, &hb), &sp) in lo[l]
+                for ((a, &hb), &sp) in ws.abar[l]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *a += hb * sp;
                 }
@@ -507,8 +514,7 @@ impl Mlp {
             );
             add_column_sums(&ws.abar[l], &mut grad[b..b + s.fan_out], batch);
             if l > 0 {
-                let (lo, hi) = ws.dbar.split_at_mut(l);
-                let _ = hi;
+                let (lo, _) = ws.dbar.split_at_mut(l);
                 gemm_into(
                     T::one(),
                     View::of(&ws.abar[l]),
