@@ -130,8 +130,12 @@ pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> crate::error::Resul
 pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
     let threads = threads.max(1);
     let steps = steps.max(1);
+    let only = std::env::var("REDQUEEN_BENCH_ONLY").unwrap_or_default();
     let mut out = Vec::new();
     for (name, cfg) in workloads() {
+        if !only.is_empty() && name != only {
+            continue;
+        }
         let cfg = TrainConfig {
             steps,
             log_every: steps,
@@ -212,7 +216,11 @@ mod tests {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(2000);
-        for r in bench_neural(steps, 1) {
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        for r in bench_neural(steps, 1)
+            .into_iter()
+            .filter(|r| only.is_empty() || r.name == only)
+        {
             println!("{}", serde_json::to_string(&r).unwrap_or_default());
         }
     }

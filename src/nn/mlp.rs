@@ -420,7 +420,7 @@ impl Mlp {
     /// ∇ₓ Σ_j f_j(x_i) (for a scalar-output network, ∇ₓ f(x_i), which R1, R2 and WGAN-GP
     /// penalise). Also leaves δ_l and H̄_l in place for [`Mlp::penalty_backward`].
     pub fn input_gradient<T: Float>(&self, params: &[T], ws: &mut Workspace<T>) {
-        ws.output_grad_mut().fill(T::one());
+        ws.output_grad_mut().as_mut_slice().fill(T::one());
         self.backward(params, ws, None, true);
     }
 
@@ -439,7 +439,7 @@ impl Mlp {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
         let n = self.layers.len();
         let batch = ws.batch;
-        let mut curved = false;
+        let curved = ws.curv.iter().any(|c| !c.is_empty());
         for l in 0..n {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
@@ -471,9 +471,10 @@ impl Mlp {
                 }
             }
             if ws.curv[l].is_empty() {
-                ws.abar[l].fill(T::zero());
+                if curved {
+                    ws.abar[l].as_mut_slice().fill(T::zero());
+                }
             } else {
-                curved = true;
                 for (((a, &db), &g), &c) in ws.abar[l]
                     .as_mut_slice()
                     .iter_mut()
@@ -533,11 +534,7 @@ fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
         return;
     }
     for (col, gk) in m.as_slice().chunks_exact(batch).zip(g.iter_mut()) {
-        let mut s = T::zero();
-        for &v in col {
-            s += v;
-        }
-        *gk += s;
+        *gk += super::sum(col);
     }
 }
 

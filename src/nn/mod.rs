@@ -279,6 +279,22 @@ fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     acc.iter().fold(s, |t, v| t + *v)
 }
 
+/// Σ xᵢ with eight independent accumulators (so the loop vectorises).
+pub(crate) fn sum<T: Float>(x: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let chunks = x.chunks_exact(8);
+    let mut s = chunks.remainder().iter().fold(T::zero(), |t, v| t + *v);
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l];
+        }
+    }
+    for a in acc {
+        s += a;
+    }
+    s
+}
+
 /// [`gemm`] into a whole nalgebra matrix.
 pub fn gemm_into<T: Float>(alpha: T, a: View<'_, T>, b: View<'_, T>, beta: T, c: &mut DMatrix<T>) {
     let (m, n) = c.shape();
