@@ -587,7 +587,7 @@ impl<T: Float> Game for NeuralGan<T> {
 mod tests {
     use super::*;
     use crate::datasets::{Dataset, LatentKind};
-    use crate::nn::{Activation, Init};
+    use crate::nn::Activation;
 
     /// Relative error allowed between the hand-written field and central differences
     /// of the losses, in f64: ‖a − fd‖ / max(‖a‖, ‖fd‖).
@@ -763,6 +763,32 @@ mod tests {
         assert!((dg + dd).abs() < 1e-12, "{dg} {dd}");
     }
 
+    /// Tolerance of the zero-sum Jacobian identity: both blocks come from central
+    /// differences of the field (h ≈ 6e-6), so agreement is to ~1e-8 at order-one entries.
+    const JACOBIAN_TOL: f64 = 1e-6;
+
+    #[test]
+    fn zero_sum_jacobian_has_antisymmetric_coupling_blocks() {
+        // Minimax without smoothing or penalty: L_G = −L_D + c(ψ), so v = (∇_θL_D, −∇_ψL_D)
+        // and J_θψ = ∇²_θψ L_D = −J_ψθᵀ. Computed through the Game trait's default
+        // (finite-difference) Jacobian, as every analysis does.
+        let (gan, theta, psi) = small_gan(
+            objective(GanLoss::Minimax, Penalty::None),
+            Activation::Tanh,
+            1.0,
+            9,
+        );
+        let x = Vector::from_iterator(gan.dim(), theta.iter().chain(&psi).copied());
+        let j = gan.jacobian(&x);
+        let (ng, n) = (gan.split(), gan.dim());
+        let jgd = j.view((0, ng), (ng, n - ng));
+        let jdg = j.view((ng, 0), (n - ng, ng));
+        let err = (jgd + jdg.transpose()).amax();
+        assert!(err < JACOBIAN_TOL * jgd.amax().max(1.0), "{err}");
+        assert!(jgd.amax() > 1e-3, "coupling block is not trivially zero");
+        assert!(gan.nonsmooth_at(&x).is_none());
+    }
+
     #[test]
     fn clipping_projects_only_the_discriminator() {
         let mut o = objective(GanLoss::Wasserstein, Penalty::None);
@@ -772,6 +798,6 @@ mod tests {
         gan.project(&mut x);
         assert!(x.iter().skip(gan.split()).all(|v| v.abs() <= 0.1));
         assert!(x.iter().take(gan.split()).zip(&theta).all(|(a, b)| a == b));
-        let _ = Init::He;
+        assert!(gan.nonsmooth_at(&x).is_some());
     }
 }

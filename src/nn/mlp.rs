@@ -306,6 +306,30 @@ impl Mlp {
     /// If `params` has the wrong length or the workspace belongs to another MLP
     /// (programming errors).
     pub fn forward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+                m.forward_impl(params, ws, mode)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+                m.forward_impl(params, ws, mode)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, mode) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, mode) };
+            }
+        }
+        self.forward_impl(params, ws, mode)
+    }
+
+    #[inline(always)]
+    fn forward_impl<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
         let batch = ws.batch;
         for (l, s) in self.layers.iter().enumerate() {
@@ -373,6 +397,48 @@ impl Mlp {
         &self,
         params: &[T],
         ws: &mut Workspace<T>,
+        grad: Option<&mut [T]>,
+        input_grad: bool,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(
+                m: &Mlp,
+                params: &[T],
+                ws: &mut Workspace<T>,
+                grad: Option<&mut [T]>,
+                input_grad: bool,
+            ) {
+                m.backward_impl(params, ws, grad, input_grad)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(
+                m: &Mlp,
+                params: &[T],
+                ws: &mut Workspace<T>,
+                grad: Option<&mut [T]>,
+                input_grad: bool,
+            ) {
+                m.backward_impl(params, ws, grad, input_grad)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, grad, input_grad) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, grad, input_grad) };
+            }
+        }
+        self.backward_impl(params, ws, grad, input_grad)
+    }
+
+    #[inline(always)]
+    fn backward_impl<T: Float>(
+        &self,
+        params: &[T],
+        ws: &mut Workspace<T>,
         mut grad: Option<&mut [T]>,
         input_grad: bool,
     ) {
@@ -436,6 +502,30 @@ impl Mlp {
     /// A_l ← Ā_l + H̄_l ⊙ s_l, ∂P/∂W_l += H_{l−1}ᵀ Ā_l, ∂P/∂b_l += 1ᵀ Ā_l, H̄_{l−1} = Ā_l W_lᵀ.
     /// For piecewise-linear nets σ″ = 0 a.e. and that pass is skipped.
     pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+                m.penalty_backward_impl(params, ws, grad)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+                m.penalty_backward_impl(params, ws, grad)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, grad) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, grad) };
+            }
+        }
+        self.penalty_backward_impl(params, ws, grad)
+    }
+
+    #[inline(always)]
+    fn penalty_backward_impl<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
         let n = self.layers.len();
         let batch = ws.batch;
@@ -529,6 +619,7 @@ impl Mlp {
 }
 
 /// g[k] += Σ_i m[i, k].
+#[inline(always)]
 fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
     if batch == 0 {
         return;
@@ -541,6 +632,7 @@ fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
 /// Adds the bias to each column of `out` (holding X W), applies σ in place and writes
 /// σ′ to `deriv` and σ″ to `curv` (if non-empty). One loop per activation, so the
 /// match is outside the inner loop.
+#[inline(always)]
 fn activate<T: Float>(
     act: Activation,
     out: &mut [T],

@@ -23,6 +23,15 @@
 //! nalgebra views from raw slices hit a memory-safety bug; a safe, bounds-checked wrapper
 //! over the raw kernel avoids both.)
 //!
+//! # SIMD
+//! The crate is built for the baseline x86-64 (SSE2). The three passes are compiled
+//! twice more, with AVX2 and with AVX-512F enabled, and the best one the CPU supports
+//! is chosen at run time (`is_x86_feature_detected!`), so the element-wise loops and
+//! the thin products vectorise fully. Rust never contracts a·b + c into an FMA, and
+//! every reduction here has a fixed association order, so the three paths compute
+//! the same values; `matrixmultiply` also picks its kernel at run time, so results are
+//! reproducible on one machine and may differ in the last bits across CPU families.
+//!
 //! # Precision: generic, f32 for training, f64 for checks
 //! The passes are generic over [`Float`] (f32 or f64). Gradient checks run in f64.
 //! Measured on this machine (2-core AMD EPYC Zen 4, single thread, `bench_neural`,
@@ -172,6 +181,7 @@ impl<'a, T: Float> View<'a, T> {
 /// # Panics
 /// If the shapes disagree or a view does not fit its slice: these are programming
 /// errors inside the crate, never caused by user data.
+#[inline(always)]
 pub fn gemm<T: Float>(
     alpha: T,
     a: View<'_, T>,
@@ -220,6 +230,7 @@ pub const SMALL_GEMM_DIM: usize = 4;
 /// Direct loops for thin products, C (column-major m × n) ← α·A·B + β·C. With A's
 /// columns contiguous it accumulates columns (axpy); with A's rows and B's columns
 /// contiguous it takes dot products; otherwise it walks the strides.
+#[inline(always)]
 fn small_gemm<T: Float>(
     alpha: T,
     a: View<'_, T>,
@@ -263,6 +274,7 @@ fn small_gemm<T: Float>(
 }
 
 /// Σ xᵢyᵢ with eight independent accumulators (so the loop vectorises).
+#[inline(always)]
 fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     let mut acc = [T::zero(); 8];
     let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
@@ -280,6 +292,7 @@ fn dot<T: Float>(x: &[T], y: &[T]) -> T {
 }
 
 /// Σ xᵢ with eight independent accumulators (so the loop vectorises).
+#[inline(always)]
 pub(crate) fn sum<T: Float>(x: &[T]) -> T {
     let mut acc = [T::zero(); 8];
     let chunks = x.chunks_exact(8);
@@ -296,6 +309,7 @@ pub(crate) fn sum<T: Float>(x: &[T]) -> T {
 }
 
 /// [`gemm`] into a whole nalgebra matrix.
+#[inline(always)]
 pub fn gemm_into<T: Float>(alpha: T, a: View<'_, T>, b: View<'_, T>, beta: T, c: &mut DMatrix<T>) {
     let (m, n) = c.shape();
     gemm(alpha, a, b, beta, c.as_mut_slice(), m, n);
