@@ -125,7 +125,8 @@ pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> crate::error::Resul
 
 /// Runs every workload for `steps` steps with `threads` concurrent independent runs
 /// (seeds 0…threads−1) and reports throughput. Workloads whose configuration fails
-/// are skipped (none do).
+/// are skipped (none do). Setting the environment variable `REDQUEEN_BENCH_ONLY` to a
+/// workload name runs only that one (for profiling).
 #[must_use]
 pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
     let threads = threads.max(1);
@@ -207,6 +208,27 @@ mod tests {
                 .all(|r| r.steps_per_s > 0.0 && r.gflops > 0.0 && r.steps == 3)
         );
         assert!(b.iter().any(|r| r.name == "seed002-wgangp-batch500"));
+    }
+
+    #[test]
+    #[ignore = "timing run: cargo test --release --lib adam_cost -- --ignored --nocapture"]
+    fn adam_cost() {
+        // The two Adam updates of one gan-vis step (|θ| = 5752, |ψ| = 7851).
+        let chain = OptimizerConfig::adam(1e-4, 0.9, 0.999).chain();
+        let (mut sg, mut sd) = (chain.init(5752), chain.init(7851));
+        let (mut ug, mut ud) = (vec![1e-3; 5752], vec![-2e-3; 7851]);
+        let t = std::time::Instant::now();
+        let n = 20_000;
+        for _ in 0..n {
+            chain.update(&mut ug, &mut sg);
+            chain.update(&mut ud, &mut sd);
+            ug.iter_mut().for_each(|v| *v = 1e-3 - *v * 1e-3);
+            ud.iter_mut().for_each(|v| *v = -2e-3 - *v * 1e-3);
+        }
+        println!(
+            "Adam on both players: {:.1} µs per step",
+            t.elapsed().as_secs_f64() / n as f64 * 1e6
+        );
     }
 
     #[test]

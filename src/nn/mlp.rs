@@ -19,7 +19,7 @@ pub struct LayerSpec {
     pub activation: Activation,
     /// Dropout keep probability on this layer's output (1 = no dropout). In training
     /// mode the output is multiplied by a mask M with entries Bernoulli(keep)/keep
-    /// (inverted dropout, so E[M] = 1 and evaluation uses no mask and no rescaling).
+    /// (inverted dropout, so 𝔼M = 1 and evaluation uses no mask and no rescaling).
     pub keep: f64,
 }
 
@@ -207,7 +207,7 @@ impl Mlp {
         self.layers.iter().any(|s| s.keep < 1.0)
     }
     /// Flat layout of layer `l`: (offset of W_l, offset of b_l). W_l is fan_in × fan_out
-    /// column-major, so W_l[j, k] sits at `w + j + k·fan_in`; b_l[k] at `b + k`.
+    /// column-major, so `W_l[j, k]` sits at `w + j + k·fan_in`; `b_l[k]` at `b + k`.
     #[must_use]
     pub fn layout(&self, l: usize) -> (usize, usize) {
         let s = &self.layers[l];

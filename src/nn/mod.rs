@@ -222,7 +222,7 @@ pub fn gemm<T: Float>(
     }
 }
 
-/// Below this inner, row or column count, [`gemm`] uses [`small_gemm`]: the packing
+/// Below this inner, row or column count, [`gemm`] uses direct axpy/dot loops: the packing
 /// kernels waste most of their work on the thin products of these nets (the 1-wide
 /// logit layer, the 2-wide data layers), while an axpy or dot loop streams them.
 pub const SMALL_GEMM_DIM: usize = 4;
