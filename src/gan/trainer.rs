@@ -697,7 +697,6 @@ struct PlayerState<T> {
     step: Vec<f64>,
     chain: Chain,
     state: ChainState,
-    grad_norm: f64,
 }
 
 impl<T: Float> PlayerState<T> {
@@ -710,18 +709,13 @@ impl<T: Float> PlayerState<T> {
             state: chain.init(n),
             chain,
             params,
-            grad_norm: 0.0,
         }
     }
-    /// params ← params + chain(−grad).
+    /// params ← params + chain(−grad). (The gradient stays in `grad` for the log.)
     fn apply(&mut self) {
-        let mut n2 = 0.0;
         for (u, g) in self.step.iter_mut().zip(&self.grad) {
-            let gf = g.f64();
-            n2 += gf * gf;
-            *u = -gf;
+            *u = -g.f64();
         }
-        self.grad_norm = n2.sqrt();
         self.chain.update(&mut self.step, &mut self.state);
         // Flush subnormal optimiser state to zero. The moments of a unit whose gradient
         // is exactly 0 (a dead ReLU) decay geometrically (m ← β₁m) and reach the
@@ -740,8 +734,18 @@ impl<T: Float> PlayerState<T> {
             *p += T::of(*u);
         }
     }
+    /// Whether every parameter is finite (a non-short-circuiting fold, which
+    /// vectorises).
     fn finite(&self) -> bool {
-        self.params.iter().all(|p| p.is_finite())
+        self.params.iter().fold(true, |ok, p| ok & p.is_finite())
+    }
+    /// ‖∇L‖ of the last update (computed only when a row is logged).
+    fn grad_norm(&self) -> f64 {
+        self.grad
+            .iter()
+            .map(|g| g.f64() * g.f64())
+            .sum::<f64>()
+            .sqrt()
     }
 }
 
@@ -940,8 +944,8 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
                 last.loss_g,
                 d.d_real,
                 d.d_fake,
-                gp.grad_norm,
-                dp.grad_norm,
+                gp.grad_norm(),
+                dp.grad_norm(),
                 d.penalty,
                 d.info,
             ];
