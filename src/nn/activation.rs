@@ -10,7 +10,7 @@ use super::Float;
 /// | name | σ(a) | σ′(a) | σ″(a) |
 /// |---|---|---|---|
 /// | `linear` | a | 1 | 0 |
-/// | `relu` | max(a, 0) | 1[a > 0] | 0 (a.e.) |
+/// | `relu` | max(a, 0) | 𝟙(a > 0) | 0 (a.e.) |
 /// | `leaky_relu` | a if a > 0 else s·a | 1 or s | 0 (a.e.) |
 /// | `tanh` | tanh a | 1 − tanh² a | −2 tanh a (1 − tanh² a) |
 /// | `sigmoid` | 1/(1 + e^{−a}) | σ(1 − σ) | σ(1 − σ)(1 − 2σ) |

@@ -19,7 +19,7 @@ pub struct LayerSpec {
     pub activation: Activation,
     /// Dropout keep probability on this layer's output (1 = no dropout). In training
     /// mode the output is multiplied by a mask M with entries Bernoulli(keep)/keep
-    /// (inverted dropout, so E[M] = 1 and evaluation uses no mask and no rescaling).
+    /// (inverted dropout, so 𝔼M = 1 and evaluation uses no mask and no rescaling).
     pub keep: f64,
 }
 
@@ -207,7 +207,7 @@ impl Mlp {
         self.layers.iter().any(|s| s.keep < 1.0)
     }
     /// Flat layout of layer `l`: (offset of W_l, offset of b_l). W_l is fan_in × fan_out
-    /// column-major, so W_l[j, k] sits at `w + j + k·fan_in`; b_l[k] at `b + k`.
+    /// column-major, so `W_l[j, k]` sits at `w + j + k·fan_in`; `b_l[k]` at `b + k`.
     #[must_use]
     pub fn layout(&self, l: usize) -> (usize, usize) {
         let s = &self.layers[l];
@@ -288,7 +288,7 @@ impl Mlp {
         for (s, m) in self.layers.iter().zip(ws.masks.iter_mut()) {
             if s.keep < 1.0 {
                 let scale = T::of(1.0 / s.keep);
-                for v in m.iter_mut() {
+                for v in m.as_mut_slice().iter_mut() {
                     *v = if rng.random::<f64>() < s.keep {
                         scale
                     } else {
@@ -306,6 +306,30 @@ impl Mlp {
     /// If `params` has the wrong length or the workspace belongs to another MLP
     /// (programming errors).
     pub fn forward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+                m.forward_impl(params, ws, mode)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
+                m.forward_impl(params, ws, mode)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, mode) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, mode) };
+            }
+        }
+        self.forward_impl(params, ws, mode)
+    }
+
+    #[inline(always)]
+    fn forward_impl<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
         let batch = ws.batch;
         for (l, s) in self.layers.iter().enumerate() {
@@ -331,12 +355,17 @@ impl Mlp {
             );
             if use_mask {
                 let m = ws.masks[l].as_slice();
-                for ((y, d), &mk) in out.iter_mut().zip(ws.deriv[l].iter_mut()).zip(m) {
+                for ((y, d), &mk) in out
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(ws.deriv[l].as_mut_slice().iter_mut())
+                    .zip(m)
+                {
                     *y *= mk;
                     *d *= mk;
                 }
                 if !ws.curv[l].is_empty() {
-                    for (c, &mk) in ws.curv[l].iter_mut().zip(m) {
+                    for (c, &mk) in ws.curv[l].as_mut_slice().iter_mut().zip(m) {
                         *c *= mk;
                     }
                 }
@@ -368,6 +397,48 @@ impl Mlp {
         &self,
         params: &[T],
         ws: &mut Workspace<T>,
+        grad: Option<&mut [T]>,
+        input_grad: bool,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(
+                m: &Mlp,
+                params: &[T],
+                ws: &mut Workspace<T>,
+                grad: Option<&mut [T]>,
+                input_grad: bool,
+            ) {
+                m.backward_impl(params, ws, grad, input_grad)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(
+                m: &Mlp,
+                params: &[T],
+                ws: &mut Workspace<T>,
+                grad: Option<&mut [T]>,
+                input_grad: bool,
+            ) {
+                m.backward_impl(params, ws, grad, input_grad)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, grad, input_grad) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, grad, input_grad) };
+            }
+        }
+        self.backward_impl(params, ws, grad, input_grad)
+    }
+
+    #[inline(always)]
+    fn backward_impl<T: Float>(
+        &self,
+        params: &[T],
+        ws: &mut Workspace<T>,
         mut grad: Option<&mut [T]>,
         input_grad: bool,
     ) {
@@ -379,9 +450,10 @@ impl Mlp {
             {
                 let delta = &mut ws.delta[l];
                 for ((d, &g), &sp) in delta
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dh[l + 1].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dh[l + 1].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *d = g * sp;
                 }
@@ -414,7 +486,7 @@ impl Mlp {
     /// ∇ₓ Σ_j f_j(x_i) (for a scalar-output network, ∇ₓ f(x_i), which R1, R2 and WGAN-GP
     /// penalise). Also leaves δ_l and H̄_l in place for [`Mlp::penalty_backward`].
     pub fn input_gradient<T: Float>(&self, params: &[T], ws: &mut Workspace<T>) {
-        ws.output_grad_mut().fill(T::one());
+        ws.output_grad_mut().as_mut_slice().fill(T::one());
         self.backward(params, ws, None, true);
     }
 
@@ -430,10 +502,34 @@ impl Mlp {
     /// A_l ← Ā_l + H̄_l ⊙ s_l, ∂P/∂W_l += H_{l−1}ᵀ Ā_l, ∂P/∂b_l += 1ᵀ Ā_l, H̄_{l−1} = Ā_l W_lᵀ.
     /// For piecewise-linear nets σ″ = 0 a.e. and that pass is skipped.
     pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+                m.penalty_backward_impl(params, ws, grad)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
+                m.penalty_backward_impl(params, ws, grad)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512(self, params, ws, grad) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2(self, params, ws, grad) };
+            }
+        }
+        self.penalty_backward_impl(params, ws, grad)
+    }
+
+    #[inline(always)]
+    fn penalty_backward_impl<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
         let n = self.layers.len();
         let batch = ws.batch;
-        let mut curved = false;
+        let curved = ws.curv.iter().any(|c| !c.is_empty());
         for l in 0..n {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
@@ -456,22 +552,25 @@ impl Mlp {
             if l + 1 < n {
                 let (_, rest) = ws.gbar.split_at_mut(l + 1);
                 for ((g, &db), &sp) in rest[0]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *g = db * sp;
                 }
             }
             if ws.curv[l].is_empty() {
-                ws.abar[l].fill(T::zero());
+                if curved {
+                    ws.abar[l].as_mut_slice().fill(T::zero());
+                }
             } else {
-                curved = true;
                 for (((a, &db), &g), &c) in ws.abar[l]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.dh[l + 1].iter())
-                    .zip(ws.curv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.dh[l + 1].as_slice().iter())
+                    .zip(ws.curv[l].as_slice().iter())
                 {
                     *a = db * g * c;
                 }
@@ -486,12 +585,11 @@ impl Mlp {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
             if l + 1 < n {
-                let (lo, hi) = ws.abar.split_at_mut(l + 1);
-                let _ = hi;
-                for ((a, &hb), &sp) in lo[l]
+                for ((a, &hb), &sp) in ws.abar[l]
+                    .as_mut_slice()
                     .iter_mut()
-                    .zip(ws.dbar[l].iter())
-                    .zip(ws.deriv[l].iter())
+                    .zip(ws.dbar[l].as_slice().iter())
+                    .zip(ws.deriv[l].as_slice().iter())
                 {
                     *a += hb * sp;
                 }
@@ -507,8 +605,7 @@ impl Mlp {
             );
             add_column_sums(&ws.abar[l], &mut grad[b..b + s.fan_out], batch);
             if l > 0 {
-                let (lo, hi) = ws.dbar.split_at_mut(l);
-                let _ = hi;
+                let (lo, _) = ws.dbar.split_at_mut(l);
                 gemm_into(
                     T::one(),
                     View::of(&ws.abar[l]),
@@ -522,22 +619,20 @@ impl Mlp {
 }
 
 /// g[k] += Σ_i m[i, k].
+#[inline(always)]
 fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
     if batch == 0 {
         return;
     }
     for (col, gk) in m.as_slice().chunks_exact(batch).zip(g.iter_mut()) {
-        let mut s = T::zero();
-        for &v in col {
-            s += v;
-        }
-        *gk += s;
+        *gk += super::sum(col);
     }
 }
 
 /// Adds the bias to each column of `out` (holding X W), applies σ in place and writes
 /// σ′ to `deriv` and σ″ to `curv` (if non-empty). One loop per activation, so the
 /// match is outside the inner loop.
+#[inline(always)]
 fn activate<T: Float>(
     act: Activation,
     out: &mut [T],

@@ -1,0 +1,262 @@
+//! Throughput benchmark of the neural engine against the PyTorch peers
+//! (`/work/shared/peers/torch_gan2d.py`, `torch_ganvis.py`).
+//!
+//! One step = one generator update together with the discriminator updates before it,
+//! including sampling data and noise, exactly as the peers count it. The workloads run
+//! through [`train`] (the production path), logging only at the last step with 2
+//! evaluation samples, so the timing is the training loop.
+//!
+//! FLOPs per step count the matrix products only (2·B·fan_in·fan_out per product; the
+//! element-wise work is not counted): per D update, G forward on B rows, D forward and
+//! backward (∂W and ∂X) on the stacked 2B rows, and for WGAN-GP another D forward,
+//! input-gradient pass and the two products of double backprop on B rows; per G update,
+//! G forward, D forward and input-gradient pass, and G backward.
+//!
+//! # Measured (2026-11-23, 2-core AMD EPYC Zen 4 KVM guest, 1 thread, f32)
+//! Interleaved with the peers, each run started only when both cores were idle,
+//! 3 rounds, medians (PyTorch 2.15.0 CPU, same step counts):
+//!
+//! | workload | redqueen steps/s | PyTorch steps/s | ratio | MFLOP/step | GFLOP/s |
+//! |---|---|---|---|---|---|
+//! | `seed002-batch500` (2000 steps) | 640 | 267 | 2.4× | 94.3 | 60 |
+//! | `seed002-wgangp-batch500` (500 steps) | 132 | 56.0 | 2.4× | 467 | 62 |
+//! | `ganvis-batch50` (2000 steps) | 4400 | 542 | 8.1× | 8.29 | 36 |
+//!
+//! At batch 50 the two Adam updates ([`crate::optim::Chain`], f64, ~13.6k parameters)
+//! take about 40 µs of the 227 µs step and `matrixmultiply`'s packing about 15 %.
+
+use serde::Serialize;
+
+use super::loss::GanLoss;
+use super::penalty::Penalty;
+use super::trainer::{NetConfig, OptimizerConfig, Precision, Schedule, TrainConfig, train};
+use crate::datasets::{Dataset, Latent, LatentKind};
+use crate::nn::{Activation, Init, Mlp};
+
+/// One benchmark measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeuralBench {
+    /// Workload name, e.g. `seed002-batch500` (an `-f64` suffix marks double precision).
+    pub name: String,
+    /// Independent runs executed concurrently (one per thread; the engine itself is
+    /// single-threaded per run).
+    pub threads: usize,
+    /// Steps per run.
+    pub steps: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// `f32` or `f64`.
+    pub precision: String,
+    /// Wall time of the slowest run's training loop, s.
+    pub elapsed_s: f64,
+    /// Aggregate steps per second over all runs (= per-run rate for one thread).
+    pub steps_per_s: f64,
+    /// Matrix-product FLOPs per step (see the module docs).
+    pub flops_per_step: f64,
+    /// Achieved GFLOP/s (aggregate).
+    pub gflops: f64,
+}
+
+/// The benchmark configurations: name, configuration (steps set by the caller).
+#[must_use]
+pub fn workloads() -> Vec<(String, TrainConfig)> {
+    let leaky = Activation::LeakyRelu { slope: 0.2 };
+    let seed002 = TrainConfig {
+        batch_size: 500,
+        dataset: Dataset::Ring {
+            modes: 3,
+            radius: 1.0,
+            std: 0.1,
+        },
+        latent: Latent {
+            kind: LatentKind::Gaussian,
+            dim: 15,
+        },
+        generator: NetConfig {
+            hidden: vec![50; 4],
+            activation: leaky,
+            dropout_keep: 1.0,
+            init: Init::GlorotUniform,
+        },
+        discriminator: NetConfig {
+            hidden: vec![100, 50, 50],
+            activation: leaky,
+            dropout_keep: 1.0,
+            init: Init::GlorotUniform,
+        },
+        optimizer_g: OptimizerConfig::adam(1e-4, 0.5, 0.999),
+        optimizer_d: OptimizerConfig::adam(1e-4, 0.5, 0.999),
+        ..TrainConfig::default()
+    };
+    let wgangp = TrainConfig {
+        loss: GanLoss::Wasserstein,
+        penalty: Penalty::GradientPenalty { lambda: 10.0 },
+        schedule: Schedule {
+            d_steps: 5,
+            ..Schedule::default()
+        },
+        optimizer_g: OptimizerConfig::adam(1e-4, 0.5, 0.9),
+        optimizer_d: OptimizerConfig::adam(1e-4, 0.5, 0.9),
+        ..seed002.clone()
+    };
+    let ganvis = TrainConfig::default();
+    let mut out = Vec::new();
+    for (name, cfg) in [
+        ("seed002-batch500", seed002),
+        ("seed002-wgangp-batch500", wgangp),
+        ("ganvis-batch50", ganvis),
+    ] {
+        out.push((name.to_string(), cfg.clone()));
+        out.push((
+            format!("{name}-f64"),
+            TrainConfig {
+                precision: Precision::F64,
+                ..cfg
+            },
+        ));
+    }
+    out
+}
+
+/// Matrix-product FLOPs of one step of `cfg` (module docs).
+///
+/// # Errors
+/// If the configuration's networks are invalid.
+pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> crate::error::Result<f64> {
+    let (g, d, _) = cfg.networks(data_dim)?;
+    let macs = |m: &Mlp| m.macs_per_sample() as f64;
+    let first = |m: &Mlp| (m.layers()[0].fan_in * m.layers()[0].fan_out) as f64;
+    let b = cfg.batch_size as f64;
+    let (mg, md) = (macs(&g), macs(&d));
+    let mut d_step = 2.0 * b * mg + 2.0 * (2.0 * b) * md * 2.0 + 2.0 * (2.0 * b) * (md - first(&d));
+    if cfg.penalty.is_active() {
+        d_step += 4.0 * 2.0 * b * md;
+    }
+    let g_step = 2.0 * b * mg + 2.0 * b * md * 2.0 + 2.0 * b * mg + 2.0 * b * (mg - first(&g));
+    Ok(cfg.schedule.d_steps as f64 * d_step + cfg.schedule.g_steps as f64 * g_step)
+}
+
+/// Runs every workload for `steps` steps with `threads` concurrent independent runs
+/// (seeds 0…threads−1) and reports throughput. Workloads whose configuration fails
+/// are skipped (none do). Setting the environment variable `REDQUEEN_BENCH_ONLY` to a
+/// workload name runs only that one (for profiling).
+#[must_use]
+pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
+    let threads = threads.max(1);
+    let steps = steps.max(1);
+    let only = std::env::var("REDQUEEN_BENCH_ONLY").unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, cfg) in workloads() {
+        if !only.is_empty() && name != only {
+            continue;
+        }
+        let cfg = TrainConfig {
+            steps,
+            log_every: steps,
+            eval_samples: 2,
+            snapshot_samples: 1,
+            ..cfg
+        };
+        let Ok(flops) = flops_per_step(&cfg, 2) else {
+            continue;
+        };
+        let times: Vec<f64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let c = TrainConfig {
+                        seed: t as u64,
+                        ..cfg.clone()
+                    };
+                    s.spawn(move || train(&c, None, false).map(|r| r.elapsed_s))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().ok().and_then(Result::ok))
+                .collect()
+        });
+        if times.len() != threads {
+            continue;
+        }
+        let elapsed = times.iter().copied().fold(0.0, f64::max);
+        let rate = (steps * threads) as f64 / elapsed.max(1e-12);
+        out.push(NeuralBench {
+            name,
+            threads,
+            steps,
+            batch: cfg.batch_size,
+            precision: match cfg.precision {
+                Precision::F32 => "f32".into(),
+                Precision::F64 => "f64".into(),
+            },
+            elapsed_s: elapsed,
+            steps_per_s: rate,
+            flops_per_step: flops,
+            gflops: rate * flops / 1e9,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_of_seed002_match_a_hand_count() {
+        // G MACs 8350 (first layer 750), D MACs 7750 (first 200), B = 500:
+        // D update 2·500·8350 + 2·1000·7750·2 + 2·1000·7550 = 54.45e6,
+        // G update 2·500·8350·2 + 2·500·7750·2 + 2·500·7600 = 39.8e6.
+        let (_, cfg) = workloads().into_iter().next().unwrap();
+        let f = flops_per_step(&cfg, 2).unwrap();
+        assert!((f - (54.45e6 + 39.8e6)).abs() < 1.0, "{f}");
+    }
+
+    #[test]
+    fn bench_reports_every_workload() {
+        let b = bench_neural(3, 1);
+        assert_eq!(b.len(), 6);
+        assert!(
+            b.iter()
+                .all(|r| r.steps_per_s > 0.0 && r.gflops > 0.0 && r.steps == 3)
+        );
+        assert!(b.iter().any(|r| r.name == "seed002-wgangp-batch500"));
+    }
+
+    #[test]
+    #[ignore = "timing run: cargo test --release --lib adam_cost -- --ignored --nocapture"]
+    fn adam_cost() {
+        // The two Adam updates of one gan-vis step (|θ| = 5752, |ψ| = 7851).
+        let chain = OptimizerConfig::adam(1e-4, 0.9, 0.999).chain();
+        let (mut sg, mut sd) = (chain.init(5752), chain.init(7851));
+        let (mut ug, mut ud) = (vec![1e-3; 5752], vec![-2e-3; 7851]);
+        let t = std::time::Instant::now();
+        let n = 20_000;
+        for _ in 0..n {
+            chain.update(&mut ug, &mut sg);
+            chain.update(&mut ud, &mut sd);
+            ug.iter_mut().for_each(|v| *v = 1e-3 - *v * 1e-3);
+            ud.iter_mut().for_each(|v| *v = -2e-3 - *v * 1e-3);
+        }
+        println!(
+            "Adam on both players: {:.1} µs per step",
+            t.elapsed().as_secs_f64() / n as f64 * 1e6
+        );
+    }
+
+    #[test]
+    #[ignore = "timing run: cargo test --release --lib bench_print -- --ignored --nocapture"]
+    fn bench_print() {
+        let steps = std::env::var("BENCH_STEPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2000);
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        for r in bench_neural(steps, 1)
+            .into_iter()
+            .filter(|r| only.is_empty() || r.name == only)
+        {
+            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        }
+    }
+}
