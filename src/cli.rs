@@ -53,6 +53,67 @@ pub enum Command {
     Study(StudyArgs),
     /// Train a neural GAN from a TOML configuration (every key: see README, "train").
     Train(TrainArgs),
+    /// Benchmarks, optionally measured side by side with the Python peers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Dirac-GAN simultaneous-GD sweep over an N×N (lr_G, lr_D) grid (numpy/JAX peers' workload).
+    Sweep(BenchSweepArgs),
+    /// Neural GAN training steps: seed002-batch500, seed002-wgangp-batch500, ganvis-batch50.
+    Neural(BenchNeuralArgs),
+}
+
+/// Options shared by the benchmarks for running the peers.
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// Also run the Python peers in this folder (e.g. ../shared/peers) and print ratios.
+    #[arg(long)]
+    peers: Option<PathBuf>,
+    /// Python of the numpy/JAX peers.
+    #[arg(long, default_value = "/tmp/peers/venv/bin/python")]
+    python: PathBuf,
+    /// Python of the PyTorch peers.
+    #[arg(long, default_value = "/tmp/peers/torchvenv/bin/python")]
+    torch_python: PathBuf,
+}
+
+/// Arguments of `bench sweep`.
+#[derive(Debug, Args)]
+pub struct BenchSweepArgs {
+    /// Grid side N (N×N cells).
+    #[arg(long, default_value_t = 256)]
+    grid: usize,
+    /// Steps per cell.
+    #[arg(long, default_value_t = 10_000)]
+    steps: usize,
+    /// Threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    peers: PeerArgs,
+}
+
+/// Arguments of `bench neural`.
+#[derive(Debug, Args)]
+pub struct BenchNeuralArgs {
+    /// Training steps per workload.
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Threads (independent runs in parallel; each run is single-threaded).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Print a JSON list.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    peers: PeerArgs,
 }
 
 /// Arguments of `train`.
@@ -287,6 +348,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(a) => cmd_sweep(&a),
         Command::Merge(a) => cmd_merge(&a),
         Command::Train(a) => cmd_train(&a),
+        Command::Bench(BenchCommand::Sweep(a)) => cmd_bench_sweep(&a),
+        Command::Bench(BenchCommand::Neural(a)) => cmd_bench_neural(&a),
         Command::Study(a) => with_threads(a.threads, || {
             crate::study::run_study(&a.file, &a.root, a.quick).map(|_| ())
         }),
@@ -769,6 +832,138 @@ fn cmd_train(a: &TrainArgs) -> Result<()> {
     );
     for f in &report.files {
         println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+fn peer_script(dir: &Path, name: &str) -> Result<PathBuf> {
+    let p = dir.join(name);
+    if p.exists() {
+        Ok(p)
+    } else {
+        Err(Error::file(p, "peer program not found"))
+    }
+}
+
+fn peer_rate(v: &serde_json::Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(serde_json::Value::as_f64)
+}
+
+fn cmd_bench_sweep(a: &BenchSweepArgs) -> Result<()> {
+    if a.grid == 0 || a.steps == 0 {
+        return Err(Error::param("grid", "grid and steps must be at least 1"));
+    }
+    let ours = crate::bench::bench_sweep(a.grid, a.steps, a.threads);
+    let mut out = serde_json::to_value(&ours).unwrap_or_default();
+    if let Some(dir) = &a.peers.peers {
+        let (n, st) = (a.grid.to_string(), a.steps.to_string());
+        let mut peers = Vec::new();
+        for (label, script, extra) in [
+            (
+                "numpy-inplace-f64",
+                "numpy_dirac_sweep.py",
+                vec!["--impl", "inplace"],
+            ),
+            (
+                "numpy-naive-f64",
+                "numpy_dirac_sweep.py",
+                vec!["--impl", "naive"],
+            ),
+            ("jax-f64", "jax_dirac_sweep.py", vec![]),
+        ] {
+            let mut args = vec!["--n", n.as_str(), "--steps", st.as_str()];
+            args.extend(extra);
+            let v = crate::bench::run_peer(&a.peers.python, &peer_script(dir, script)?, &args)?;
+            let rate = peer_rate(&v, "cell_steps_per_s");
+            peers.push(json!({
+                "name": label, "cell_steps_per_s": rate,
+                "ratio": rate.map(|r| ours.cell_steps_per_s / r), "peer": v,
+            }));
+        }
+        out["peers"] = json!(peers);
+    }
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "dirac-sweep {}×{} × {} steps, {} threads ({:?}): {:.3} s, {:.3e} cell-steps/s, {:.2} ns/cell-step, {:.1} GFLOP/s ({} flops/cell-step)",
+            ours.grid,
+            ours.grid,
+            ours.steps,
+            ours.threads,
+            ours.path,
+            ours.seconds,
+            ours.cell_steps_per_s,
+            ours.ns_per_cell_step,
+            ours.gflop_per_s,
+            ours.flops_per_cell_step
+        );
+        if let Some(peers) = out.get("peers").and_then(|p| p.as_array()) {
+            for p in peers {
+                println!(
+                    "  vs {:<18} {:.3e} cell-steps/s → redqueen is {:.1}× faster",
+                    p["name"].as_str().unwrap_or(""),
+                    p["cell_steps_per_s"].as_f64().unwrap_or(f64::NAN),
+                    p["ratio"].as_f64().unwrap_or(f64::NAN)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_bench_neural(a: &BenchNeuralArgs) -> Result<()> {
+    if a.steps == 0 {
+        return Err(Error::param("steps", "must be at least 1"));
+    }
+    let ours = crate::gan::bench::bench_neural(a.steps, a.threads);
+    let mut out = serde_json::to_value(&ours).unwrap_or_default();
+    if let Some(dir) = &a.peers.peers {
+        let t = a.threads.to_string();
+        let peer_runs = [
+            (
+                "seed002-batch500",
+                "torch_gan2d.py",
+                vec!["--steps", "2000", "--seed", "0"],
+            ),
+            (
+                "seed002-wgangp-batch500",
+                "torch_gan2d.py",
+                vec!["--steps", "500", "--wgan-gp"],
+            ),
+            ("ganvis-batch50", "torch_ganvis.py", vec!["--steps", "2000"]),
+        ];
+        for (name, script, mut args) in peer_runs {
+            args.extend(["--threads", t.as_str()]);
+            let v =
+                crate::bench::run_peer(&a.peers.torch_python, &peer_script(dir, script)?, &args)?;
+            let rate = peer_rate(&v, "steps_per_s");
+            if let Some(items) = out.as_array_mut() {
+                for item in items.iter_mut().filter(|i| i["name"] == name) {
+                    let r = item["steps_per_s"].as_f64().unwrap_or(f64::NAN);
+                    item["peer_steps_per_s"] = json!(rate);
+                    item["ratio"] = json!(rate.map(|p| r / p));
+                }
+            }
+        }
+    }
+    if a.json {
+        println!("{out}");
+    } else if let Some(items) = out.as_array() {
+        for i in items {
+            let ratio = i.get("ratio").and_then(|r| r.as_f64());
+            println!(
+                "{:<26} {} thread(s): {:>8.1} steps/s, {:.2} GFLOP/s{}",
+                i["name"].as_str().unwrap_or(""),
+                i["threads"],
+                i["steps_per_s"].as_f64().unwrap_or(f64::NAN),
+                i["gflops"].as_f64().unwrap_or(f64::NAN),
+                ratio.map_or(String::new(), |r| format!(
+                    "  (PyTorch {:.1} steps/s → {r:.1}×)",
+                    i["peer_steps_per_s"].as_f64().unwrap_or(f64::NAN)
+                ))
+            );
+        }
     }
     Ok(())
 }

@@ -312,3 +312,44 @@ fn malformed_study_names_file_and_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
 }
+
+#[test]
+fn bench_json_contracts() {
+    let v = json_of(&[
+        "bench",
+        "sweep",
+        "--grid",
+        "8",
+        "--steps",
+        "50",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    for key in [
+        "name",
+        "grid",
+        "steps",
+        "threads",
+        "seconds",
+        "cell_steps_per_s",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["grid"], 8);
+    let v = json_of(&["bench", "neural", "--steps", "3", "--json"]);
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "seed002-batch500",
+        "seed002-wgangp-batch500",
+        "ganvis-batch50",
+    ] {
+        assert!(names.contains(&n), "{names:?}");
+    }
+    assert!(v[0]["steps_per_s"].as_f64().unwrap() > 0.0);
+}
