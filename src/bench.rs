@@ -17,9 +17,9 @@
 //!
 //! # One reference function, every dispatch path
 //! `tanh`/`exp` from libm do not vectorise, so f′ is computed by [`dirac_fprime`], our own
-//! branch-free exp (Cody–Waite range reduction, degree-11 polynomial, exponent built
-//! by bit manipulation, see [`EXP_COEFFS`]) followed by one correctly rounded division. Every arithmetic step
-//! is an IEEE-754 operation with a single rounding (`+ − × ÷`, explicit [`f64::mul_add`],
+//! branch-free exp (Cody–Waite range reduction, a degree-11 Chebyshev-economised
+//! polynomial, the exponent 2^k built by bit manipulation) followed by one correctly
+//! rounded division. Every arithmetic step is an IEEE-754 operation with a single rounding (`+ − × ÷`, explicit [`f64::mul_add`],
 //! compare/select, integer bit operations), so the scalar code, the SSE2 fallback, the
 //! AVX2+FMA copy and the AVX-512 copy give **bit-identical** results: the compiler may not
 //! contract or reassociate IEEE operations, and `mul_add` is a fused multiply-add on every
