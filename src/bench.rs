@@ -17,9 +17,9 @@
 //!
 //! # One reference function, every dispatch path
 //! `tanh`/`exp` from libm do not vectorise, so f′ is computed by [`dirac_fprime`], our own
-//! branch-free exp (Cody–Waite range reduction, degree-11 polynomial, exponent built
-//! by bit manipulation, see [`EXP_COEFFS`]) followed by one correctly rounded division. Every arithmetic step
-//! is an IEEE-754 operation with a single rounding (`+ − × ÷`, explicit [`f64::mul_add`],
+//! branch-free exp (Cody–Waite range reduction, a degree-11 Chebyshev-economised
+//! polynomial, the exponent 2^k built by bit manipulation) followed by one correctly
+//! rounded division. Every arithmetic step is an IEEE-754 operation with a single rounding (`+ − × ÷`, explicit [`f64::mul_add`],
 //! compare/select, integer bit operations), so the scalar code, the SSE2 fallback, the
 //! AVX2+FMA copy and the AVX-512 copy give **bit-identical** results: the compiler may not
 //! contract or reassociate IEEE operations, and `mul_add` is a fused multiply-add on every
@@ -37,14 +37,15 @@
 //! through exactly the same instructions. The hot copies are compiled with
 //! `#[target_feature]` and chosen at run time ([`SimdPath::detect`]); no
 //! `-C target-cpu` is needed. The one division per cell-step (correctly rounded, so
-//! identical on every path) is the throughput limit on Intel cores with AVX-512:
-//! `vdivpd zmm` issues every ≈ 16 cycles for 8 lanes, i.e. ≈ 2 cycles per cell-step, while
-//! the ≈ 31 other vector operations per 8 lanes need ≈ 16 cycles on the two 512-bit ports.
+//! identical on every path) sets the throughput limit on Intel cores with AVX-512:
+//! `vdivpd zmm` issues about every 17 cycles for 8 lanes (measured 0.62 ns per lane here),
+//! while the ≈ 30 other vector operations per 8 lanes need ≈ 15 cycles on the two 512-bit
+//! ports.
 //!
 //! Flop count per cell-step, by hand ([`FLOPS_PER_CELL_STEP`], an FMA counts 2):
 //! θψ 1; k = round(x·log₂e) 2 (FMA with the shifter) + 1 (subtract the shifter);
-//! r = x − k·ln2 (two-part) 4; degree-11 Horner 22; scale by 2^k 1; 1 + u 1; divide 1;
-//! ψf′, θf′ 2; two FMA updates 4. Total 39. Not counted: |t|, the clamp, the sign
+//! r = x − k·ln2 (two-part) 4; degree-11 polynomial as even + odd halves in r² 23 (r² 1,
+//! 11 FMAs); scale by 2^k 1; 1 + u 1; divide 1; ψf′, θf′ 2; two FMA updates 4. Total 40. Not counted: |t|, the clamp, the sign
 //! select and the two integer operations that build 2^k.
 
 use std::path::Path;
@@ -57,15 +58,16 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Cells processed together by one call of the kernel: 8 zmm registers per state
-/// variable on AVX-512. One step of one vector is a dependency chain of ≈ 120 cycles
-/// (13 dependent FMAs, a divide, …) but only ≈ 16 cycles of throughput, so ≈ 8
-/// independent vectors must be in flight; 32 cells measured 1.3 ns/cell-step, 64 and 128
-/// cells 1.0 ns (one thread, this machine). A partial last block is padded with inert cells.
+/// variable on AVX-512. One step of one vector is a dependency chain of ≈ 90 cycles
+/// (polynomial, divide, …) but only ≈ 16 cycles of throughput, so several independent
+/// vectors must be in flight. With an earlier, longer polynomial, 32 cells ran at
+/// 1.3 ns/cell-step and 64 or 128 cells at 1.0 ns (one thread, this machine). A partial
+/// last block is padded with inert cells.
 pub const BLOCK: usize = 64;
 
 /// Hand-counted floating-point operations per cell-step (an FMA counts 2); see the module
 /// docs for the breakdown.
-pub const FLOPS_PER_CELL_STEP: u32 = 39;
+pub const FLOPS_PER_CELL_STEP: u32 = 40;
 
 /// Largest |t| passed to the exponential in [`dirac_fprime`].
 ///
@@ -124,7 +126,7 @@ const EXP_COEFFS: [f64; EXP_DEGREE + 1] = [
 
 /// e^x for x ∈ [−EXP_CLAMP, 0], branch-free and vectorisable.
 ///
-/// x = k ln2 + r with k = round(x log₂e) and |r| ≤ ln2/2 (two-part ln2); e^r by Horner on
+/// x = k ln2 + r with k = round(x log₂e) and |r| ≤ ln2/2 (two-part ln2); e^r by the polynomial
 /// [`EXP_COEFFS`]; 2^k built from exponent bits ((k + 1023) << 52), valid because
 /// −1022 ≤ k ≤ 0 on this domain. Relative error a few ulp (see the tests).
 #[inline(always)]
@@ -133,12 +135,19 @@ fn exp_nonpositive(x: f64) -> f64 {
     let k = s - SHIFTER;
     let r = k.mul_add(-LN2_HI, x);
     let r = k.mul_add(-LN2_LO, r);
-    let mut p = EXP_COEFFS[EXP_DEGREE];
-    let mut n = EXP_DEGREE;
-    while n > 0 {
-        n -= 1;
-        p = p.mul_add(r, EXP_COEFFS[n]);
+    // Even and odd halves by Horner in r² (two independent chains of 5 FMAs instead of one
+    // of 11: the same work plus one multiply, half the latency), p = E(r²) + r·O(r²).
+    let c = &EXP_COEFFS;
+    let r2 = r * r;
+    let mut even = c[10];
+    let mut odd = c[11];
+    let mut n = 10;
+    while n >= 2 {
+        n -= 2;
+        even = even.mul_add(r2, c[n]);
+        odd = odd.mul_add(r2, c[n + 1]);
     }
+    let p = odd.mul_add(r, even);
     // s's bits are SHIFTER's bits + k (two's complement in the low mantissa bits); the low
     // 12 bits of SHIFTER's bits are zero, so shifting left by 52 leaves (k + 1023) in the
     // exponent field and zeros elsewhere.
@@ -682,11 +691,11 @@ mod tests {
     /// Relative agreement after 10,000 steps between the kernel and the libm-tanh scalar
     /// reference. The dynamics amplify last-bit differences in f′ at large learning rates:
     /// the two libm formulas (1 − tanh(t/2))/2 and 1/(1 + eᵗ) themselves end 1.5e-10 apart
-    /// at (h_G, h_D) = (1, 0.5) after 10,000 steps (measured), and our f′ ends 4.2e-10 from
-    /// the tanh one there. After 1,000 steps all three agree to 1e-13 ([`SHORT_REL_TOL`]).
+    /// at (h_G, h_D) = (1, 0.5) after 10,000 steps (measured), and the kernel ends 1.6e-10 from
+    /// the tanh one. After 1,000 steps all three agree to ≈ 1e-13 ([`SHORT_REL_TOL`]).
     const TRAJ_REL_TOL: f64 = 1e-9;
     /// Relative agreement with the libm reference after [`SHORT_STEPS`] steps, before the
-    /// amplification sets in (measured worst 7.8e-14).
+    /// amplification sets in (measured worst 1.1e-13).
     const SHORT_REL_TOL: f64 = 1e-12;
     /// Steps of the short comparison.
     const SHORT_STEPS: usize = 1_000;
