@@ -108,7 +108,8 @@ pub enum Precision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetConfig {
-    /// Hidden widths, e.g. `[50, 50, 50]`.
+    /// Hidden widths, e.g. `[50, 50, 50]` (required when the section is written, since
+    /// G's and D's defaults differ).
     pub hidden: Vec<usize>,
     /// Hidden activation, e.g. `{ kind = "relu" }` or `{ kind = "leaky_relu", slope = 0.2 }`.
     #[serde(default = "relu")]
