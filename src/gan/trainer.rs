@@ -724,7 +724,7 @@ impl<T: Float> PlayerState<T> {
         // is ~100× slower; measured, Adam then took over half the step time. The
         // change in value is below 2.3e-308.
         // (Every 64 updates: it takes thousands of updates to get there.)
-        if self.state.t % 64 == 0 {
+        if self.state.t.is_multiple_of(64) {
             for v in &mut self.state.slots {
                 if v.abs() < f64::MIN_POSITIVE {
                     *v = 0.0;
@@ -931,7 +931,7 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
                 None
             }
         });
-        let log_now = step % cfg.log_every == 0 || step == cfg.steps || failure.is_some();
+        let log_now = step.is_multiple_of(cfg.log_every) || step == cfg.steps || failure.is_some();
         if log_now {
             let m = if failure.is_some() {
                 EvalMetrics::default()
@@ -970,13 +970,13 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
         steps_completed = step;
         if let Some(dir) = out_dir
             && cfg.snapshot_every > 0
-            && step % cfg.snapshot_every == 0
+            && step.is_multiple_of(cfg.snapshot_every)
         {
             let path = dir.join(format!("samples_step{step:07}.csv"));
             write_samples(&path, &gan.sample_generator(&gp.params, &eval.snapshot_z))?;
             files.push(path);
         }
-        if step % 64 == 0 {
+        if step.is_multiple_of(64) {
             bar.set_position(step as u64);
         }
     }
