@@ -1542,6 +1542,34 @@ mod tests {
     }
 
     #[test]
+    fn infogan_codes_become_predictable() {
+        // G and Q both descend λ·L_CE: after training, Q recovers c from G(z, c) far
+        // better than chance, i.e. L_CE drops well below H(c) = ln 3.
+        let cfg = small(TrainConfig {
+            infogan: Some(InfoGanConfig {
+                categories: 3,
+                lambda: 1.0,
+                hidden: vec![40, 40],
+            }),
+            optimizer_g: OptimizerConfig::adam(1e-3, 0.5, 0.999),
+            optimizer_d: OptimizerConfig::adam(1e-3, 0.5, 0.999),
+            ..TrainConfig::default()
+        });
+        let cfg = TrainConfig {
+            steps: 600,
+            log_every: 600,
+            ..cfg
+        };
+        let r = train(&cfg, None, false).unwrap();
+        let ce = r.rows.last().unwrap()[8];
+        println!(
+            "InfoGAN L_CE after 600 steps: {ce:.4} (ln 3 = {:.4})",
+            3f64.ln()
+        );
+        assert!(ce < 0.5 * 3f64.ln(), "L_CE = {ce}");
+    }
+
+    #[test]
     fn configuration_errors_name_the_key() {
         let bad = |c: TrainConfig, key: &str| {
             let e = train(&c, None, false).unwrap_err().to_string();
