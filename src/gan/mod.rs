@@ -27,5 +27,5 @@ pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scrat
 pub use penalty::Penalty;
 pub use trainer::{
     EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
-    TrainConfig, TrainReport, UpdateOrder, train,
+    TrainConfig, TrainReport, UpdateOrder, build_game, train,
 };
