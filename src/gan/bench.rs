@@ -20,10 +20,12 @@
 //! |---|---|---|---|---|---|
 //! | `seed002-batch500` (2000 steps) | 640 | 267 | 2.4× | 94.3 | 60 |
 //! | `seed002-wgangp-batch500` (500 steps) | 132 | 56.0 | 2.4× | 467 | 62 |
-//! | `ganvis-batch50` (2000 steps) | 4400 | 542 | 8.1× | 8.29 | 36 |
+//! | `ganvis-batch50` (2000 steps) | 4587 | 524 | 8.8× | 8.29 | 38 |
 //!
+//! (`ganvis` measured again after the last optimisation, 3 further interleaved rounds.)
 //! At batch 50 the two Adam updates ([`crate::optim::Chain`], f64, ~13.6k parameters)
-//! take about 40 µs of the 227 µs step and `matrixmultiply`'s packing about 15 %.
+//! take about 40 µs of the ~218 µs step and `matrixmultiply`'s packing about 15 %, so
+//! the 10× target at batch 50 is not reached.
 
 use serde::Serialize;
 

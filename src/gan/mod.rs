@@ -5,6 +5,15 @@
 //! al. 2017 (WGAN, weight clipping), Gulrajani et al. 2017 (WGAN-GP), Mescheder et al.
 //! 2018 (R1, R2), Chen et al. 2016 (InfoGAN), Salimans et al. 2016 (one-sided label
 //! smoothing).
+//!
+//! Entry points for the command line and studies:
+//! * [`train`]`(&TrainConfig, Option<&Path>, progress) -> Result<TrainReport>` for
+//!   `redqueen train --config <file>` (parse with [`TrainConfig::from_toml`]; a study's
+//!   `[train]` section deserialises into the same [`TrainConfig`]);
+//! * [`build_game`]`(&TrainConfig)` for analyses: the GAN as a [`crate::game::Game`]
+//!   and its initial point;
+//! * [`bench_neural`]`(steps, threads) -> Vec<NeuralBench>` for `redqueen bench neural`
+//!   (`NeuralBench` is `Serialize`, for `--json`).
 
 pub mod bench;
 pub mod loss;
@@ -18,5 +27,5 @@ pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scrat
 pub use penalty::Penalty;
 pub use trainer::{
     EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
-    TrainConfig, TrainReport, UpdateOrder, train,
+    TrainConfig, TrainReport, UpdateOrder, build_game, train,
 };

@@ -108,7 +108,8 @@ pub enum Precision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetConfig {
-    /// Hidden widths, e.g. `[50, 50, 50]`.
+    /// Hidden widths, e.g. `[50, 50, 50]` (required when the section is written, since
+    /// G's and D's defaults differ).
     pub hidden: Vec<usize>,
     /// Hidden activation, e.g. `{ kind = "relu" }` or `{ kind = "leaky_relu", slope = 0.2 }`.
     #[serde(default = "relu")]
@@ -668,6 +669,9 @@ pub struct TrainReport {
     pub final_samples: Vec<Vec<f64>>,
     /// Files written.
     pub files: Vec<PathBuf>,
+    /// The final joint parameters x = (θ_G, ψ) in f64 (not written to any file), e.g.
+    /// for a Jacobian of [`build_game`]'s game at the end of training.
+    pub final_parameters: Vec<f64>,
     /// Wall time of the training loop, s (not written to any file).
     pub elapsed_s: f64,
     /// Steps per second of the training loop.
@@ -723,7 +727,7 @@ impl<T: Float> PlayerState<T> {
         // is ~100× slower; measured, Adam then took over half the step time. The
         // change in value is below 2.3e-308.
         // (Every 64 updates: it takes thousands of updates to get there.)
-        if self.state.t % 64 == 0 {
+        if self.state.t.is_multiple_of(64) {
             for v in &mut self.state.slots {
                 if v.abs() < f64::MIN_POSITIVE {
                     *v = 0.0;
@@ -775,17 +779,60 @@ fn latent_with_codes<T: Float>(
     z
 }
 
+/// (θ_G, ψ) drawn from stream 1 of the seed: G, then D, then Q (Glorot-uniform).
+fn initial_parameters<T: Float>(
+    cfg: &TrainConfig,
+    g: &Mlp,
+    d: &Mlp,
+    q: Option<&Mlp>,
+    init_rng: &mut crate::linalg::Rng,
+) -> (Vec<T>, Vec<T>) {
+    let theta: Vec<T> = g.init(cfg.generator.init, init_rng);
+    let mut psi: Vec<T> = d.init(cfg.discriminator.init, init_rng);
+    if let Some(qn) = q {
+        psi.extend(qn.init::<T>(Init::GlorotUniform, init_rng));
+    }
+    (theta, psi)
+}
+
+/// The configured GAN as a [`crate::game::Game`] in f64, holding the batch of the
+/// trainer's first discriminator update, and the initial joint point x₀ = (θ_G, ψ)
+/// that [`train`] starts from, so that
+/// Jacobians, spectra and the other analyses of [`crate::analysis`] apply to it
+/// unchanged. (The batch is fixed until [`NeuralGan::resample`] is called.)
+///
+/// # Errors
+/// As [`TrainConfig::validate`] and [`Dataset::build`].
+pub fn build_game(cfg: &TrainConfig) -> Result<(NeuralGan<f64>, crate::linalg::Vector)> {
+    cfg.validate()?;
+    let data = cfg.dataset.build()?;
+    let (g, d, q) = cfg.networks(data.dim())?;
+    let mut train_rng = rng(cfg.seed, 0);
+    let (theta, psi) = initial_parameters::<f64>(cfg, &g, &d, q.as_ref(), &mut rng(cfg.seed, 1));
+    let mut gan = NeuralGan::new(
+        g,
+        d,
+        q,
+        cfg.objective(),
+        cfg.latent,
+        data,
+        cfg.batch_size,
+        &mut train_rng,
+    )?;
+    gan.resample(&mut train_rng);
+    let mut x =
+        crate::linalg::Vector::from_iterator(theta.len() + psi.len(), theta.into_iter().chain(psi));
+    crate::game::Game::project(&gan, &mut x);
+    Ok((gan, x))
+}
+
 fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> Result<TrainReport> {
     let data = cfg.dataset.build()?;
     let (g, d, q) = cfg.networks(data.dim())?;
     let mut train_rng = rng(cfg.seed, 0);
     let mut init_rng = rng(cfg.seed, 1);
     let mut eval_rng = rng(cfg.seed, 2);
-    let theta: Vec<T> = g.init(cfg.generator.init, &mut init_rng);
-    let mut psi: Vec<T> = d.init(cfg.discriminator.init, &mut init_rng);
-    if let Some(qn) = &q {
-        psi.extend(qn.init::<T>(Init::GlorotUniform, &mut init_rng));
-    }
+    let (theta, psi) = initial_parameters::<T>(cfg, &g, &d, q.as_ref(), &mut init_rng);
     let eval = Evaluator {
         z: latent_with_codes(cfg, cfg.eval_samples, &mut eval_rng),
         snapshot_z: latent_with_codes(cfg, cfg.snapshot_samples, &mut eval_rng),
@@ -930,7 +977,7 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
                 None
             }
         });
-        let log_now = step % cfg.log_every == 0 || step == cfg.steps || failure.is_some();
+        let log_now = step.is_multiple_of(cfg.log_every) || step == cfg.steps || failure.is_some();
         if log_now {
             let m = if failure.is_some() {
                 EvalMetrics::default()
@@ -969,13 +1016,13 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
         steps_completed = step;
         if let Some(dir) = out_dir
             && cfg.snapshot_every > 0
-            && step % cfg.snapshot_every == 0
+            && step.is_multiple_of(cfg.snapshot_every)
         {
             let path = dir.join(format!("samples_step{step:07}.csv"));
             write_samples(&path, &gan.sample_generator(&gp.params, &eval.snapshot_z))?;
             files.push(path);
         }
-        if step % 64 == 0 {
+        if step.is_multiple_of(64) {
             bar.set_position(step as u64);
         }
     }
@@ -1019,6 +1066,12 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
         final_metrics,
         final_samples,
         files,
+        final_parameters: gp
+            .params
+            .iter()
+            .chain(&dp.params)
+            .map(|v| v.f64())
+            .collect(),
         elapsed_s,
         steps_per_s: steps_completed as f64 / elapsed_s.max(1e-12),
     })
@@ -1489,6 +1542,34 @@ mod tests {
     }
 
     #[test]
+    fn infogan_codes_become_predictable() {
+        // G and Q both descend λ·L_CE: after training, Q recovers c from G(z, c) far
+        // better than chance, i.e. L_CE drops well below H(c) = ln 3.
+        let cfg = small(TrainConfig {
+            infogan: Some(InfoGanConfig {
+                categories: 3,
+                lambda: 1.0,
+                hidden: vec![40, 40],
+            }),
+            optimizer_g: OptimizerConfig::adam(1e-3, 0.5, 0.999),
+            optimizer_d: OptimizerConfig::adam(1e-3, 0.5, 0.999),
+            ..TrainConfig::default()
+        });
+        let cfg = TrainConfig {
+            steps: 600,
+            log_every: 600,
+            ..cfg
+        };
+        let r = train(&cfg, None, false).unwrap();
+        let ce = r.rows.last().unwrap()[8];
+        println!(
+            "InfoGAN L_CE after 600 steps: {ce:.4} (ln 3 = {:.4})",
+            3f64.ln()
+        );
+        assert!(ce < 0.5 * 3f64.ln(), "L_CE = {ce}");
+    }
+
+    #[test]
     fn configuration_errors_name_the_key() {
         let bad = |c: TrainConfig, key: &str| {
             let e = train(&c, None, false).unwrap_err().to_string();
@@ -1549,6 +1630,55 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("optimizer_d.lr"), "{e}");
+    }
+
+    #[test]
+    fn configured_gan_is_a_game_whose_field_is_the_training_direction() {
+        use crate::game::{Game, Player};
+        let cfg = small(TrainConfig {
+            precision: Precision::F64,
+            ..TrainConfig::default()
+        });
+        let (gan, x0) = build_game(&cfg).unwrap();
+        assert_eq!(gan.dim(), x0.len());
+        assert_eq!(gan.split(), gan.n_generator());
+        let v = gan.field(&x0);
+        assert!(v.iter().all(|c| c.is_finite()) && v.norm() > 0.0);
+        // One SGD step of the trainer from x₀ with the same first batch is x₀ + h·v_D
+        // for the discriminator block (D moves first).
+        let h = 1e-3;
+        let vd = gan.player_field(&x0, Player::Discriminator);
+        let one = train(
+            &TrainConfig {
+                steps: 1,
+                log_every: 1,
+                optimizer_d: OptimizerConfig::Sgd { lr: h },
+                optimizer_g: OptimizerConfig::Sgd { lr: h },
+                ..cfg
+            },
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(one.status, RunStatus::Completed);
+        let ng = gan.split();
+        assert!(vd.iter().take(ng).all(|c| *c == 0.0));
+        let expect: Vec<f64> = x0
+            .iter()
+            .zip(vd.iter())
+            .skip(ng)
+            .map(|(x, v)| x + h * v)
+            .collect();
+        assert_eq!(
+            &one.final_parameters[ng..],
+            &expect[..],
+            "ψ after one D step = ψ₀ + h·v_D(x₀)"
+        );
+        assert_ne!(
+            &one.final_parameters[..ng],
+            x0.as_slice()[..ng].to_vec().as_slice(),
+            "G moved too"
+        );
     }
 
     #[test]
