@@ -721,19 +721,7 @@ impl<T: Float> PlayerState<T> {
             *u = -g.f64();
         }
         self.chain.update(&mut self.step, &mut self.state);
-        // Flush subnormal optimiser state to zero. The moments of a unit whose gradient
-        // is exactly 0 (a dead ReLU) decay geometrically (m ← β₁m) and reach the
-        // subnormal range after a few thousand steps, where every arithmetic operation
-        // is ~100× slower; measured, Adam then took over half the step time. The
-        // change in value is below 2.3e-308.
-        // (Every 64 updates: it takes thousands of updates to get there.)
-        if self.state.t.is_multiple_of(64) {
-            for v in &mut self.state.slots {
-                if v.abs() < f64::MIN_POSITIVE {
-                    *v = 0.0;
-                }
-            }
-        }
+        // (Subnormal optimiser state is flushed by `Chain::update`.)
         for (p, u) in self.params.iter_mut().zip(&self.step) {
             *p += T::of(*u);
         }
