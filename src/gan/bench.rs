@@ -224,41 +224,4 @@ mod tests {
         );
         assert!(b.iter().any(|r| r.name == "seed002-wgangp-batch500"));
     }
-
-    #[test]
-    #[ignore = "timing run: cargo test --release --lib adam_cost -- --ignored --nocapture"]
-    fn adam_cost() {
-        // The two Adam updates of one gan-vis step (|θ| = 5752, |ψ| = 7851).
-        let chain = OptimizerConfig::adam(1e-4, 0.9, 0.999).chain();
-        let (mut sg, mut sd) = (chain.init(5752), chain.init(7851));
-        let (mut ug, mut ud) = (vec![1e-3; 5752], vec![-2e-3; 7851]);
-        let t = std::time::Instant::now();
-        let n = 20_000;
-        for _ in 0..n {
-            chain.update(&mut ug, &mut sg);
-            chain.update(&mut ud, &mut sd);
-            ug.iter_mut().for_each(|v| *v = 1e-3 - *v * 1e-3);
-            ud.iter_mut().for_each(|v| *v = -2e-3 - *v * 1e-3);
-        }
-        println!(
-            "Adam on both players: {:.1} µs per step",
-            t.elapsed().as_secs_f64() / n as f64 * 1e6
-        );
-    }
-
-    #[test]
-    #[ignore = "timing run: cargo test --release --lib bench_print -- --ignored --nocapture"]
-    fn bench_print() {
-        let steps = std::env::var("BENCH_STEPS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(2000);
-        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-        for r in bench_neural(steps, 1)
-            .into_iter()
-            .filter(|r| only.is_empty() || r.name == only)
-        {
-            println!("{}", serde_json::to_string(&r).unwrap_or_default());
-        }
-    }
 }
