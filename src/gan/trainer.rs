@@ -453,11 +453,22 @@ impl TrainConfig {
     /// [`Error::Config`] naming `path` for a TOML or unknown-key error,
     /// [`Error::Param`] (via [`TrainConfig::validate`]) for a bad value.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let cfg: TrainConfig = toml::from_str(text).map_err(|e| Error::Config {
+        let cfg: TrainConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
+            Error::Config {
+                path: path.to_path_buf(),
+                reason: match line {
+                    Some(l) => format!("line {l}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            }
+        })?;
+        cfg.validate().map_err(|e| Error::Config {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        cfg.validate()?;
         Ok(cfg)
     }
 
