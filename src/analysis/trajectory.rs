@@ -4,8 +4,9 @@
 //! Winding is measured in the plane of the first generator and first discriminator
 //! coordinates around the equilibrium c: the sum of the wrapped angle increments of
 //! (x_g − c_g, x_d − c_d), divided by 2π (positive = counter-clockwise). The growth
-//! rate is the least-squares slope of ln ‖x_k − c‖ against k over the second half of
-//! the run, so that a spiral r_k ∝ ρᵏ has rate ln ρ.
+//! rate over the second half of the run compares the peak distance of its first and
+//! last turns (see [`growth`]), so that a spiral r_k ∝ ρᵏ has rate ln ρ and a closed
+//! orbit rate 0.
 
 use serde::Serialize;
 
@@ -87,7 +88,7 @@ pub struct TrajectoryMetrics {
     pub winding_late: f64,
     /// Steps per turn, when at least one full turn was made.
     pub period: Option<f64>,
-    /// Slope of ln‖x_k − c‖ per step over the second half.
+    /// Amplitude growth per step over the second half (ln ρ for a spiral r_k ∝ ρᵏ).
     pub growth_rate: f64,
     /// Path length over the last [`STALL_WINDOW`] of the steps.
     pub recent_path: f64,
@@ -135,11 +136,7 @@ pub fn classify_trajectory(traj: &Trajectory, center: &[f64], split: usize) -> T
     winding /= std::f64::consts::TAU;
     winding_late /= std::f64::consts::TAU;
 
-    let pts: Vec<(f64, f64)> = (half..=steps)
-        .filter(|&k| d[k] > 0.0)
-        .map(|k| (k as f64, d[k].ln()))
-        .collect();
-    let growth_rate = slope(&pts);
+    let growth_rate = growth(&d, half, winding_late);
 
     let window = ((steps as f64 * STALL_WINDOW).ceil() as usize)
         .max(1)
@@ -189,6 +186,33 @@ pub fn classify_trajectory(traj: &Trajectory, center: &[f64], split: usize) -> T
         steps,
         class,
     }
+}
+
+/// The amplitude growth rate per step over the second half of the run (from `half`).
+///
+/// With at least two turns there, it compares the largest distance within the first
+/// turn with the largest within the last: ln(A_last/A_first)/(k_last − k_first). On a
+/// closed orbit whose distance to the centre varies along the orbit (Lotka–Volterra) this
+/// is 0, where a regression over a fraction of a turn would not be; on a spiral
+/// r_k ∝ ρᵏ it is ln ρ exactly. Otherwise it is the least-squares slope of ln d.
+fn growth(d: &[f64], half: usize, winding_late: f64) -> f64 {
+    let steps = d.len() - 1;
+    let turn = ((steps - half) as f64 / winding_late.abs().max(1e-300)).round() as usize;
+    if winding_late.abs() >= 2.0 && turn >= 1 {
+        let argmax = |r: std::ops::Range<usize>| {
+            r.max_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(half)
+        };
+        let k1 = argmax(half..half + turn);
+        let k2 = argmax(steps + 1 - turn..steps + 1);
+        if k2 > k1 && d[k1] > 0.0 && d[k2] > 0.0 {
+            return (d[k2] / d[k1]).ln() / (k2 - k1) as f64;
+        }
+    }
+    let pts: Vec<(f64, f64)> = (half..=steps)
+        .filter(|&k| d[k] > 0.0)
+        .map(|k| (k as f64, d[k].ln()))
+        .collect();
+    slope(&pts)
 }
 
 /// Least-squares slope of y on x (0 for fewer than two points).
