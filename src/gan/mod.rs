@@ -17,4 +17,5 @@ pub use penalty::Penalty;
 pub use trainer::{
     EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
     TrainConfig, TrainReport, UpdateOrder, train,
+    Probe, ProbeFrame, train_probed,
 };
