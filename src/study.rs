@@ -461,7 +461,22 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
         path.display(),
         if quick { " --quick" } else { "" }
     );
-    writeln!(report, "Reproduce with `{cmd}`. Seed {}{}. Expected wall time of the full run: {}.\n", f.seed, if f.neural.is_empty() { " (the reduced games use no randomness)" } else { " (every neural run's seed is derived from it)" }, if f.expected_wall_time.is_empty() { "not stated" } else { &f.expected_wall_time }).ok();
+    writeln!(
+        report,
+        "Reproduce with `{cmd}`. Seed {}{}. Expected wall time of the full run: {}.\n",
+        f.seed,
+        if f.neural.is_empty() {
+            " (the reduced games use no randomness)"
+        } else {
+            " (every neural run's seed is derived from it)"
+        },
+        if f.expected_wall_time.is_empty() {
+            "not stated"
+        } else {
+            &f.expected_wall_time
+        }
+    )
+    .ok();
     if quick {
         writeln!(report, "**Quick run**: steps divided by 10 and grids capped at {QUICK_GRID}×{QUICK_GRID}; neural blocks use their `quick_seeds` and `quick_steps`; the numbers below are a first look, not the study's result.\n").ok();
     }

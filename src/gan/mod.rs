@@ -15,7 +15,6 @@ pub use loss::GanLoss;
 pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
 pub use trainer::{
-    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
-    TrainConfig, TrainReport, UpdateOrder, train,
-    Probe, ProbeFrame, train_probed,
+    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, Probe, ProbeFrame,
+    RunStatus, Schedule, TrainConfig, TrainReport, UpdateOrder, train, train_probed,
 };

@@ -877,7 +877,14 @@ fn run<T: Float>(
     let mut frames = Vec::new();
     let wants = |step: usize| probe.filter(|p| p.steps.contains(&step));
     if let Some(p) = wants(0) {
-        frames.push(take_probe(&gan, &gp.params, &dp.params, &eval.snapshot_z, p, 0));
+        frames.push(take_probe(
+            &gan,
+            &gp.params,
+            &dp.params,
+            &eval.snapshot_z,
+            p,
+            0,
+        ));
     }
 
     for step in 1..=cfg.steps {
@@ -980,7 +987,14 @@ fn run<T: Float>(
         }
         steps_completed = step;
         if let Some(p) = wants(step) {
-            frames.push(take_probe(&gan, &gp.params, &dp.params, &eval.snapshot_z, p, step));
+            frames.push(take_probe(
+                &gan,
+                &gp.params,
+                &dp.params,
+                &eval.snapshot_z,
+                p,
+                step,
+            ));
         }
         if let Some(dir) = out_dir
             && cfg.snapshot_every > 0

@@ -66,7 +66,8 @@ impl Ctx<'_> {
     fn runs_of(&self, setting: usize) -> Vec<&RunSpec> {
         self.runs.iter().filter(|r| r.setting == setting).collect()
     }
-    fn rel_data(&self, p: &Path) -> String {
+    /// A data path relative to data/<study>/ (as the report sits there).
+    pub fn rel_data(&self, p: &Path) -> String {
         p.strip_prefix(self.data.parent().unwrap_or(&self.data))
             .unwrap_or(p)
             .display()
@@ -130,7 +131,12 @@ pub(super) fn execute_train(spec: &RunSpec, frames: &[usize], trace: bool) -> Re
         let mut s = Table::new(["step", "x0", "x1"]);
         for f in &rep.frames {
             for (i, d) in f.d_values.iter().enumerate() {
-                t.push(vec![f.step.to_string(), num(g[(i, 0)]), num(g[(i, 1)]), num(*d)]);
+                t.push(vec![
+                    f.step.to_string(),
+                    num(g[(i, 0)]),
+                    num(g[(i, 1)]),
+                    num(*d),
+                ]);
             }
             for p in &f.g_samples {
                 s.push(vec![f.step.to_string(), num(p[0]), num(p[1])]);
@@ -176,7 +182,11 @@ fn smooth(x: &[f64], w: usize) -> Vec<f64> {
 }
 
 fn last_finite(x: &[f64]) -> f64 {
-    x.iter().rev().copied().find(|v| v.is_finite()).unwrap_or(f64::NAN)
+    x.iter()
+        .rev()
+        .copied()
+        .find(|v| v.is_finite())
+        .unwrap_or(f64::NAN)
 }
 
 fn lr_of(o: &crate::gan::trainer::OptimizerConfig) -> f64 {
@@ -244,7 +254,13 @@ fn mixture_moments(d: &Dataset) -> (f64, f64) {
 /// Writes `stats.csv`: one row per (setting, metric) with mean and 95 % t-interval.
 fn write_stats(path: &Path, rows: &[(String, String, MeanCi)]) -> Result<()> {
     let mut t = Table::new([
-        "setting", "metric", "n", "mean", "ci95_half", "ci95_lo", "ci95_hi",
+        "setting",
+        "metric",
+        "n",
+        "mean",
+        "ci95_half",
+        "ci95_lo",
+        "ci95_hi",
     ]);
     for (s, m, c) in rows {
         t.push(vec![
@@ -293,7 +309,12 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
 }
 
 fn fig_line(report: &mut String, ctx: &Ctx<'_>, caption: &str, stem: &Path) {
-    writeln!(report, "![{caption}]({})\n", ctx.link(&stem.with_extension("png"))).ok();
+    writeln!(
+        report,
+        "![{caption}]({})\n",
+        ctx.link(&stem.with_extension("png"))
+    )
+    .ok();
 }
 
 // ---------------------------------------------------------------- mixture1d (seed 000)
@@ -326,7 +347,11 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         let ei = steps
             .iter()
             .enumerate()
-            .min_by(|a, b| (a.1 - early_target).abs().total_cmp(&(b.1 - early_target).abs()))
+            .min_by(|a, b| {
+                (a.1 - early_target)
+                    .abs()
+                    .total_cmp(&(b.1 - early_target).abs())
+            })
             .map_or(0, |x| x.0);
         let gap: Vec<f64> = column(&d.log, "d_real")
             .iter()
@@ -438,7 +463,10 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     for s in 0..ns {
         let n = w1f[s].len();
         let det = per_[s].iter().filter(|v| v.is_finite()).count();
-        let div = runs.iter().filter(|m| m.setting == s && m.status != "completed").count();
+        let div = runs
+            .iter()
+            .filter(|m| m.setting == s && m.status != "completed")
+            .count();
         writeln!(
             report,
             "| {} | {} | {} | {} | {} | {}/{} | {} | {} | {}/{} | {} |",
@@ -467,7 +495,11 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     for c in &b.claims {
         match c {
             Claim::Ordering { text, order } => {
-                writeln!(report, "**\"{text}\"** (final W1, lower is better; paired over seeds):\n").ok();
+                writeln!(
+                    report,
+                    "**\"{text}\"** (final W1, lower is better; paired over seeds):\n"
+                )
+                .ok();
                 let mut verdicts = Vec::new();
                 for w in order.windows(2) {
                     let (a, bb) = (idx(&w[0]), idx(&w[1]));
@@ -480,7 +512,22 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                         "not resolved"
                     };
                     verdicts.push(v);
-                    writeln!(report, "- W1({}) − W1({}) = {} → `{}` {} `{}`: **{v}** (the interval {} zero).", w[0], w[1], d.show(3), w[0], if v == "holds" { "beats" } else { "vs" }, w[1], if v == "not resolved" { "contains" } else { "excludes" }).ok();
+                    writeln!(
+                        report,
+                        "- W1({}) − W1({}) = {} → `{}` {} `{}`: **{v}** (the interval {} zero).",
+                        w[0],
+                        w[1],
+                        d.show(3),
+                        w[0],
+                        if v == "holds" { "beats" } else { "vs" },
+                        w[1],
+                        if v == "not resolved" {
+                            "contains"
+                        } else {
+                            "excludes"
+                        }
+                    )
+                    .ok();
                 }
                 let all = if verdicts.iter().all(|v| *v == "holds") {
                     "**holds** in our runs"
@@ -497,7 +544,9 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 let order = |v: &[f64]| {
                     let mut i: Vec<usize> = (0..v.len()).collect();
                     i.sort_by(|a, b| v[*a].total_cmp(&v[*b]));
-                    i.iter().map(|k| b.settings[*k].label.clone()).collect::<Vec<_>>()
+                    i.iter()
+                        .map(|k| b.settings[*k].label.clone())
+                        .collect::<Vec<_>>()
                 };
                 let (oe, of) = (order(&me), order(&mf));
                 let rho_set = stats::spearman(&me, &mf);
@@ -506,7 +555,13 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 let rho_run = stats::spearman(&all_e, &all_f);
                 let same = oe == of;
                 writeln!(report, "**\"{text}\"**. Test: rank the settings by mean W1 at {:.0} % of training and at the end.\n", 100.0 * b.early_fraction).ok();
-                writeln!(report, "- ranking at {:.0} %: {}", 100.0 * b.early_fraction, oe.join(" < ")).ok();
+                writeln!(
+                    report,
+                    "- ranking at {:.0} %: {}",
+                    100.0 * b.early_fraction,
+                    oe.join(" < ")
+                )
+                .ok();
                 writeln!(report, "- ranking at the end: {}", of.join(" < ")).ok();
                 writeln!(report, "- Spearman ρ between early and final mean W1 across settings: {rho_set:.2}; across all runs: {rho_run:.2}.").ok();
                 let spread = |v: &[f64]| {
@@ -524,13 +579,40 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 let (c2, d2) = (idx(&scale[0]), idx(&scale[1]));
                 let ds = stats::paired_diff(&w1f[a], &w1f[bb]);
                 let dc = stats::paired_diff(&w1f[c2], &w1f[d2]);
-                let abs_s: Vec<f64> = w1f[a].iter().zip(&w1f[bb]).map(|(x, y)| (x - y).abs()).collect();
-                let abs_c: Vec<f64> = w1f[c2].iter().zip(&w1f[d2]).map(|(x, y)| (x - y).abs()).collect();
+                let abs_s: Vec<f64> = w1f[a]
+                    .iter()
+                    .zip(&w1f[bb])
+                    .map(|(x, y)| (x - y).abs())
+                    .collect();
+                let abs_c: Vec<f64> = w1f[c2]
+                    .iter()
+                    .zip(&w1f[d2])
+                    .map(|(x, y)| (x - y).abs())
+                    .collect();
                 let dd = stats::paired_diff(&abs_s, &abs_c);
                 writeln!(report, "**\"{text}\"**. Test: swapping the G/D ratio ({} vs {}) against scaling both rates at a fixed ratio ({} vs {}), final W1, paired over seeds.\n", swap[0], swap[1], scale[0], scale[1]).ok();
-                writeln!(report, "- ratio swap: W1({}) − W1({}) = {}", swap[0], swap[1], ds.show(3)).ok();
-                writeln!(report, "- scaling: W1({}) − W1({}) = {}", scale[0], scale[1], dc.show(3)).ok();
-                writeln!(report, "- |swap effect| − |scale effect| per seed = {}", dd.show(3)).ok();
+                writeln!(
+                    report,
+                    "- ratio swap: W1({}) − W1({}) = {}",
+                    swap[0],
+                    swap[1],
+                    ds.show(3)
+                )
+                .ok();
+                writeln!(
+                    report,
+                    "- scaling: W1({}) − W1({}) = {}",
+                    scale[0],
+                    scale[1],
+                    dc.show(3)
+                )
+                .ok();
+                writeln!(
+                    report,
+                    "- |swap effect| − |scale effect| per seed = {}",
+                    dd.show(3)
+                )
+                .ok();
                 let v = if dd.lo() > 0.0 {
                     "**holds**: swapping the ratio moves W1 more than scaling both rates"
                 } else if dd.hi() < 0.0 {
@@ -659,7 +741,9 @@ fn mixture1d(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 arrows: vec![],
                 trajectories: paths,
                 equilibrium: Some((tm, ts)),
-                note: Some(format!("star: target (mean {tm:.2}, std {ts:.2}); one mode: std 0.5, mean ±2")),
+                note: Some(format!(
+                    "star: target (mean {tm:.2}, std {ts:.2}); one mode: std 0.5, mean ±2"
+                )),
             },
         )?;
         fig_line(report, ctx, &format!("{label}: phase space"), &stem);
@@ -691,16 +775,28 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
         lo = lo.min(*v);
         hi = hi.max(*v);
     }
-    let range = if sigmoid { (0.0, 1.0) } else { (lo, hi.max(lo + 1e-9)) };
+    let range = if sigmoid {
+        (0.0, 1.0)
+    } else {
+        (lo, hi.max(lo + 1e-9))
+    };
     let frames: Vec<SurfaceFrame> = steps
         .iter()
         .map(|st| SurfaceFrame {
-            title: format!("{title}, step {st}{}", if sigmoid { "" } else { " (critic value)" }),
+            title: format!(
+                "{title}, step {st}{}",
+                if sigmoid { "" } else { " (critic value)" }
+            ),
             x_range: (-EXTENT, EXTENT),
             y_range: (-EXTENT, EXTENT),
             nx: GRID,
             ny: GRID,
-            values: fs.iter().zip(&fd).filter(|(s, _)| *s == st).map(|(_, d)| *d).collect(),
+            values: fs
+                .iter()
+                .zip(&fd)
+                .filter(|(s, _)| *s == st)
+                .map(|(_, d)| *d)
+                .collect(),
             value_range: range,
             points: ss
                 .iter()
@@ -726,10 +822,22 @@ fn frames_report(ctx: &Ctx<'_>, report: &mut String, s: usize) -> Result<()> {
     let Some(r0) = rs.first() else { return Ok(()) };
     if let Some(gif) = frames_of(ctx, r0, &sl, label)? {
         let n = super::frame_steps(b.steps, b.frames).len();
-        let last = ctx.figs.join("frames").join(format!("{sl}_{:05}.png", n - 1));
-        let mid = ctx.figs.join("frames").join(format!("{sl}_{:05}.png", n / 2));
+        let last = ctx
+            .figs
+            .join("frames")
+            .join(format!("{sl}_{:05}.png", n - 1));
+        let mid = ctx
+            .figs
+            .join("frames")
+            .join(format!("{sl}_{:05}.png", n / 2));
         writeln!(report, "D surface (80 × 80 grid over [−2, 2]², crosses: mode means, dots: {FRAME_SAMPLES} generator samples), seed index 0, frames at steps {:?}: [animation]({}), middle and last frame:\n", super::frame_steps(b.steps, b.frames), ctx.link(&gif)).ok();
-        writeln!(report, "![{label} middle frame]({}) ![{label} last frame]({})\n", ctx.link(&mid), ctx.link(&last)).ok();
+        writeln!(
+            report,
+            "![{label} middle frame]({}) ![{label} last frame]({})\n",
+            ctx.link(&mid),
+            ctx.link(&last)
+        )
+        .ok();
     }
     Ok(())
 }
@@ -831,12 +939,27 @@ fn ring(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     t.write(&summary)?;
     let mut srows = Vec::new();
     for s in 0..ns {
-        srows.push((b.settings[s].label.clone(), "modes_covered".into(), mean_ci(&finals[s])));
-        srows.push((b.settings[s].label.clone(), "high_quality".into(), mean_ci(&hq[s])));
+        srows.push((
+            b.settings[s].label.clone(),
+            "modes_covered".into(),
+            mean_ci(&finals[s]),
+        ));
+        srows.push((
+            b.settings[s].label.clone(),
+            "high_quality".into(),
+            mean_ci(&hq[s]),
+        ));
     }
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
-    writeln!(report, "Data: `{}` (one row per run), `{}`; per-run logs, samples and frames under `{}/runs/`.\n", ctx.rel_data(&summary), ctx.rel_data(&stats_path), b.name).ok();
+    writeln!(
+        report,
+        "Data: `{}` (one row per run), `{}`; per-run logs, samples and frames under `{}/runs/`.\n",
+        ctx.rel_data(&summary),
+        ctx.rel_data(&stats_path),
+        b.name
+    )
+    .ok();
     let c0 = &ctx.r.configs[0];
     writeln!(report, "A mode is covered when at least {:.0} % of {} generator samples (evaluation mode, no dropout) lie within 3σ = {:.2} of its mean and nearer to it than to the other means. \"High quality\" is the fraction of samples within 3σ of some mode.\n", 100.0 * c0.coverage_min_fraction, c0.eval_samples, 3.0 * ring_std(c0)).ok();
     writeln!(report, "| model | modes covered at the end (mean ± 95 % CI) | seeds with 0 / 1 / 2 / 3 modes | high-quality fraction | blog (SETUPS.md C) | seeds inside the blog's outcome |").ok();
@@ -858,7 +981,11 @@ fn ring(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             cnt(2.0),
             cnt(3.0),
             mean_ci(&hq[s]).show(2),
-            if b.settings[s].expect.is_empty() { "–" } else { &b.settings[s].expect },
+            if b.settings[s].expect.is_empty() {
+                "–"
+            } else {
+                &b.settings[s].expect
+            },
             if e.is_empty() {
                 "–".to_string()
             } else {
@@ -890,7 +1017,11 @@ fn ring(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
 }
 
 fn mode_count(c: &TrainConfig) -> usize {
-    c.dataset.build().ok().and_then(|d| d.modes()).map_or(0, |m| m.means.len())
+    c.dataset
+        .build()
+        .ok()
+        .and_then(|d| d.modes())
+        .map_or(0, |m| m.means.len())
 }
 
 fn ring_std(c: &TrainConfig) -> f64 {
@@ -902,7 +1033,14 @@ fn ring_std(c: &TrainConfig) -> f64 {
 
 // ---------------------------------------------------------------- seed 002
 
-fn mass_series(ctx: &Ctx<'_>, title: &str, ylabel: &str, stem: &Path, series: Vec<Series>, band: &[f64]) -> Result<()> {
+fn mass_series(
+    ctx: &Ctx<'_>,
+    title: &str,
+    ylabel: &str,
+    stem: &Path,
+    series: Vec<Series>,
+    band: &[f64],
+) -> Result<()> {
     let _ = ctx;
     plot::line_plot(
         stem,
@@ -970,7 +1108,9 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         }
         let reached = firsts.iter().filter(|v| v.is_finite()).count();
         rows_rep.push((s, reached, at_end, n, mean_ci(&firsts)));
-        let stem = ctx.figs.join(format!("{}_mass", slug(&b.settings[s].label)));
+        let stem = ctx
+            .figs
+            .join(format!("{}_mass", slug(&b.settings[s].label)));
         mass_series(
             ctx,
             &format!("{}: mass at (−1, 0), all seeds", b.settings[s].label),
@@ -988,7 +1128,13 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         .collect();
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
-    writeln!(report, "Data: `{}`, `{}`.\n", ctx.rel_data(&summary), ctx.rel_data(&stats_path)).ok();
+    writeln!(
+        report,
+        "Data: `{}`, `{}`.\n",
+        ctx.rel_data(&summary),
+        ctx.rel_data(&stats_path)
+    )
+    .ok();
     writeln!(report, "Criterion: the mass has split when each point holds 0.5 ± {SPLIT_TOL} of {} generator samples (a sample is at a point when within 0.1 of it), checked every {} steps.\n", ctx.r.configs[0].eval_samples, ctx.r.configs[0].log_every).ok();
     writeln!(report, "| setting | configuration | seeds that split within {} steps | split at the end | first split step (mean ± CI over the seeds that split) | verdict on \"0.5 each\" |", b.steps).ok();
     writeln!(report, "|---|---|---|---|---|---|").ok();
@@ -1000,12 +1146,26 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         } else {
             format!("holds in {end} of {n} seeds at the end")
         };
-        writeln!(report, "| {} | {} | {reached}/{n} | {end}/{n} | {} | {verdict} |", b.settings[*s].label, setting_desc(&ctx.r.configs[*s]), c.show(0)).ok();
+        writeln!(
+            report,
+            "| {} | {} | {reached}/{n} | {end}/{n} | {} | {verdict} |",
+            b.settings[*s].label,
+            setting_desc(&ctx.r.configs[*s]),
+            c.show(0)
+        )
+        .ok();
     }
     writeln!(report).ok();
     for s in 0..ns {
-        let stem = ctx.figs.join(format!("{}_mass", slug(&b.settings[s].label)));
-        fig_line(report, ctx, &format!("{}: mass at (−1, 0)", b.settings[s].label), &stem);
+        let stem = ctx
+            .figs
+            .join(format!("{}_mass", slug(&b.settings[s].label)));
+        fig_line(
+            report,
+            ctx,
+            &format!("{}: mass at (−1, 0)", b.settings[s].label),
+            &stem,
+        );
         frames_report(ctx, report, s)?;
     }
     Ok(())
@@ -1040,7 +1200,9 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             n += 1;
             let d = load(r)?;
             let st = column(&d.log, "step");
-            let m: Vec<Vec<f64>> = (0..4).map(|k| column(&d.log, &format!("mode_frac_{k}"))).collect();
+            let m: Vec<Vec<f64>> = (0..4)
+                .map(|k| column(&d.log, &format!("mode_frac_{k}")))
+                .collect();
             let fin: Vec<f64> = m.iter().map(|v| last_finite(v)).collect();
             let uniform = fin.iter().all(|v| (v - 0.25).abs() <= UNIFORM_TOL);
             uni += usize::from(uniform);
@@ -1070,7 +1232,9 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 let avg: Vec<f64> = (0..len)
                     .map(|l| acfs.iter().map(|a| a[l]).sum::<f64>() / acfs.len() as f64)
                     .collect();
-                acf_peak_of(&avg).map_or((f64::NAN, f64::NAN), |(l, p)| (l * r.config.log_every as f64, p))
+                acf_peak_of(&avg).map_or((f64::NAN, f64::NAN), |(l, p)| {
+                    (l * r.config.log_every as f64, p)
+                })
             };
             let is_chase = switches >= 3 && period.is_finite();
             chase += usize::from(is_chase);
@@ -1093,7 +1257,9 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 num(peak),
             ]);
             if r.seed_index == 0 {
-                let stem = ctx.figs.join(format!("{}_mass", slug(&b.settings[s].label)));
+                let stem = ctx
+                    .figs
+                    .join(format!("{}_mass", slug(&b.settings[s].label)));
                 let names = ["(1, 0)", "(0, 1)", "(−1, 0)", "(0, −1)"];
                 mass_series(
                     ctx,
@@ -1110,28 +1276,61 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 )?;
             }
         }
-        rep_rows.push((s, uni, chase, n, mean_ci(&periods), mean_ci(&switches_all), periods.iter().filter(|p| p.is_finite()).count()));
+        rep_rows.push((
+            s,
+            uni,
+            chase,
+            n,
+            mean_ci(&periods),
+            mean_ci(&switches_all),
+            periods.iter().filter(|p| p.is_finite()).count(),
+        ));
     }
     let summary = ctx.data.join("summary.csv");
     t.write(&summary)?;
     let mut srows = Vec::new();
     for (s, _, _, _, p, sw, _) in &rep_rows {
         srows.push((b.settings[*s].label.clone(), "period_steps".into(), *p));
-        srows.push((b.settings[*s].label.clone(), "dominant_switches".into(), *sw));
+        srows.push((
+            b.settings[*s].label.clone(),
+            "dominant_switches".into(),
+            *sw,
+        ));
     }
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
-    writeln!(report, "Data: `{}`, `{}`.\n", ctx.rel_data(&summary), ctx.rel_data(&stats_path)).ok();
+    writeln!(
+        report,
+        "Data: `{}`, `{}`.\n",
+        ctx.rel_data(&summary),
+        ctx.rel_data(&stats_path)
+    )
+    .ok();
     writeln!(report, "Definitions: *converged to π* = every point holds 0.25 ± {UNIFORM_TOL} of the samples at the end; a point *dominates* a log step when it holds ≥ {DOMINANT} of the samples; *switches* = changes of the dominant point; *period* = lag of the highest peak (> {ACF_MIN_PEAK}) of the autocorrelation of the four per-point mass series (averaged) over the second half of training; a *chase* = ≥ 3 switches and a detected period.\n").ok();
     writeln!(report, "| setting | configuration | converged to π | chase detected | dominant-point switches | period (steps, mean ± CI over seeds with one) | seeds with a period |").ok();
     writeln!(report, "|---|---|---|---|---|---|---|").ok();
     for (s, uni, chase, n, p, sw, np) in &rep_rows {
-        writeln!(report, "| {} | {} | {uni}/{n} | {chase}/{n} | {} | {} | {np}/{n} |", b.settings[*s].label, setting_desc(&ctx.r.configs[*s]), sw.show(1), p.show(0)).ok();
+        writeln!(
+            report,
+            "| {} | {} | {uni}/{n} | {chase}/{n} | {} | {} | {np}/{n} |",
+            b.settings[*s].label,
+            setting_desc(&ctx.r.configs[*s]),
+            sw.show(1),
+            p.show(0)
+        )
+        .ok();
     }
     writeln!(report).ok();
     for s in 0..ns {
-        let stem = ctx.figs.join(format!("{}_mass", slug(&b.settings[s].label)));
-        fig_line(report, ctx, &format!("{}: mass per point", b.settings[s].label), &stem);
+        let stem = ctx
+            .figs
+            .join(format!("{}_mass", slug(&b.settings[s].label)));
+        fig_line(
+            report,
+            ctx,
+            &format!("{}: mass per point", b.settings[s].label),
+            &stem,
+        );
         frames_report(ctx, report, s)?;
     }
     Ok(())
@@ -1141,7 +1340,11 @@ fn acf_peak_of(acf: &[f64]) -> Option<(f64, f64)> {
     let first_neg = acf.iter().position(|v| *v < 0.0)?;
     let mut best: Option<(usize, f64)> = None;
     for l in first_neg.max(1)..acf.len().saturating_sub(1) {
-        if acf[l] > acf[l - 1] && acf[l] >= acf[l + 1] && acf[l] > ACF_MIN_PEAK && best.is_none_or(|(_, b)| acf[l] > b) {
+        if acf[l] > acf[l - 1]
+            && acf[l] >= acf[l + 1]
+            && acf[l] > ACF_MIN_PEAK
+            && best.is_none_or(|(_, b)| acf[l] > b)
+        {
             best = Some((l, acf[l]));
         }
     }
@@ -1189,8 +1392,10 @@ fn circle(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 counts[((a * ANGLE_BINS as f64) as usize).min(ANGLE_BINS - 1)] += 1;
             }
             let (chi, df, pchi) = stats::chi_square_uniform(&counts);
-            let re = radius.iter().map(|r| (r - 1.0).abs()).sum::<f64>() / radius.len().max(1) as f64;
-            let nr = radius.iter().filter(|r| (*r - 1.0).abs() <= 0.1).count() as f64 / radius.len().max(1) as f64;
+            let re =
+                radius.iter().map(|r| (r - 1.0).abs()).sum::<f64>() / radius.len().max(1) as f64;
+            let nr = radius.iter().filter(|r| (*r - 1.0).abs() <= 0.1).count() as f64
+                / radius.len().max(1) as f64;
             ks_pass += usize::from(pks > 0.05);
             chi_pass += usize::from(pchi > 0.05);
             ksd.push(dks);
@@ -1213,11 +1418,16 @@ fn circle(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 num(nr),
             ]);
             if r.seed_index == 0 {
-                let stem = ctx.figs.join(format!("{}_angles", slug(&b.settings[s].label)));
+                let stem = ctx
+                    .figs
+                    .join(format!("{}_angles", slug(&b.settings[s].label)));
                 plot::histogram(
                     &stem,
                     &Histogram {
-                        title: format!("{}: angles of the final samples (seed index 0)", b.settings[s].label),
+                        title: format!(
+                            "{}: angles of the final samples (seed index 0)",
+                            b.settings[s].label
+                        ),
                         x_label: "angle / 2π".into(),
                         samples: ang.clone(),
                         bins: ANGLE_BINS,
@@ -1227,20 +1437,42 @@ fn circle(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 )?;
             }
         }
-        rep.push((s, mean_ci(&ksd), ks_pass, chi_pass, n, mean_ci(&rad), mean_ci(&near)));
+        rep.push((
+            s,
+            mean_ci(&ksd),
+            ks_pass,
+            chi_pass,
+            n,
+            mean_ci(&rad),
+            mean_ci(&near),
+        ));
     }
     let summary = ctx.data.join("summary.csv");
     t.write(&summary)?;
     let mut srows = Vec::new();
     for (s, k, _, _, _, r, nr) in &rep {
         srows.push((b.settings[*s].label.clone(), "ks_d".into(), *k));
-        srows.push((b.settings[*s].label.clone(), "mean_abs_radius_error".into(), *r));
-        srows.push((b.settings[*s].label.clone(), "frac_within_0.1_of_circle".into(), *nr));
+        srows.push((
+            b.settings[*s].label.clone(),
+            "mean_abs_radius_error".into(),
+            *r,
+        ));
+        srows.push((
+            b.settings[*s].label.clone(),
+            "frac_within_0.1_of_circle".into(),
+            *nr,
+        ));
     }
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
     let nsamp = ctx.r.configs[0].snapshot_samples.max(TRACE_SAMPLES);
-    writeln!(report, "Data: `{}`, `{}`.\n", ctx.rel_data(&summary), ctx.rel_data(&stats_path)).ok();
+    writeln!(
+        report,
+        "Data: `{}`, `{}`.\n",
+        ctx.rel_data(&summary),
+        ctx.rel_data(&stats_path)
+    )
+    .ok();
     writeln!(report, "Uniformity of the angle θ = atan2(y, x) of {nsamp} final generator samples: one-sample Kolmogorov–Smirnov test against U[0, 2π) (D = the largest gap between the empirical and the uniform CDF; asymptotic p-value) and a chi-square test on {ANGLE_BINS} equal bins (Wilson–Hilferty p-value). A test \"passes\" at p > 0.05. With {nsamp} samples the KS test detects CDF gaps of about 1.36/√{nsamp} ≈ {:.3}, so D is the effect size to read. The radius error is mean |r − 1|.\n", 1.36 / (nsamp as f64).sqrt()).ok();
     writeln!(report, "| setting | configuration | KS D (mean ± CI) | KS passes | χ² passes | mean abs radius error | fraction within 0.1 of the circle | verdict on \"uniformly distributed\" |").ok();
     writeln!(report, "|---|---|---|---|---|---|---|---|").ok();
@@ -1252,12 +1484,28 @@ fn circle(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         } else {
             "holds for some seeds only"
         };
-        writeln!(report, "| {} | {} | {} | {kp}/{n} | {cp}/{n} | {} | {} | {v} |", b.settings[*s].label, setting_desc(&ctx.r.configs[*s]), k.show(3), r.show(3), nr.show(2)).ok();
+        writeln!(
+            report,
+            "| {} | {} | {} | {kp}/{n} | {cp}/{n} | {} | {} | {v} |",
+            b.settings[*s].label,
+            setting_desc(&ctx.r.configs[*s]),
+            k.show(3),
+            r.show(3),
+            nr.show(2)
+        )
+        .ok();
     }
     writeln!(report).ok();
     for s in 0..ns {
-        let stem = ctx.figs.join(format!("{}_angles", slug(&b.settings[s].label)));
-        fig_line(report, ctx, &format!("{}: angle histogram", b.settings[s].label), &stem);
+        let stem = ctx
+            .figs
+            .join(format!("{}_angles", slug(&b.settings[s].label)));
+        fig_line(
+            report,
+            ctx,
+            &format!("{}: angle histogram", b.settings[s].label),
+            &stem,
+        );
         frames_report(ctx, report, s)?;
     }
     Ok(())

@@ -240,7 +240,9 @@ fn merge_into(base: &mut toml::Table, over: &toml::Table) {
 /// Log interval of a block.
 #[must_use]
 pub fn log_every(b: &NeuralBlock) -> usize {
-    b.log_every.unwrap_or(b.steps / 200).clamp(1, b.steps.max(1))
+    b.log_every
+        .unwrap_or(b.steps / 200)
+        .clamp(1, b.steps.max(1))
 }
 
 /// Validates a block (stage two of the study parsing), applying `--quick`.
@@ -260,12 +262,20 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         ));
     }
     if !(b.early_fraction > 0.0 && b.early_fraction < 1.0) {
-        return Err(cfg_err(path, format!("{at}.early_fraction: must be in (0, 1)")));
+        return Err(cfg_err(
+            path,
+            format!("{at}.early_fraction: must be in (0, 1)"),
+        ));
     }
     if quick {
         if b.quick_steps < b.steps {
             if let Some(l) = b.log_every {
-                b.log_every = Some((l * b.quick_steps / b.steps).max(1));
+                // Scale the log interval with the steps, but keep at most ~100 log rows.
+                b.log_every = Some(
+                    (l * b.quick_steps / b.steps)
+                        .max(b.quick_steps / 100)
+                        .max(1),
+                );
             }
         }
         b.seeds = b.seeds.min(b.quick_seeds);
@@ -284,13 +294,19 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         }
     }
     if b.analysis == Analysis::OneMode {
-        let spec = b
-            .one_mode
-            .as_ref()
-            .ok_or_else(|| cfg_err(path, format!("{at}: analysis one_mode needs [neural.one_mode]")))?;
-        spec.validate().map_err(|e| cfg_err(path, format!("{at}.one_mode: {e}")))?;
+        let spec = b.one_mode.as_ref().ok_or_else(|| {
+            cfg_err(
+                path,
+                format!("{at}: analysis one_mode needs [neural.one_mode]"),
+            )
+        })?;
+        spec.validate()
+            .map_err(|e| cfg_err(path, format!("{at}.one_mode: {e}")))?;
     } else if b.settings.is_empty() {
-        return Err(cfg_err(path, format!("{at}.settings: need at least one setting")));
+        return Err(cfg_err(
+            path,
+            format!("{at}.settings: need at least one setting"),
+        ));
     }
     let sets: Vec<toml::Table> = if b.analysis == Analysis::OneMode {
         vec![toml::Table::new()]
@@ -301,9 +317,9 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     for (i, set) in sets.iter().enumerate() {
         let mut t = b.base.clone();
         merge_into(&mut t, set);
-        let mut cfg: TrainConfig = t
-            .try_into()
-            .map_err(|e: toml::de::Error| cfg_err(path, format!("{at}.settings[{i}]: {}", e.message())))?;
+        let mut cfg: TrainConfig = t.try_into().map_err(|e: toml::de::Error| {
+            cfg_err(path, format!("{at}.settings[{i}]: {}", e.message()))
+        })?;
         cfg.steps = b.steps;
         cfg.log_every = log_every(&b);
         cfg.validate()
@@ -316,7 +332,10 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         if dim != want {
             return Err(cfg_err(
                 path,
-                format!("{at}.settings[{i}]: analysis {:?} needs {want}-D data, the data set is {dim}-D", b.analysis),
+                format!(
+                    "{at}.settings[{i}]: analysis {:?} needs {want}-D data, the data set is {dim}-D",
+                    b.analysis
+                ),
             ));
         }
         configs.push(cfg);
@@ -329,7 +348,10 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         };
         for n in names {
             if !b.settings.iter().any(|s| &s.label == n) {
-                return Err(cfg_err(path, format!("{at}.claims: no setting labelled `{n}`")));
+                return Err(cfg_err(
+                    path,
+                    format!("{at}.claims: no setting labelled `{n}`"),
+                ));
             }
         }
     }
@@ -466,13 +488,26 @@ pub fn check_done(study: &Path, runs: &[RunSpec]) -> Result<()> {
     };
     let mut msg = String::from("cannot merge: ");
     if !missing.is_empty() {
-        write!(msg, "{} of {} runs are missing ({})", missing.len(), runs.len(), show(&missing)).ok();
+        write!(
+            msg,
+            "{} of {} runs are missing ({})",
+            missing.len(),
+            runs.len(),
+            show(&missing)
+        )
+        .ok();
     }
     if !stale.is_empty() {
         if !missing.is_empty() {
             msg.push_str("; ");
         }
-        write!(msg, "{} runs were made with another configuration ({}); rerun their shards", stale.len(), show(&stale)).ok();
+        write!(
+            msg,
+            "{} runs were made with another configuration ({}); rerun their shards",
+            stale.len(),
+            show(&stale)
+        )
+        .ok();
     }
     msg.push_str(". Run every shard (`redqueen study FILE --shard I/N` for I = 0..N−1) with the same options first.");
     Err(cfg_err(study, msg))
@@ -487,7 +522,10 @@ pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
     // Longest first helps the scheduler balance uneven runs.
     let mut order: Vec<&RunSpec> = runs.iter().collect();
     order.sort_by_key(|r| std::cmp::Reverse(cost(r)));
-    order.par_iter().map(|r| execute(r)).collect::<Result<Vec<()>>>()?;
+    order
+        .par_iter()
+        .map(|r| execute(r))
+        .collect::<Result<Vec<()>>>()?;
     Ok(())
 }
 
@@ -545,10 +583,18 @@ fn timing_lines(r: &Resolved, runs: &[RunSpec], report: &mut String) {
         }
     }
     let label = |i: usize| {
-        r.block
-            .settings
-            .get(i)
-            .map_or_else(|| format!("part {i}"), |s| s.label.clone())
+        if let Some(s) = r.block.settings.get(i) {
+            return s.label.clone();
+        }
+        match runs.iter().find(|run| run.setting == i).map(|run| &run.job) {
+            Some(Job::OneMode(one_mode::OneModeJob::Freeze { weights, .. })) => {
+                format!("frozen G, w = {weights:.2?}")
+            }
+            Some(Job::OneMode(one_mode::OneModeJob::Release { lr, .. })) => {
+                format!("release at lr {lr}")
+            }
+            _ => format!("part {i}"),
+        }
     };
     let parts: Vec<String> = by
         .iter()
@@ -586,7 +632,11 @@ pub fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| Error::file(path, e))?;
-        rows.push(rec.iter().map(|f| f.parse::<f64>().unwrap_or(f64::NAN)).collect());
+        rows.push(
+            rec.iter()
+                .map(|f| f.parse::<f64>().unwrap_or(f64::NAN))
+                .collect(),
+        );
     }
     Ok((header, rows))
 }
@@ -595,8 +645,11 @@ pub fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
 #[must_use]
 pub fn column(t: &(Vec<String>, Vec<Vec<f64>>), name: &str) -> Vec<f64> {
     match t.0.iter().position(|h| h == name) {
-        Some(j) => t.1.iter().map(|r| r.get(j).copied().unwrap_or(f64::NAN)).collect(),
+        Some(j) => {
+            t.1.iter()
+                .map(|r| r.get(j).copied().unwrap_or(f64::NAN))
+                .collect()
+        }
         None => vec![f64::NAN; t.1.len()],
     }
 }
-

@@ -27,9 +27,9 @@ use super::{Job, Resolved, RunSpec, column, read_csv};
 use crate::datasets::{Dataset, Latent, LatentKind};
 use crate::error::{Error, Result};
 use crate::export::{Table, num};
+use crate::game::OneMode;
 use crate::gan::neural::{NeuralGan, Objective};
 use crate::gan::trainer::OptimizerConfig;
-use crate::game::OneMode;
 use crate::linalg::{derive_seed, rng};
 use crate::metrics::neural::mode_coverage;
 use crate::nn::{Activation, Mlp};
@@ -82,7 +82,11 @@ impl OneModeSpec {
         if !(self.tolerance > 0.0 && self.tolerance < 0.5) {
             return Err("tolerance must be in (0, 0.5)".into());
         }
-        if self.release_lrs.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
+        if self
+            .release_lrs
+            .iter()
+            .any(|l| !(l.is_finite() && *l > 0.0))
+        {
             return Err("release_lrs must be positive".into());
         }
         Ok(())
@@ -134,7 +138,9 @@ fn normalised(w: &[f64]) -> Vec<f64> {
 
 fn ring_with(cfg: &crate::gan::trainer::TrainConfig, weights: &[f64]) -> Dataset {
     match &cfg.dataset {
-        Dataset::Ring { modes, radius, std, .. } => Dataset::Ring {
+        Dataset::Ring {
+            modes, radius, std, ..
+        } => Dataset::Ring {
             modes: *modes,
             radius: *radius,
             std: *std,
@@ -146,7 +152,9 @@ fn ring_with(cfg: &crate::gan::trainer::TrainConfig, weights: &[f64]) -> Dataset
 
 pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> Vec<RunSpec> {
     let b = &r.block;
-    let Some(spec) = &b.one_mode else { return vec![] };
+    let Some(spec) = &b.one_mode else {
+        return vec![];
+    };
     let mut runs = Vec::new();
     for (wi, w) in spec.weights.iter().enumerate() {
         let w = normalised(w);
@@ -160,7 +168,9 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
                 setting: wi,
                 seed_index: k,
                 seed,
-                dir: bdir.join(format!("freeze_w{wi}")).join(format!("seed{k:03}")),
+                dir: bdir
+                    .join(format!("freeze_w{wi}"))
+                    .join(format!("seed{k:03}")),
                 config,
                 job: Job::OneMode(OneModeJob::Freeze {
                     weights: w.clone(),
@@ -180,7 +190,9 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
                 setting: spec.weights.len() + li,
                 seed_index: k,
                 seed,
-                dir: bdir.join(format!("release_lr{lr}")).join(format!("seed{k:03}")),
+                dir: bdir
+                    .join(format!("release_lr{lr}"))
+                    .join(format!("seed{k:03}")),
                 config,
                 job: Job::OneMode(OneModeJob::Release {
                     lr: *lr,
@@ -238,7 +250,9 @@ fn mode_points(data: &crate::datasets::DataSampler) -> DMatrix<f32> {
 pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
     let cfg = &spec.config;
     let data = cfg.dataset.build()?;
-    let modes = data.modes().ok_or_else(|| Error::param("dataset", "needs modes"))?;
+    let modes = data
+        .modes()
+        .ok_or_else(|| Error::param("dataset", "needs modes"))?;
     let m1 = modes.means[0].clone();
     let sigma = modes.stds[0];
     let mp = mode_points(&data);
@@ -262,11 +276,26 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 kind: LatentKind::Gaussian,
                 dim: 2,
             };
-            let mut gan = NeuralGan::<f32>::new(g, d, None, objective(), latent, data, cfg.batch_size, &mut train_rng)?;
+            let mut gan = NeuralGan::<f32>::new(
+                g,
+                d,
+                None,
+                objective(),
+                latent,
+                data,
+                cfg.batch_size,
+                &mut train_rng,
+            )?;
             let mut s = gan.scratch();
             let mut opt = Opt::new(&cfg.optimizer_d, psi.len());
             let mut grad = vec![0.0f32; psi.len()];
-            let mut t = Table::new(["step", "loss_d", "d_at_mode_0", "d_at_mode_1", "d_at_mode_2"]);
+            let mut t = Table::new([
+                "step",
+                "loss_d",
+                "d_at_mode_0",
+                "d_at_mode_1",
+                "d_at_mode_2",
+            ]);
             for step in 0..=*d_steps {
                 if step > 0 {
                     gan.resample(&mut train_rng);
@@ -279,7 +308,11 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 }
                 if step % log_every == 0 || step == *d_steps {
                     let dv = gan.evaluate_discriminator(&psi, &mp);
-                    let loss = if step == 0 { f64::NAN } else { s_loss(&gan, &theta, &psi) };
+                    let loss = if step == 0 {
+                        f64::NAN
+                    } else {
+                        s_loss(&gan, &theta, &psi)
+                    };
                     let mut row = vec![step.to_string(), num(loss)];
                     row.extend(dv.iter().map(|v| num(*v)));
                     row.resize(5, String::new());
@@ -299,7 +332,16 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
             let mut psi: Vec<f32> = d.init(cfg.discriminator.init, &mut init_rng);
             let mut z_eval = DMatrix::<f32>::zeros(500, cfg.latent.dim);
             cfg.latent.sample_into(&mut eval_rng, &mut z_eval);
-            let mut gan = NeuralGan::<f32>::new(g, d, None, objective(), cfg.latent, data, cfg.batch_size, &mut train_rng)?;
+            let mut gan = NeuralGan::<f32>::new(
+                g,
+                d,
+                None,
+                objective(),
+                cfg.latent,
+                data,
+                cfg.batch_size,
+                &mut train_rng,
+            )?;
             collapse_onto(&gan, &mut theta, &z_eval, &m1, sigma);
             let mut s = gan.scratch();
             let mut gd = vec![0.0f32; psi.len()];
@@ -319,7 +361,14 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
             let mut opt_d = Opt::new(&adam, psi.len());
             let mut opt_g = Opt::new(&adam, theta.len());
             let mut t = Table::new([
-                "step", "mode_frac_0", "mode_frac_1", "mode_frac_2", "modes_covered", "d_at_mode_0", "d_at_mode_1", "d_at_mode_2",
+                "step",
+                "mode_frac_0",
+                "mode_frac_1",
+                "mode_frac_2",
+                "modes_covered",
+                "d_at_mode_0",
+                "d_at_mode_1",
+                "d_at_mode_2",
             ]);
             for step in 0..=*release_steps {
                 if step > 0 {
@@ -360,7 +409,13 @@ fn s_loss(gan: &NeuralGan<f32>, theta: &[f32], psi: &[f32]) -> f64 {
 
 /// Rescales G's output layer so that its samples on `z` have per-coordinate std
 /// `sigma` (averaged over the two coordinates) and mean `m1`.
-fn collapse_onto(gan: &NeuralGan<f32>, theta: &mut [f32], z: &DMatrix<f32>, m1: &[f64], sigma: f64) {
+fn collapse_onto(
+    gan: &NeuralGan<f32>,
+    theta: &mut [f32],
+    z: &DMatrix<f32>,
+    m1: &[f64],
+    sigma: f64,
+) {
     let last = gan.g.layers().len() - 1;
     let (w, b) = gan.g.layout(last);
     let fan_in = gan.g.layers()[last].fan_in;
@@ -391,25 +446,49 @@ fn collapse_onto(gan: &NeuralGan<f32>, theta: &mut [f32], z: &DMatrix<f32>, m1: 
 fn tail_mean(x: &[f64], frac: f64) -> f64 {
     let n = x.len();
     let k = ((n as f64 * frac).ceil() as usize).clamp(1, n.max(1));
-    let v: Vec<f64> = x[n - k..].iter().copied().filter(|v| v.is_finite()).collect();
+    let v: Vec<f64> = x[n - k..]
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
 pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     let b = &ctx.r.block;
-    let Some(spec) = &b.one_mode else { return Ok(()) };
+    let Some(spec) = &b.one_mode else {
+        return Ok(());
+    };
     std::fs::create_dir_all(&ctx.figs).map_err(|e| Error::file(&ctx.figs, e))?;
     writeln!(report, "## {}\n", b.name).ok();
     if !b.notes.trim().is_empty() {
         writeln!(report, "{}\n", b.notes.trim()).ok();
     }
-    let seeds: Vec<String> = ctx.runs.iter().filter(|r| r.setting == 0).map(|r| r.seed.to_string()).collect();
+    let seeds: Vec<String> = ctx
+        .runs
+        .iter()
+        .filter(|r| r.setting == 0)
+        .map(|r| r.seed.to_string())
+        .collect();
     writeln!(report, "Seeds: {} ({} per setting, shared across settings). Intervals: 95 % Student-t over seeds.\n", seeds.join(", "), b.seeds).ok();
 
     // (a)
-    let mut ta = Table::new(["weights", "mode", "weight", "generator_mass", "d_closed_form", "d_argmin", "abs_error", "escape_eigenvalue"]);
-    writeln!(report, "### (a) The reduced game: optimal D with the generator on m₁\n").ok();
-    writeln!(report, "D*ᵢ = wᵢ/(wᵢ + gᵢ) (closed form) against the Brent argmin of −[wᵢ log D + gᵢ log(1 − D)] on [1e-9, 1 − 1e-9] (`redqueen::game::one_mode`). Escape eigenvalue of mode j: log(1 − D_on) − log(1 − Dⱼ) (positive: the replicator flow moves mass out of m₁ towards mode j).\n").ok();
+    let mut ta = Table::new([
+        "weights",
+        "mode",
+        "weight",
+        "generator_mass",
+        "d_closed_form",
+        "d_argmin",
+        "abs_error",
+        "escape_eigenvalue",
+    ]);
+    writeln!(
+        report,
+        "### (a) The reduced game: optimal D with the generator on m₁\n"
+    )
+    .ok();
+    writeln!(report, "D*ᵢ = wᵢ/(wᵢ + gᵢ) (closed form) against the Brent argmin of −[wᵢ log D + gᵢ log(1 − D)] on [1e-9, 1 − 1e-9] (`redqueen::game::one_mode`). Escape eigenvalue of mode j: log(1 − D_on) − log(1 − Dⱼ) (positive: the replicator flow of the reduced game moves mass out of m₁ towards mode j). Its size is set by the bound 1 − 1e-9 on D at the empty modes (log 1e-9 ≈ −20.7); only its sign is meaningful: in the reduced game, with D at its optimum, the collapse is never a stable point.\n").ok();
     writeln!(report, "| weights (normalised) | D*(m₁) closed form | D*(m₁) argmin | D*(m₂), D*(m₃) argmin | max abs error | escape eigenvalues | collapse stable? |").ok();
     writeln!(report, "|---|---|---|---|---|---|---|").ok();
     let mut preds = Vec::new();
@@ -426,34 +505,68 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
                 num(o.closed_form[i]),
                 num(o.discriminator[i]),
                 num((o.discriminator[i] - o.closed_form[i]).abs()),
-                if i == 0 { String::new() } else { num(o.escape_eigenvalues.get(i - 1).copied().unwrap_or(f64::NAN)) },
+                if i == 0 {
+                    String::new()
+                } else {
+                    num(o.escape_eigenvalues.get(i - 1).copied().unwrap_or(f64::NAN))
+                },
             ]);
         }
         writeln!(
             report,
             "| {} | {:.6} | {:.6} | {} | {:.1e} | {} | {} |",
-            game.weights.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "),
+            game.weights
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             o.closed_form[0],
             o.discriminator[0],
-            o.discriminator[1..].iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", "),
+            o.discriminator[1..]
+                .iter()
+                .map(|v| format!("{v:.6}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             o.max_abs_error,
-            o.escape_eigenvalues.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "),
-            if o.stable { "yes" } else { "no (mass flows out)" }
+            o.escape_eigenvalues
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if o.stable {
+                "yes"
+            } else {
+                "no (mass flows out)"
+            }
         )
         .ok();
     }
     let pa = ctx.data.join("reduced_game.csv");
     ta.write(&pa)?;
-    writeln!(report, "\nData: `{}`.\n", pa.display()).ok();
+    writeln!(report, "\nData: `{}`.\n", ctx.rel_data(&pa)).ok();
 
     // (b)
-    writeln!(report, "### (b) Neural D against a frozen one-mode generator\n").ok();
+    writeln!(
+        report,
+        "### (b) Neural D against a frozen one-mode generator\n"
+    )
+    .ok();
     let c0 = &ctx.r.configs[0];
     writeln!(report, "The generator is the fixed sampler m₁ + {}·N(0, I) (the data's own mode-1 law, so D* = w₁/(w₁ + 1) everywhere on that mode). D is the gan-vis discriminator (2 → {:?} → 1, ReLU, Glorot-uniform), trained alone for {} steps, batch {}, optimiser {:?}. D at each mode mean is averaged over the last 10 % of the log (every {} steps) per seed.\n", ring_std(c0), c0.discriminator.hidden, spec.d_steps, c0.batch_size, c0.optimizer_d, spec.log_every).ok();
     writeln!(report, "Tolerance {}: the mode-1 fraction of a {}-sample real batch has standard error √(w(1−w)/B) ≈ {:.3} for w = 1/3, and D follows each batch's optimum only through a step of size lr, so D(m₁) carries batch noise of order 0.01 after averaging; the extra margin covers the ReLU network's smoothing over the 0.05-wide mode. An error above the tolerance is a systematic failure, not noise. For the empty modes the optimum D = 1 is reached only as the logit → ∞, so there we ask D ≥ 1 − tolerance.\n", spec.tolerance, c0.batch_size, ((1.0 / 3.0) * (2.0 / 3.0) / c0.batch_size as f64).sqrt()).ok();
     writeln!(report, "| weights | predicted D(m₁) | measured D(m₁) | measured D(m₂) | measured D(m₃) | seeds within tolerance (all three modes) | verdict |").ok();
     writeln!(report, "|---|---|---|---|---|---|---|").ok();
-    let mut tb = Table::new(["weights", "seed_index", "seed", "d_steps", "d_at_mode_0", "d_at_mode_1", "d_at_mode_2", "predicted_d_at_mode_0", "within_tolerance"]);
+    let mut tb = Table::new([
+        "weights",
+        "seed_index",
+        "seed",
+        "d_steps",
+        "d_at_mode_0",
+        "d_at_mode_1",
+        "d_at_mode_2",
+        "predicted_d_at_mode_0",
+        "within_tolerance",
+    ]);
     let mut series_b = Vec::new();
     for (wi, w) in spec.weights.iter().enumerate() {
         let pred = &preds[wi];
@@ -462,35 +575,82 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         let rs: Vec<&RunSpec> = ctx.runs.iter().filter(|r| r.setting == wi).collect();
         for r in &rs {
             let t = read_csv(&r.dir.join("d_log.csv"))?;
-            let dv: Vec<f64> = (0..3).map(|k| tail_mean(&column(&t, &format!("d_at_mode_{k}")), 0.1)).collect();
-            let within = (dv[0] - pred[0]).abs() <= spec.tolerance && dv[1] >= 1.0 - spec.tolerance && dv[2] >= 1.0 - spec.tolerance;
+            let dv: Vec<f64> = (0..3)
+                .map(|k| tail_mean(&column(&t, &format!("d_at_mode_{k}")), 0.1))
+                .collect();
+            let within = (dv[0] - pred[0]).abs() <= spec.tolerance
+                && dv[1] >= 1.0 - spec.tolerance
+                && dv[2] >= 1.0 - spec.tolerance;
             ok += usize::from(within);
             for k in 0..3 {
                 vals[k].push(dv[k]);
             }
-            tb.push(vec![format!("{:?}", normalised(w)), r.seed_index.to_string(), r.seed.to_string(), spec.d_steps.to_string(), num(dv[0]), num(dv[1]), num(dv[2]), num(pred[0]), within.to_string()]);
+            tb.push(vec![
+                format!("{:?}", normalised(w)),
+                r.seed_index.to_string(),
+                r.seed.to_string(),
+                spec.d_steps.to_string(),
+                num(dv[0]),
+                num(dv[1]),
+                num(dv[2]),
+                num(pred[0]),
+                within.to_string(),
+            ]);
             if r.seed_index == 0 {
                 let st = column(&t, "step");
                 let nw = normalised(w);
                 for k in 0..3 {
                     series_b.push(Series {
-                        label: format!("w = ({:.2}, {:.2}, {:.2}): D(m{})", nw[0], nw[1], nw[2], k + 1),
-                        points: st.iter().copied().zip(column(&t, &format!("d_at_mode_{k}"))).collect(),
+                        label: format!(
+                            "w = ({:.2}, {:.2}, {:.2}): D(m{})",
+                            nw[0],
+                            nw[1],
+                            nw[2],
+                            k + 1
+                        ),
+                        points: st
+                            .iter()
+                            .copied()
+                            .zip(column(&t, &format!("d_at_mode_{k}")))
+                            .collect(),
                     });
                 }
             }
         }
         let c: Vec<MeanCi> = vals.iter().map(|v| mean_ci(v)).collect();
-        let verdict = if (c[0].mean - pred[0]).abs() <= spec.tolerance && c[1].mean >= 1.0 - spec.tolerance && c[2].mean >= 1.0 - spec.tolerance {
+        let verdict = if (c[0].mean - pred[0]).abs() <= spec.tolerance
+            && c[1].mean >= 1.0 - spec.tolerance
+            && c[2].mean >= 1.0 - spec.tolerance
+        {
             "**holds**"
         } else {
             "**fails**"
         };
-        writeln!(report, "| {} | {:.4} | {} | {} | {} | {ok}/{} | {verdict} |", normalised(w).iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "), pred[0], c[0].show(4), c[1].show(4), c[2].show(4), rs.len()).ok();
+        writeln!(
+            report,
+            "| {} | {:.4} | {} | {} | {} | {ok}/{} | {verdict} |",
+            normalised(w)
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            pred[0],
+            c[0].show(4),
+            c[1].show(4),
+            c[2].show(4),
+            rs.len()
+        )
+        .ok();
     }
     let pb = ctx.data.join("frozen_generator.csv");
     tb.write(&pb)?;
-    writeln!(report, "\nData: `{}`; per-run logs `runs/freeze_w*/seed*/d_log.csv`.\n", pb.display()).ok();
+    writeln!(
+        report,
+        "\nData: `{}`; per-run logs `{}/runs/freeze_w*/seed*/d_log.csv`.\n",
+        ctx.rel_data(&pb),
+        b.name
+    )
+    .ok();
     let stem = ctx.figs.join("frozen_d_at_modes");
     plot::line_plot(
         &stem,
@@ -499,18 +659,37 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             x_label: "discriminator step".into(),
             y_label: "D(mode mean)".into(),
             series: series_b,
-            hlines: preds.iter().map(|p| (p[0], format!("predicted D(m₁) = {:.3}", p[0]))).collect(),
+            hlines: preds
+                .iter()
+                .map(|p| (p[0], format!("predicted D(m₁) = {:.3}", p[0])))
+                .collect(),
             ..Default::default()
         },
     )?;
-    writeln!(report, "![D at the modes]({})\n", ctx.link(&stem.with_extension("png"))).ok();
+    writeln!(
+        report,
+        "![D at the modes]({})\n",
+        ctx.link(&stem.with_extension("png"))
+    )
+    .ok();
 
     // (c)
     writeln!(report, "### (c) Releasing the generator\n").ok();
     writeln!(report, "The gan-vis generator ({}-D uniform latent → {:?} → 2) is collapsed onto m₁ (output layer rescaled: sample std {}, mean m₁), D is trained against it for {} steps as in (b), then both players train for {} steps (D step then G step, Adam at the given lr, β as D's). *Escaped* = fewer than half of 500 fixed-latent samples lie within 3σ of m₁ (checked every {} steps); the escape step is the first such check.\n", c0.latent.dim, c0.generator.hidden, ring_std(c0), spec.d_steps, spec.release_steps, spec.log_every).ok();
     writeln!(report, "| lr | escaped | escape step (mean ± CI over escaped seeds) | modes covered at the end | mass left on m₁ at the end |").ok();
     writeln!(report, "|---|---|---|---|---|").ok();
-    let mut tc = Table::new(["lr", "seed_index", "seed", "release_steps", "escaped", "escape_step", "modes_covered_final", "mass_m1_final", "mass_m2_final", "mass_m3_final"]);
+    let mut tc = Table::new([
+        "lr",
+        "seed_index",
+        "seed",
+        "release_steps",
+        "escaped",
+        "escape_step",
+        "modes_covered_final",
+        "mass_m1_final",
+        "mass_m2_final",
+        "mass_m3_final",
+    ]);
     let nw = spec.weights.len();
     let mut series_c = Vec::new();
     for (li, lr) in spec.release_lrs.iter().enumerate() {
@@ -521,23 +700,58 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             let t = read_csv(&r.dir.join("release_log.csv"))?;
             let st = column(&t, "step");
             let f0 = column(&t, "mode_frac_0");
-            let first = st.iter().zip(&f0).find(|(_, f)| **f < 0.5).map_or(f64::NAN, |(s, _)| *s);
+            let first = st
+                .iter()
+                .zip(&f0)
+                .find(|(_, f)| **f < 0.5)
+                .map_or(f64::NAN, |(s, _)| *s);
             esc += usize::from(first.is_finite());
             esc_steps.push(first);
-            let cov = column(&t, "modes_covered").last().copied().unwrap_or(f64::NAN);
+            let cov = column(&t, "modes_covered")
+                .last()
+                .copied()
+                .unwrap_or(f64::NAN);
             covs.push(cov);
             let last = |n: &str| column(&t, n).last().copied().unwrap_or(f64::NAN);
             m1s.push(last("mode_frac_0"));
-            tc.push(vec![num(*lr), r.seed_index.to_string(), r.seed.to_string(), spec.release_steps.to_string(), first.is_finite().to_string(), num(first), num(cov), num(last("mode_frac_0")), num(last("mode_frac_1")), num(last("mode_frac_2"))]);
+            tc.push(vec![
+                num(*lr),
+                r.seed_index.to_string(),
+                r.seed.to_string(),
+                spec.release_steps.to_string(),
+                first.is_finite().to_string(),
+                num(first),
+                num(cov),
+                num(last("mode_frac_0")),
+                num(last("mode_frac_1")),
+                num(last("mode_frac_2")),
+            ]);
             if r.seed_index < 3 {
-                series_c.push(Series { label: format!("lr {lr}, seed index {}", r.seed_index), points: st.iter().copied().zip(f0.iter().copied()).collect() });
+                series_c.push(Series {
+                    label: format!("lr {lr}, seed index {}", r.seed_index),
+                    points: st.iter().copied().zip(f0.iter().copied()).collect(),
+                });
             }
         }
-        writeln!(report, "| {lr} | {esc}/{} | {} | {} | {} |", rs.len(), mean_ci(&esc_steps).show(0), mean_ci(&covs).show(2), mean_ci(&m1s).show(2)).ok();
+        writeln!(
+            report,
+            "| {lr} | {esc}/{} | {} | {} | {} |",
+            rs.len(),
+            mean_ci(&esc_steps).show(0),
+            mean_ci(&covs).show(2),
+            mean_ci(&m1s).show(2)
+        )
+        .ok();
     }
     let pc = ctx.data.join("release.csv");
     tc.write(&pc)?;
-    writeln!(report, "\nData: `{}`; per-run logs `runs/release_lr*/seed*/release_log.csv`.\n", pc.display()).ok();
+    writeln!(
+        report,
+        "\nData: `{}`; per-run logs `{}/runs/release_lr*/seed*/release_log.csv`.\n",
+        ctx.rel_data(&pc),
+        b.name
+    )
+    .ok();
     let stem = ctx.figs.join("release_mass_on_m1");
     plot::line_plot(
         &stem,
@@ -550,7 +764,12 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             ..Default::default()
         },
     )?;
-    writeln!(report, "![Mass on m1 after the release]({})\n", ctx.link(&stem.with_extension("png"))).ok();
+    writeln!(
+        report,
+        "![Mass on m1 after the release]({})\n",
+        ctx.link(&stem.with_extension("png"))
+    )
+    .ok();
     Ok(())
 }
 
@@ -558,5 +777,80 @@ fn ring_std(c: &crate::gan::trainer::TrainConfig) -> f64 {
     match &c.dataset {
         Dataset::Ring { std, .. } => *std,
         _ => f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gan::trainer::TrainConfig;
+
+    /// |D − D*| allowed at m₁ (the study's tolerance, justified in its report).
+    const TOL: f64 = 0.05;
+
+    /// (b) in small: a gan-vis D trained against the frozen sampler on m₁ reaches
+    /// D(m₁) ≈ w₁/(w₁ + 1) and D ≈ 1 at the empty modes, for equal and unequal weights.
+    #[test]
+    fn frozen_one_mode_generator_gives_the_predicted_discriminator() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, w) in [vec![1.0, 1.0, 1.0], vec![2.0, 1.0, 1.0]]
+            .into_iter()
+            .enumerate()
+        {
+            let w = normalised(&w);
+            let mut config = TrainConfig::default();
+            config.optimizer_d = OptimizerConfig::adam(1e-3, 0.9, 0.999);
+            config.dataset = ring_with(&config, &w);
+            let job = OneModeJob::Freeze {
+                weights: w.clone(),
+                d_steps: 1500,
+                log_every: 25,
+            };
+            let spec = RunSpec {
+                block: 0,
+                setting: i,
+                seed_index: 0,
+                seed: 0,
+                dir: dir.path().join(format!("w{i}")),
+                config,
+                job: Job::OneMode(job.clone()),
+            };
+            execute(&spec, &job).unwrap();
+            let t = read_csv(&spec.dir.join("d_log.csv")).unwrap();
+            let d: Vec<f64> = (0..3)
+                .map(|k| tail_mean(&column(&t, &format!("d_at_mode_{k}")), 0.1))
+                .collect();
+            let pred = w[0] / (w[0] + 1.0);
+            println!("weights {w:?}: D at modes {d:?}, predicted D(m1) = {pred}");
+            assert!((d[0] - pred).abs() < TOL, "D(m1) = {} vs {pred}", d[0]);
+            assert!(d[1] > 1.0 - TOL && d[2] > 1.0 - TOL, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn collapsing_the_generator_puts_its_samples_on_the_mode() {
+        let cfg = TrainConfig::default();
+        let data = cfg.dataset.build().unwrap();
+        let (g, d, _) = cfg.networks(2).unwrap();
+        let mut r = rng(1, 1);
+        let mut theta: Vec<f32> = g.init(cfg.generator.init, &mut r);
+        let gan =
+            NeuralGan::<f32>::new(g, d, None, objective(), cfg.latent, data, 8, &mut r).unwrap();
+        let mut z = DMatrix::<f32>::zeros(400, cfg.latent.dim);
+        cfg.latent.sample_into(&mut r, &mut z);
+        collapse_onto(&gan, &mut theta, &z, &[1.0, 0.0], 0.05);
+        let x = gan.sample_generator(&theta, &z);
+        let n = x.nrows() as f64;
+        let mx = x.column(0).iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+        let my = x.column(1).iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+        assert!((mx - 1.0).abs() < 1e-4 && my.abs() < 1e-4, "{mx} {my}");
+        let sd = (x
+            .column(0)
+            .iter()
+            .map(|v| (f64::from(*v) - mx).powi(2))
+            .sum::<f64>()
+            / (n - 1.0))
+            .sqrt();
+        assert!(sd > 0.0 && sd < 0.1, "{sd}");
     }
 }

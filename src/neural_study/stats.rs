@@ -25,7 +25,8 @@ pub fn t975(df: usize) -> f64 {
     }
     let z: f64 = 1.959_964;
     let d = df as f64;
-    z + (z.powi(3) + z) / (4.0 * d) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+    z + (z.powi(3) + z) / (4.0 * d)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
 }
 
 /// Mean and the half-width of its 95 % t-interval over the finite values.
@@ -219,7 +220,8 @@ pub fn normal_sf(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
     let y = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
         * (-x * x).exp();
     let erfc = if x >= 0.0 { y } else { 2.0 - y };
     0.5 * erfc
