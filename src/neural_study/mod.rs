@@ -268,15 +268,15 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         ));
     }
     if quick {
-        if b.quick_steps < b.steps {
-            if let Some(l) = b.log_every {
-                // Scale the log interval with the steps, but keep at most ~100 log rows.
-                b.log_every = Some(
-                    (l * b.quick_steps / b.steps)
-                        .max(b.quick_steps / 100)
-                        .max(1),
-                );
-            }
+        if b.quick_steps < b.steps
+            && let Some(l) = b.log_every
+        {
+            // Scale the log interval with the steps, but keep at most ~100 log rows.
+            b.log_every = Some(
+                (l * b.quick_steps / b.steps)
+                    .max(b.quick_steps / 100)
+                    .max(1),
+            );
         }
         b.seeds = b.seeds.min(b.quick_seeds);
         b.steps = b.steps.min(b.quick_steps);
