@@ -27,6 +27,8 @@ pub const TRACE_SAMPLES: usize = 500;
 pub const ACF_MIN_PEAK: f64 = 0.2;
 /// Two-point split band: each point holds 0.5 ± this (seed 002's "0.5 each").
 pub const SPLIT_TOL: f64 = 0.1;
+/// A two-point run has collapsed when one point holds at least this fraction.
+pub const COLLAPSED: f64 = 0.8;
 /// A point "dominates" when it holds at least this fraction of the samples.
 pub const DOMINANT: f64 = 0.4;
 /// Four-point convergence band: every point holds 0.25 ± this at the end.
@@ -1100,6 +1102,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     for s in 0..ns {
         let mut firsts = Vec::new();
         let mut at_end = 0;
+        let mut collapsed = 0;
         let mut series = Vec::new();
         let mut n = 0;
         for r in ctx.runs_of(s) {
@@ -1111,6 +1114,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             let first = (0..st.len()).find(|&i| ok(i)).map_or(f64::NAN, |i| st[i]);
             let end = !st.is_empty() && ok(st.len() - 1);
             at_end += usize::from(end);
+            collapsed += usize::from(last_finite(&l).max(last_finite(&rr)) >= COLLAPSED);
             firsts.push(first);
             series.push(Series {
                 label: format!("seed index {}", r.seed_index),
@@ -1131,7 +1135,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             ]);
         }
         let reached = firsts.iter().filter(|v| v.is_finite()).count();
-        rows_rep.push((s, reached, at_end, n, mean_ci(&firsts)));
+        rows_rep.push((s, reached, at_end, n, mean_ci(&firsts), collapsed));
         let stem = ctx
             .figs
             .join(format!("{}_mass", slug(&b.settings[s].label)));
@@ -1148,7 +1152,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     t.write(&summary)?;
     let srows: Vec<(String, String, MeanCi)> = rows_rep
         .iter()
-        .map(|(s, _, _, _, c)| (b.settings[*s].label.clone(), "first_split_step".into(), *c))
+        .map(|(s, _, _, _, c, _)| (b.settings[*s].label.clone(), "first_split_step".into(), *c))
         .collect();
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
@@ -1160,9 +1164,9 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     )
     .ok();
     writeln!(report, "Criterion: the mass has split when each point holds 0.5 ± {SPLIT_TOL} of {} generator samples (a sample is at a point when within 0.1 of it), checked every {} steps.\n", ctx.r.configs[0].eval_samples, ctx.r.configs[0].log_every).ok();
-    writeln!(report, "| setting | configuration | seeds that split within {} steps | split at the end | first split step (mean ± CI over the seeds that split) | verdict on \"0.5 each\" |", b.steps).ok();
-    writeln!(report, "|---|---|---|---|---|---|").ok();
-    for (s, reached, end, n, c) in &rows_rep {
+    writeln!(report, "| setting | configuration | seeds that split within {} steps | split at the end | collapsed onto one point at the end (≥ {COLLAPSED} of the samples) | first split step (mean ± CI over the seeds that split) | verdict on \"0.5 each\" |", b.steps).ok();
+    writeln!(report, "|---|---|---|---|---|---|---|").ok();
+    for (s, reached, end, n, c, col) in &rows_rep {
         let verdict = if *end == *n {
             "holds".to_string()
         } else if *reached == 0 {
@@ -1170,9 +1174,14 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         } else {
             format!("holds in {end} of {n} seeds at the end")
         };
+        let verdict = if *col > 0 {
+            format!("{verdict}; **fails** in {col} of {n} seeds, which ended collapsed onto one point")
+        } else {
+            verdict
+        };
         writeln!(
             report,
-            "| {} | {} | {reached}/{n} | {end}/{n} | {} | {verdict} |",
+            "| {} | {} | {reached}/{n} | {end}/{n} | {col}/{n} | {} | {verdict} |",
             b.settings[*s].label,
             setting_desc(&ctx.r.configs[*s]),
             c.show(0)

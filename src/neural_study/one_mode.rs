@@ -683,8 +683,8 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     // (c)
     writeln!(report, "### (c) Releasing the generator\n").ok();
     writeln!(report, "The gan-vis generator ({}-D uniform latent → {:?} → 2) is collapsed onto m₁ (output layer rescaled: sample std {}, mean m₁), D is trained against it for {} steps as in (b), then both players train for {} steps (D step then G step, Adam at the given lr, β as D's). *Escaped* = fewer than half of 500 fixed-latent samples lie within 3σ of m₁ (checked every {} steps); the escape step is the first such check.\n", c0.latent.dim, c0.generator.hidden, ring_std(c0), spec.d_steps, spec.release_steps, spec.log_every).ok();
-    writeln!(report, "| lr | escaped | escape step (mean ± CI over escaped seeds) | modes covered at the end | mass left on m₁ at the end |").ok();
-    writeln!(report, "|---|---|---|---|---|").ok();
+    writeln!(report, "| lr | escaped | escape step (mean ± CI over escaped seeds) | modes covered at the end | mass left on m₁ at the end | mass on m₂ + m₃ at the end |").ok();
+    writeln!(report, "|---|---|---|---|---|---|").ok();
     let mut tc = Table::new([
         "lr",
         "seed_index",
@@ -701,7 +701,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     let mut series_c = Vec::new();
     for (li, lr) in spec.release_lrs.iter().enumerate() {
         let rs: Vec<&RunSpec> = ctx.runs.iter().filter(|r| r.setting == nw + li).collect();
-        let (mut esc_steps, mut covs, mut m1s) = (vec![], vec![], vec![]);
+        let (mut esc_steps, mut covs, mut m1s, mut others) = (vec![], vec![], vec![], vec![]);
         let mut esc = 0;
         for r in &rs {
             let t = read_csv(&r.dir.join("release_log.csv"))?;
@@ -721,6 +721,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             covs.push(cov);
             let last = |n: &str| column(&t, n).last().copied().unwrap_or(f64::NAN);
             m1s.push(last("mode_frac_0"));
+            others.push(last("mode_frac_1") + last("mode_frac_2"));
             tc.push(vec![
                 num(*lr),
                 r.seed_index.to_string(),
@@ -742,11 +743,12 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         }
         writeln!(
             report,
-            "| {lr} | {esc}/{} | {} | {} | {} |",
+            "| {lr} | {esc}/{} | {} | {} | {} | {} |",
             rs.len(),
             mean_ci(&esc_steps).show(0),
             mean_ci(&covs).show(2),
-            mean_ci(&m1s).show(2)
+            mean_ci(&m1s).show(2),
+            mean_ci(&others).show(2)
         )
         .ok();
     }
