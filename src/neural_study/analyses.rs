@@ -1175,7 +1175,9 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             format!("holds in {end} of {n} seeds at the end")
         };
         let verdict = if *col > 0 {
-            format!("{verdict}; **fails** in {col} of {n} seeds, which ended collapsed onto one point")
+            format!(
+                "{verdict}; **fails** in {col} of {n} seeds, which ended collapsed onto one point"
+            )
         } else {
             verdict
         };
