@@ -1124,6 +1124,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         let mut firsts = Vec::new();
         let mut at_end = 0;
         let mut collapsed = 0;
+        let mut switches = Vec::new();
         let mut series = Vec::new();
         let mut n = 0;
         for r in ctx.runs_of(s) {
@@ -1135,7 +1136,15 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             let first = (0..st.len()).find(|&i| ok(i)).map_or(f64::NAN, |i| st[i]);
             let end = !st.is_empty() && ok(st.len() - 1);
             at_end += usize::from(end);
-            collapsed += usize::from(last_finite(&l).max(last_finite(&rr)) >= COLLAPSED);
+            // Collapsed: over the last 10 % of the log one point reaches ≥ COLLAPSED of
+            // the samples while the other never holds 0.1 (G wobbles around one point).
+            let tail = st.len() - st.len().div_ceil(10);
+            let mx = |v: &[f64]| v[tail..].iter().copied().fold(0.0, f64::max);
+            let (ml, mr) = (mx(&l), mx(&rr));
+            collapsed +=
+                usize::from((ml >= COLLAPSED && mr < 0.1) || (mr >= COLLAPSED && ml < 0.1));
+            let sw = dominant_switches(&[l.clone(), rr.clone()]);
+            switches.push(sw as f64);
             firsts.push(first);
             series.push(Series {
                 label: format!("seed index {}", r.seed_index),
@@ -1156,16 +1165,24 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             ]);
         }
         let reached = firsts.iter().filter(|v| v.is_finite()).count();
-        rows_rep.push((s, reached, at_end, n, mean_ci(&firsts), collapsed));
+        rows_rep.push((
+            s,
+            reached,
+            at_end,
+            n,
+            mean_ci(&firsts),
+            collapsed,
+            mean_ci(&switches),
+        ));
         let stem = ctx
             .figs
             .join(format!("{}_mass", slug(&b.settings[s].label)));
         mass_series(
             ctx,
-            &format!("{}: mass at (−1, 0), all seeds", b.settings[s].label),
+            &format!("{}: mass at (−1, 0), first 3 seeds", b.settings[s].label),
             "fraction of samples within 0.1 of (−1, 0)",
             &stem,
-            series.into_iter().take(10).collect(),
+            series.into_iter().take(3).collect(),
             &[0.5 - SPLIT_TOL, 0.5 + SPLIT_TOL],
         )?;
     }
@@ -1173,7 +1190,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     t.write(&summary)?;
     let srows: Vec<(String, String, MeanCi)> = rows_rep
         .iter()
-        .map(|(s, _, _, _, c, _)| (b.settings[*s].label.clone(), "first_split_step".into(), *c))
+        .map(|(s, _, _, _, c, _, _)| (b.settings[*s].label.clone(), "first_split_step".into(), *c))
         .collect();
     let stats_path = ctx.data.join("stats.csv");
     write_stats(&stats_path, &srows)?;
@@ -1185,9 +1202,9 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     )
     .ok();
     writeln!(report, "Criterion: the mass has split when each point holds 0.5 ± {SPLIT_TOL} of {} generator samples (a sample is at a point when within 0.1 of it), checked every {} steps.\n", ctx.r.configs[0].eval_samples, ctx.r.configs[0].log_every).ok();
-    writeln!(report, "| setting | configuration | seeds that split within {} steps | split at the end | collapsed onto one point at the end (≥ {COLLAPSED} of the samples) | first split step (mean ± CI over the seeds that split) | verdict on \"0.5 each\" |", b.steps).ok();
-    writeln!(report, "|---|---|---|---|---|---|---|").ok();
-    for (s, reached, end, n, c, col) in &rows_rep {
+    writeln!(report, "| setting | configuration | seeds that split within {} steps | split at the end | collapsed onto one point (last 10 % of training: one point reaches ≥ {COLLAPSED} of the samples, the other never 0.1) | hops between the points (switches of the dominant point, ≥ {DOMINANT} of the samples) | first split step (mean ± CI over the seeds that split) | verdict on \"0.5 each\" |", b.steps).ok();
+    writeln!(report, "|---|---|---|---|---|---|---|---|").ok();
+    for (s, reached, end, n, c, col, sw) in &rows_rep {
         let verdict = if *end == *n {
             "holds".to_string()
         } else if *reached == 0 {
@@ -1204,9 +1221,10 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         };
         writeln!(
             report,
-            "| {} | {} | {reached}/{n} | {end}/{n} | {col}/{n} | {} | {verdict} |",
+            "| {} | {} | {reached}/{n} | {end}/{n} | {col}/{n} | {} | {} | {verdict} |",
             b.settings[*s].label,
             setting_desc(&ctx.r.configs[*s]),
+            sw.show(1),
             c.show(0)
         )
         .ok();
@@ -1263,17 +1281,7 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
             let uniform = fin.iter().all(|v| (v - 0.25).abs() <= UNIFORM_TOL);
             uni += usize::from(uniform);
             // Dominant point per log step; switches between dominant points.
-            let mut prev: Option<usize> = None;
-            let mut switches = 0;
-            for step_index in 0..st.len() {
-                let dom = m.iter().position(|mk| mk[step_index] >= DOMINANT);
-                if let Some(k) = dom {
-                    if prev.is_some_and(|p| p != k) {
-                        switches += 1;
-                    }
-                    prev = Some(k);
-                }
-            }
+            let switches = dominant_switches(&m);
             // Period: the autocorrelation averaged over the four mass series (second half).
             let half = st.len() / 2;
             let acfs: Vec<Vec<f64>> = m
@@ -1390,6 +1398,23 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         frames_report(ctx, report, s)?;
     }
     Ok(())
+}
+
+/// Changes of the dominant point (the one holding ≥ [`DOMINANT`] of the samples) along
+/// per-point mass series; steps without a dominant point are skipped.
+fn dominant_switches(m: &[Vec<f64>]) -> usize {
+    let len = m.iter().map(Vec::len).min().unwrap_or(0);
+    let mut prev: Option<usize> = None;
+    let mut switches = 0;
+    for i in 0..len {
+        if let Some(k) = m.iter().position(|mk| mk[i] >= DOMINANT) {
+            if prev.is_some_and(|p| p != k) {
+                switches += 1;
+            }
+            prev = Some(k);
+        }
+    }
+    switches
 }
 
 fn acf_peak_of(acf: &[f64]) -> Option<(f64, f64)> {
