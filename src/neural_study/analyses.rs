@@ -1371,12 +1371,22 @@ fn four_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     )
     .ok();
     writeln!(report, "Definitions: *converged to π* = every point holds 0.25 ± {UNIFORM_TOL} of the samples at the end; a point *dominates* a log step when it holds ≥ {DOMINANT} of the samples; *switches* = changes of the dominant point; *period* = lag of the highest peak (> {ACF_MIN_PEAK}) of the autocorrelation of the four per-point mass series (averaged) over the second half of training; a *chase* = ≥ 3 switches and a detected period.\n").ok();
-    writeln!(report, "| setting | configuration | converged to π | chase detected | dominant-point switches | period (steps, mean ± CI over seeds with one) | seeds with a period |").ok();
-    writeln!(report, "|---|---|---|---|---|---|---|").ok();
+    writeln!(report, "| setting | configuration | converged to π | chase detected | dominant-point switches | period (steps, mean ± CI over seeds with one) | seeds with a period | verdict |").ok();
+    writeln!(report, "|---|---|---|---|---|---|---|---|").ok();
     for (s, uni, chase, n, p, sw, np) in &rep_rows {
+        let verdict = if *chase > 0 {
+            format!("chase seen in {chase} of {n} seeds")
+        } else if *uni == *n {
+            "converges; no chase".to_string()
+        } else {
+            format!(
+                "neither a chase nor convergence to π within {} steps",
+                b.steps
+            )
+        };
         writeln!(
             report,
-            "| {} | {} | {uni}/{n} | {chase}/{n} | {} | {} | {np}/{n} |",
+            "| {} | {} | {uni}/{n} | {chase}/{n} | {} | {} | {np}/{n} | {verdict} |",
             b.settings[*s].label,
             setting_desc(&ctx.r.configs[*s]),
             sw.show(1),
