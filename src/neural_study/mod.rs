@@ -155,6 +155,11 @@ pub struct NeuralBlock {
     pub notes: String,
 }
 
+/// Evaluation samples per log step in `--quick` mode.
+pub const QUICK_EVAL_SAMPLES: usize = 400;
+/// D-surface frames in `--quick` mode (rendering dominates a quick run otherwise).
+pub const QUICK_FRAMES: usize = 4;
+
 fn two() -> usize {
     2
 }
@@ -280,6 +285,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         }
         b.seeds = b.seeds.min(b.quick_seeds);
         b.steps = b.steps.min(b.quick_steps);
+        b.frames = b.frames.min(QUICK_FRAMES);
         if let Some(o) = &mut b.one_mode {
             o.quick();
         }
@@ -322,6 +328,9 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         })?;
         cfg.steps = b.steps;
         cfg.log_every = log_every(&b);
+        if quick {
+            cfg.eval_samples = cfg.eval_samples.min(QUICK_EVAL_SAMPLES);
+        }
         cfg.validate()
             .map_err(|e| cfg_err(path, format!("{at}.settings[{i}]: {e}")))?;
         let dim = cfg.dataset.build().map(|d| d.dim()).unwrap_or(0);
