@@ -1569,11 +1569,11 @@ fn circle(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     writeln!(report, "|---|---|---|---|---|---|---|---|").ok();
     for (s, k, kp, cp, n, r, nr) in &rep {
         let v = if *kp == *n && *cp == *n {
-            "holds"
+            "holds".to_string()
         } else if *kp == 0 && *cp == 0 {
-            "fails (every seed rejected)"
+            format!("not reached in {} steps (every seed rejected)", b.steps)
         } else {
-            "holds for some seeds only"
+            "holds for some seeds only".to_string()
         };
         writeln!(
             report,
