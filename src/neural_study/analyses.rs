@@ -1214,7 +1214,7 @@ fn two_points(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
         };
         let verdict = if *col > 0 {
             format!(
-                "{verdict}; **fails** in {col} of {n} seeds, which ended collapsed onto one point"
+                "{verdict}; **{col} of {n} seeds ended collapsed onto one point** (mode collapse instead of a split)"
             )
         } else {
             verdict
