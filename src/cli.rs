@@ -47,9 +47,11 @@ pub enum Command {
     /// Stability map over a log-spaced (lr_G, lr_D) grid: CSV and heat maps.
     #[command(after_help = GAME_HELP)]
     Sweep(SweepArgs),
-    /// Join sweep shards into the file one unsharded run would write.
+    /// Join sweep shards into the file one unsharded run would write (for studies, use
+    /// `study FILE --merge`).
     Merge(MergeArgs),
-    /// Run a study file (studies/*.toml).
+    /// Run a study file (studies/*.toml); `--shard I/N` and `--merge` split its neural
+    /// runs across jobs.
     Study(StudyArgs),
     /// Train a neural GAN from a TOML configuration (every key: see README, "train").
     Train(TrainArgs),
@@ -334,6 +336,16 @@ pub struct StudyArgs {
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Run only shard I of N (0-based) of the study's neural runs, e.g. 3/8 for a
+    /// SLURM array (`--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`); writes
+    /// the per-run folders only. Join with `--merge`.
+    #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+    pub shard: Option<String>,
+    /// Aggregate the runs already on disk (written by every `--shard I/N`, same
+    /// options) into the summary CSVs, figures and report; byte-identical to an
+    /// unsharded run. Fails listing missing or stale runs.
+    #[arg(long)]
+    pub merge: bool,
 }
 
 /// Parses and runs the command line.
@@ -350,9 +362,19 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(a) => cmd_train(&a),
         Command::Bench(BenchCommand::Sweep(a)) => cmd_bench_sweep(&a),
         Command::Bench(BenchCommand::Neural(a)) => cmd_bench_neural(&a),
-        Command::Study(a) => with_threads(a.threads, || {
-            crate::study::run_study(&a.file, &a.root, a.quick).map(|_| ())
-        }),
+        Command::Study(a) => {
+            let mode = match (&a.shard, a.merge) {
+                (Some(s), _) => {
+                    let (i, n) = parse_shard(s)?;
+                    crate::study::RunMode::Shard(i, n)
+                }
+                (None, true) => crate::study::RunMode::Merge,
+                (None, false) => crate::study::RunMode::Full,
+            };
+            with_threads(a.threads, || {
+                crate::study::run_study_mode(&a.file, &a.root, a.quick, mode).map(|_| ())
+            })
+        }
     }
 }
 

@@ -34,7 +34,7 @@ pub enum Dataset {
         /// w_k ≥ 0 (normalised to sum 1).
         weights: Vec<f64>,
     },
-    /// 2-D ring: `modes` equally weighted isotropic Gaussians with means at angles
+    /// 2-D ring: `modes` (by default equally weighted) isotropic Gaussians with means at angles
     /// 2πk/modes on the circle of radius `radius` (gan-vis: 3 modes, radius 1, std 0.05).
     Ring {
         /// Number of modes k ≥ 1.
@@ -46,6 +46,10 @@ pub enum Dataset {
         /// Isotropic std of each mode.
         #[serde(default = "default_ring_std")]
         std: f64,
+        /// Optional mode weights w_k ≥ 0 (normalised to sum 1; default equal). Added for
+        /// the one-mode study's unequal-weight check (seed 001).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<Vec<f64>>,
     },
     /// 2-D `side × side` grid of isotropic Gaussians centred on the origin, neighbours
     /// `spacing` apart.
@@ -95,6 +99,7 @@ impl Default for Dataset {
             modes: 3,
             radius: 1.0,
             std: 0.05,
+            weights: None,
         }
     }
 }
@@ -175,7 +180,12 @@ impl Dataset {
                 stds.clone_from(s);
                 weights.clone_from(w);
             }
-            Dataset::Ring { modes, radius, std } => {
+            Dataset::Ring {
+                modes,
+                radius,
+                std,
+                weights: w,
+            } => {
                 check_count("dataset.modes", *modes)?;
                 check_pos("dataset.radius", *radius)?;
                 check_nonneg("dataset.std", *std)?;
@@ -185,7 +195,23 @@ impl Dataset {
                     centres.push(vec![radius * a.cos(), radius * a.sin()]);
                 }
                 stds = vec![*std; *modes];
-                weights = vec![1.0; *modes];
+                weights = match w {
+                    None => vec![1.0; *modes],
+                    Some(w) => {
+                        if w.len() != *modes
+                            || w.iter().any(|v| !(v.is_finite() && *v >= 0.0))
+                            || w.iter().sum::<f64>() <= 0.0
+                        {
+                            return Err(Error::param(
+                                "dataset.weights",
+                                format!(
+                                    "need {modes} non-negative weights with a positive sum, got {w:?}"
+                                ),
+                            ));
+                        }
+                        w.clone()
+                    }
+                };
             }
             Dataset::Grid { side, spacing, std } => {
                 check_count("dataset.side", *side)?;
@@ -583,6 +609,7 @@ mod tests {
             modes: 0,
             radius: 1.0,
             std: 0.1,
+            weights: None,
         }
         .build()
         .unwrap_err();

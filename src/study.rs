@@ -33,6 +33,7 @@ use crate::export::{self, Table, num, opt};
 use crate::figures;
 use crate::game::{Game, GameSpec};
 use crate::linalg::Vector;
+pub use crate::neural_study::RunMode;
 
 /// A game entry of a study.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,6 +246,8 @@ pub struct Study {
     pub file: StudyFile,
     /// Whether this is a `--quick` run.
     pub quick: bool,
+    /// The validated `[[neural]]` blocks.
+    pub neural: Vec<crate::neural_study::Resolved>,
 }
 
 /// Steps in quick mode: a tenth, at least 50.
@@ -312,10 +315,17 @@ impl Study {
                 m.lr_d.n = m.lr_d.n.min(QUICK_GRID);
             }
         }
+        let neural = file
+            .neural
+            .iter()
+            .enumerate()
+            .map(|(b, n)| crate::neural_study::resolve(path, b, n, quick))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Study {
             path: path.to_path_buf(),
             file,
             quick,
+            neural,
         })
     }
 }
@@ -390,11 +400,57 @@ pub struct StudyOutput {
 /// # Errors
 /// Config errors before anything runs; file errors while writing.
 pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
+    run_study_mode(path, root, quick, RunMode::Full)
+}
+
+/// Loads and runs a study in `mode`: everything ([`RunMode::Full`]), only one shard of
+/// the `[[neural]]` runs ([`RunMode::Shard`]: no aggregation, no report), or only the
+/// aggregation over runs already on disk ([`RunMode::Merge`]; the reduced-game blocks,
+/// which are cheap and deterministic, run here too). Full = shards 0..N + merge, with
+/// byte-identical CSV outputs.
+///
+/// # Errors
+/// Config errors before anything runs; file errors while writing; in merge mode, a
+/// [`Error::Config`] listing missing or stale runs.
+pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> Result<StudyOutput> {
     let study = Study::load(path, quick)?;
     let t0 = Instant::now();
     let f = &study.file;
     let data = root.join("data").join(&f.name);
     let figs = root.join("figures").join(&f.name);
+    let plans: Vec<Vec<crate::neural_study::RunSpec>> = study
+        .neural
+        .iter()
+        .enumerate()
+        .map(|(b, r)| crate::neural_study::plan(b, r, f.seed, &data))
+        .collect();
+    let all: Vec<crate::neural_study::RunSpec> = plans.iter().flatten().cloned().collect();
+    match mode {
+        RunMode::Shard(i, n) => {
+            let range = crate::cli::shard_range(all.len(), i, n);
+            let runs = &all[range.clone()];
+            crate::neural_study::execute_all(runs)?;
+            let seconds = t0.elapsed().as_secs_f64();
+            eprintln!(
+                "study {} shard {i}/{n}: runs {}..{} of {} in {seconds:.1} s → {}; merge with `redqueen study {} --merge{}`",
+                f.name,
+                range.start,
+                range.end,
+                all.len(),
+                data.display(),
+                path.display(),
+                if quick { " --quick" } else { "" }
+            );
+            return Ok(StudyOutput {
+                report: data.join("report.md"),
+                data_dir: data,
+                figure_dir: figs,
+                seconds,
+            });
+        }
+        RunMode::Full => crate::neural_study::execute_all(&all)?,
+        RunMode::Merge => crate::neural_study::check_done(path, &all)?,
+    }
     let mut report = String::new();
     writeln!(report, "# {}\n", f.title).ok();
     if !f.description.is_empty() {
@@ -405,9 +461,27 @@ pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
         path.display(),
         if quick { " --quick" } else { "" }
     );
-    writeln!(report, "Reproduce with `{cmd}`. Seed {} (the reduced games use no randomness). Expected wall time of the full run: {}.\n", f.seed, if f.expected_wall_time.is_empty() { "not stated" } else { &f.expected_wall_time }).ok();
+    writeln!(
+        report,
+        "Reproduce with `{cmd}`. Seed {}{}. Expected wall time of the full run: {}.\n",
+        f.seed,
+        if f.neural.is_empty() {
+            " (the reduced games use no randomness)"
+        } else {
+            " (every neural run's seed is derived from it)"
+        },
+        if f.expected_wall_time.is_empty() {
+            "not stated"
+        } else {
+            &f.expected_wall_time
+        }
+    )
+    .ok();
     if quick {
-        writeln!(report, "**Quick run**: steps divided by 10 and grids capped at {QUICK_GRID}×{QUICK_GRID}; the numbers below are a first look, not the study's result.\n").ok();
+        writeln!(report, "**Quick run**: steps divided by 10 and grids capped at {QUICK_GRID}×{QUICK_GRID}; neural blocks use their `quick_seeds` and `quick_steps`; the numbers below are a first look, not the study's result.\n").ok();
+    }
+    if mode == RunMode::Merge {
+        writeln!(report, "Merged from the runs on disk (run with `--shard I/N`); the wall time below is the merge's only.\n").ok();
     }
     for (b, p) in f.portraits.iter().enumerate() {
         run_portraits(&study, b, p, &data, &figs, &mut report)?;
@@ -415,8 +489,8 @@ pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
     for (b, m) in f.maps.iter().enumerate() {
         run_map(&study, b, m, &data, &figs, &mut report)?;
     }
-    for (b, n) in f.neural.iter().enumerate() {
-        crate::neural_study::run_neural_block(&study.path, b, n, quick, &data, &figs, &mut report)?;
+    for (r, runs) in study.neural.iter().zip(&plans) {
+        crate::neural_study::aggregate(&study.path, r, runs, &data, &figs, &mut report)?;
     }
     let seconds = t0.elapsed().as_secs_f64();
     writeln!(

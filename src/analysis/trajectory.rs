@@ -199,9 +199,8 @@ fn growth(d: &[f64], half: usize, winding_late: f64) -> f64 {
     let steps = d.len() - 1;
     let turn = ((steps - half) as f64 / winding_late.abs().max(1e-300)).round() as usize;
     if winding_late.abs() >= 2.0 && turn >= 1 {
-        let argmax = |r: std::ops::Range<usize>| {
-            r.max_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(half)
-        };
+        let argmax =
+            |r: std::ops::Range<usize>| r.max_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(half);
         let k1 = argmax(half..half + turn);
         let k2 = argmax(steps + 1 - turn..steps + 1);
         if k2 > k1 && d[k1] > 0.0 && d[k2] > 0.0 {

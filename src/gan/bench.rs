@@ -69,6 +69,7 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
             modes: 3,
             radius: 1.0,
             std: 0.1,
+            weights: None,
         },
         latent: Latent {
             kind: LatentKind::Gaussian,

@@ -26,6 +26,6 @@ pub use loss::GanLoss;
 pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
 pub use trainer::{
-    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, RunStatus, Schedule,
-    TrainConfig, TrainReport, UpdateOrder, build_game, train,
+    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, Probe, ProbeFrame,
+    RunStatus, Schedule, TrainConfig, TrainReport, UpdateOrder, build_game, train, train_probed,
 };

@@ -631,6 +631,7 @@ mod tests {
             modes: 3,
             radius: 1.0,
             std: 0.3,
+            weights: None,
         }
         .build()
         .unwrap();

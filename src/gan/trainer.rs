@@ -687,6 +687,9 @@ pub struct TrainReport {
     pub elapsed_s: f64,
     /// Steps per second of the training loop.
     pub steps_per_s: f64,
+    /// Probe records of [`train_probed`] (empty without a probe).
+    #[serde(skip)]
+    pub frames: Vec<ProbeFrame>,
 }
 
 /// Trains a neural GAN as configured; writes the files listed in the module docs to
@@ -698,10 +701,71 @@ pub struct TrainReport {
 /// an output cannot be written. Divergence is **not** an error: see
 /// [`TrainReport::status`].
 pub fn train(config: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> Result<TrainReport> {
+    train_probed(config, out_dir, progress, None)
+}
+
+/// What to record of the networks at chosen steps (for discriminator-surface frames):
+/// D at fixed `points` and the generator's first `samples` evaluation samples (the
+/// fixed snapshot latents of stream 2, so probing never changes the trajectory).
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    /// Steps after which to probe (0 = before the first update).
+    pub steps: Vec<usize>,
+    /// Points (rows) at which D is evaluated.
+    pub points: DMatrix<f64>,
+    /// Generator samples per probe (at most `snapshot_samples`).
+    pub samples: usize,
+}
+
+/// One probe record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeFrame {
+    /// The step after which it was taken.
+    pub step: usize,
+    /// D (σ(logit), or the critic value) at each probe point.
+    pub d_values: Vec<f64>,
+    /// Generator samples (rows = samples).
+    pub g_samples: Vec<Vec<f64>>,
+}
+
+/// [`train`], additionally recording [`ProbeFrame`]s at `probe.steps` into
+/// [`TrainReport::frames`]. (Added for the neural studies' D-surface frames; the
+/// trajectory and the files are the same as without a probe.)
+///
+/// # Errors
+/// As [`train`].
+pub fn train_probed(
+    config: &TrainConfig,
+    out_dir: Option<&Path>,
+    progress: bool,
+    probe: Option<&Probe>,
+) -> Result<TrainReport> {
     config.validate()?;
     match config.precision {
-        Precision::F32 => run::<f32>(config, out_dir, progress),
-        Precision::F64 => run::<f64>(config, out_dir, progress),
+        Precision::F32 => run::<f32>(config, out_dir, progress, probe),
+        Precision::F64 => run::<f64>(config, out_dir, progress, probe),
+    }
+}
+
+fn take_probe<T: Float>(
+    gan: &NeuralGan<T>,
+    theta: &[T],
+    psi: &[T],
+    snapshot_z: &DMatrix<T>,
+    probe: &Probe,
+    step: usize,
+) -> ProbeFrame {
+    let pts = probe.points.map(T::of);
+    let d_values = gan.evaluate_discriminator(psi, &pts);
+    let n = probe.samples.min(snapshot_z.nrows());
+    let z = snapshot_z.rows(0, n).into_owned();
+    let x = gan.sample_generator(theta, &z);
+    ProbeFrame {
+        step,
+        d_values,
+        g_samples: (0..x.nrows())
+            .map(|i| x.row(i).iter().map(|v| v.f64()).collect())
+            .collect(),
     }
 }
 
@@ -825,7 +889,12 @@ pub fn build_game(cfg: &TrainConfig) -> Result<(NeuralGan<f64>, crate::linalg::V
     Ok((gan, x))
 }
 
-fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> Result<TrainReport> {
+fn run<T: Float>(
+    cfg: &TrainConfig,
+    out_dir: Option<&Path>,
+    progress: bool,
+    probe: Option<&Probe>,
+) -> Result<TrainReport> {
     let data = cfg.dataset.build()?;
     let (g, d, q) = cfg.networks(data.dim())?;
     let mut train_rng = rng(cfg.seed, 0);
@@ -905,6 +974,18 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
     let mut final_metrics = EvalMetrics::default();
     let start = Instant::now();
     let mut last_write = Instant::now();
+    let mut frames = Vec::new();
+    let wants = |step: usize| probe.filter(|p| p.steps.contains(&step));
+    if let Some(p) = wants(0) {
+        frames.push(take_probe(
+            &gan,
+            &gp.params,
+            &dp.params,
+            &eval.snapshot_z,
+            p,
+            0,
+        ));
+    }
 
     for step in 1..=cfg.steps {
         let failure = match cfg.schedule.order {
@@ -1013,6 +1094,16 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
             break;
         }
         steps_completed = step;
+        if let Some(p) = wants(step) {
+            frames.push(take_probe(
+                &gan,
+                &gp.params,
+                &dp.params,
+                &eval.snapshot_z,
+                p,
+                step,
+            ));
+        }
         if let Some(dir) = out_dir
             && cfg.snapshot_every > 0
             && step.is_multiple_of(cfg.snapshot_every)
@@ -1073,6 +1164,7 @@ fn run<T: Float>(cfg: &TrainConfig, out_dir: Option<&Path>, progress: bool) -> R
             .collect(),
         elapsed_s,
         steps_per_s: steps_completed as f64 / elapsed_s.max(1e-12),
+        frames,
     })
 }
 
@@ -1615,6 +1707,7 @@ mod tests {
                     modes: 0,
                     radius: 1.0,
                     std: 0.1,
+                    weights: None,
                 },
                 ..TrainConfig::default()
             },

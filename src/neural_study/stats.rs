@@ -1,0 +1,342 @@
+//! Small statistics for the neural studies: Student-t intervals, paired differences,
+//! Spearman rank correlation, the Kolmogorov–Smirnov test against the uniform law, a
+//! chi-square test on a histogram, and a period estimate from the autocorrelation.
+//!
+//! Every interval in the reports is a two-sided 95 % Student-t interval
+//! x̄ ± t₀.₉₇₅,ₙ₋₁ · s/√n over the seeds (finite values only).
+
+/// t₀.₉₇₅ quantiles for 1..=30 degrees of freedom (standard tables).
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom: the table up to 30,
+/// then the Cornish–Fisher expansion z + (z³ + z)/(4df) + (5z⁵ + 16z³ + 3z)/(96df²)
+/// (error below 1e-3 for df > 30).
+#[must_use]
+pub fn t975(df: usize) -> f64 {
+    if df == 0 {
+        return f64::NAN;
+    }
+    if df <= 30 {
+        return T975[df - 1];
+    }
+    let z: f64 = 1.959_964;
+    let d = df as f64;
+    z + (z.powi(3) + z) / (4.0 * d)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+}
+
+/// Mean and the half-width of its 95 % t-interval over the finite values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanCi {
+    /// Sample mean.
+    pub mean: f64,
+    /// Half-width (NaN with fewer than two values).
+    pub half: f64,
+    /// Number of finite values used.
+    pub n: usize,
+}
+
+impl MeanCi {
+    /// `mean ± half (n = …)` for reports.
+    #[must_use]
+    pub fn show(&self, digits: usize) -> String {
+        if self.n == 0 {
+            return "n/a".into();
+        }
+        if self.half.is_finite() {
+            format!("{:.*} ± {:.*}", digits, self.mean, digits, self.half)
+        } else {
+            format!("{:.*}", digits, self.mean)
+        }
+    }
+    /// Lower end of the interval.
+    #[must_use]
+    pub fn lo(&self) -> f64 {
+        self.mean - self.half
+    }
+    /// Upper end of the interval.
+    #[must_use]
+    pub fn hi(&self) -> f64 {
+        self.mean + self.half
+    }
+}
+
+/// 95 % t-interval of the mean of the finite values of `xs`.
+#[must_use]
+pub fn mean_ci(xs: &[f64]) -> MeanCi {
+    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return MeanCi {
+            mean: f64::NAN,
+            half: f64::NAN,
+            n,
+        };
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return MeanCi {
+            mean,
+            half: f64::NAN,
+            n,
+        };
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+    MeanCi {
+        mean,
+        half: t975(n - 1) * (var / n as f64).sqrt(),
+        n,
+    }
+}
+
+/// 95 % t-interval of the paired differences a_i − b_i (pairs with a non-finite side
+/// are dropped).
+#[must_use]
+pub fn paired_diff(a: &[f64], b: &[f64]) -> MeanCi {
+    let d: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| x - y)
+        .collect();
+    mean_ci(&d)
+}
+
+/// Ranks (1-based, ties get the average rank).
+#[must_use]
+pub fn ranks(xs: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..xs.len()).collect();
+    idx.sort_by(|&i, &j| xs[i].total_cmp(&xs[j]));
+    let mut r = vec![0.0; xs.len()];
+    let mut k = 0;
+    while k < idx.len() {
+        let mut e = k;
+        while e + 1 < idx.len() && xs[idx[e + 1]] == xs[idx[k]] {
+            e += 1;
+        }
+        let avg = (k + e) as f64 / 2.0 + 1.0;
+        for &i in &idx[k..=e] {
+            r[i] = avg;
+        }
+        k = e + 1;
+    }
+    r
+}
+
+/// Spearman rank correlation of the pairs with both values finite (NaN if fewer than 3).
+#[must_use]
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (x, y): (Vec<f64>, Vec<f64>) = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .unzip();
+    if x.len() < 3 {
+        return f64::NAN;
+    }
+    pearson(&ranks(&x), &ranks(&y))
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return f64::NAN;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+/// One-sample Kolmogorov–Smirnov test of `u` (values in [0, 1)) against U[0, 1):
+/// returns (D, asymptotic p-value). p uses Q_KS(λ) = 2 Σ (−1)^{k−1} e^{−2k²λ²} with
+/// λ = (√n + 0.12 + 0.11/√n)·D (Stephens 1970; Numerical Recipes §14.3).
+#[must_use]
+pub fn ks_uniform(u: &[f64]) -> (f64, f64) {
+    let mut v: Vec<f64> = u.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    v.sort_by(f64::total_cmp);
+    let nf = n as f64;
+    let mut d: f64 = 0.0;
+    for (i, x) in v.iter().enumerate() {
+        let x = x.clamp(0.0, 1.0);
+        d = d.max((i as f64 + 1.0) / nf - x).max(x - i as f64 / nf);
+    }
+    let sq = nf.sqrt();
+    let lambda = (sq + 0.12 + 0.11 / sq) * d;
+    (d, q_ks(lambda))
+}
+
+fn q_ks(lambda: f64) -> f64 {
+    if lambda < 0.2 {
+        return 1.0;
+    }
+    let mut sum = 0.0;
+    let mut sign = 1.0;
+    for k in 1..=100 {
+        let kf = f64::from(k);
+        let term = sign * (-2.0 * kf * kf * lambda * lambda).exp();
+        sum += term;
+        if term.abs() < 1e-12 {
+            break;
+        }
+        sign = -sign;
+    }
+    (2.0 * sum).clamp(0.0, 1.0)
+}
+
+/// Chi-square statistic of `counts` against equal expected counts, with its degrees of
+/// freedom (bins − 1) and the Wilson–Hilferty normal approximation of the p-value.
+#[must_use]
+pub fn chi_square_uniform(counts: &[usize]) -> (f64, usize, f64) {
+    let n: usize = counts.iter().sum();
+    let k = counts.len();
+    if k < 2 || n == 0 {
+        return (f64::NAN, 0, f64::NAN);
+    }
+    let e = n as f64 / k as f64;
+    let chi: f64 = counts.iter().map(|c| (*c as f64 - e).powi(2) / e).sum();
+    let df = (k - 1) as f64;
+    let z = ((chi / df).cbrt() - (1.0 - 2.0 / (9.0 * df))) / (2.0 / (9.0 * df)).sqrt();
+    (chi, k - 1, normal_sf(z))
+}
+
+/// Upper tail of the standard normal, 1 − Φ(z) (Abramowitz–Stegun 7.1.26 erfc, |ε| < 1.5e-7).
+#[must_use]
+pub fn normal_sf(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let y = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
+        * (-x * x).exp();
+    let erfc = if x >= 0.0 { y } else { 2.0 - y };
+    0.5 * erfc
+}
+
+/// Sample autocorrelation of `x` at lags 0..=max_lag (mean removed).
+#[must_use]
+pub fn autocorrelation(x: &[f64], max_lag: usize) -> Vec<f64> {
+    let n = x.len();
+    if n < 2 {
+        return vec![];
+    }
+    let m = x.iter().sum::<f64>() / n as f64;
+    let c0: f64 = x.iter().map(|v| (v - m).powi(2)).sum();
+    if c0 == 0.0 {
+        return vec![];
+    }
+    (0..=max_lag.min(n - 1))
+        .map(|l| (0..n - l).map(|i| (x[i] - m) * (x[i + l] - m)).sum::<f64>() / c0)
+        .collect()
+}
+
+/// The dominant period of `x` in samples: the lag of the highest autocorrelation
+/// peak after the first negative value, when that peak exceeds `min_peak` (else None).
+/// Lags up to half the series are searched.
+#[must_use]
+pub fn acf_period(x: &[f64], min_peak: f64) -> Option<(f64, f64)> {
+    let acf = autocorrelation(x, x.len() / 2);
+    let first_neg = acf.iter().position(|v| *v < 0.0)?;
+    let mut best: Option<(usize, f64)> = None;
+    for l in first_neg.max(1)..acf.len().saturating_sub(1) {
+        if acf[l] > acf[l - 1] && acf[l] >= acf[l + 1] && acf[l] > min_peak {
+            match best {
+                Some((_, b)) if b >= acf[l] => {}
+                _ => best = Some((l, acf[l])),
+            }
+        }
+    }
+    best.map(|(l, v)| (l as f64, v))
+}
+
+/// Half the 5–95 % inter-quantile range: a robust oscillation amplitude.
+#[must_use]
+pub fn half_range_90(x: &[f64]) -> f64 {
+    let mut v: Vec<f64> = x.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 2 {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let pos = p * (v.len() - 1) as f64;
+        let (i, f) = (pos.floor() as usize, pos.fract());
+        v[i] + f * (v[(i + 1).min(v.len() - 1)] - v[i])
+    };
+    0.5 * (q(0.95) - q(0.05))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tolerance for closed-form checks of the statistics.
+    const TOL: f64 = 1e-3;
+
+    #[test]
+    fn t_quantile_table_and_expansion_agree_with_known_values() {
+        assert!((t975(9) - 2.262).abs() < TOL);
+        // t_{0.975, 60} = 2.000, t_{0.975, 120} = 1.980.
+        assert!((t975(60) - 2.000).abs() < TOL, "{}", t975(60));
+        assert!((t975(120) - 1.980).abs() < TOL, "{}", t975(120));
+    }
+
+    #[test]
+    fn interval_of_known_sample() {
+        // 1..=5: mean 3, s = √2.5, half = 2.776·√(2.5/5).
+        let c = mean_ci(&[1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]);
+        assert_eq!(c.n, 5);
+        assert!((c.mean - 3.0).abs() < 1e-12);
+        assert!((c.half - 2.776 * 0.5f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn spearman_of_monotone_and_reversed() {
+        let a = [1.0, 5.0, 2.0, 9.0];
+        assert!((spearman(&a, &a.map(|x| x * x)) - 1.0).abs() < 1e-12);
+        assert!((spearman(&a, &a.map(|x| -x)) + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ks_accepts_a_uniform_grid_and_rejects_a_clump() {
+        let grid: Vec<f64> = (0..1000).map(|i| (i as f64 + 0.5) / 1000.0).collect();
+        let (d, p) = ks_uniform(&grid);
+        assert!(d <= 0.0005 + 1e-12 && p > 0.99, "{d} {p}");
+        let clump: Vec<f64> = (0..1000).map(|i| 0.25 * i as f64 / 1000.0).collect();
+        let (d, p) = ks_uniform(&clump);
+        assert!((d - 0.75).abs() < 0.01 && p < 1e-6, "{d} {p}");
+    }
+
+    #[test]
+    fn chi_square_p_value_matches_tables() {
+        // χ² = 16.92 at 9 df is the 95 % point: p ≈ 0.05.
+        let (_, df, p) = chi_square_uniform(&[10; 10]);
+        assert_eq!(df, 9);
+        assert!(p > 0.99);
+        assert!((normal_sf(1.959_964) - 0.025).abs() < 1e-5);
+    }
+
+    #[test]
+    fn period_of_a_sine_is_found() {
+        let x: Vec<f64> = (0..400)
+            .map(|i| (std::f64::consts::TAU * i as f64 / 25.0).sin())
+            .collect();
+        let (p, peak) = acf_period(&x, 0.3).unwrap();
+        assert!((p - 25.0).abs() <= 1.0 && peak > 0.8, "{p} {peak}");
+        let flat: Vec<f64> = (0..400).map(|i| i as f64).collect();
+        assert!(acf_period(&flat, 0.3).is_none());
+    }
+}

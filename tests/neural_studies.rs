@@ -1,0 +1,203 @@
+//! The neural studies' plumbing through the real binary: sharded runs merge into
+//! byte-identical outputs, results do not depend on the thread count, and a merge with
+//! missing or stale runs fails with a clear message.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn rq() -> Command {
+    Command::cargo_bin("redqueen").unwrap()
+}
+
+/// A tiny study: a 1-D mixture block (2 settings × 3 seeds) and a ring block with
+/// D-surface frames (1 setting × 2 seeds), a few dozen steps each.
+const TINY: &str = r#"
+name = "tiny"
+title = "tiny neural study"
+seed = 7
+
+[[neural]]
+name = "mix"
+analysis = "mixture1d"
+seeds = 3
+steps = 60
+log_every = 5
+base = { batch_size = 32, eval_samples = 200, dataset = { kind = "gaussian_mixture1d", means = [-2.0, 2.0], stds = [0.5, 0.5], weights = [0.5, 0.5] }, latent = { kind = "gaussian", dim = 1 }, generator = { hidden = [8] }, discriminator = { hidden = [8] } }
+[[neural.settings]]
+label = "a"
+set = { optimizer_g = { kind = "adam", lr = 1e-3 } }
+[[neural.settings]]
+label = "b"
+set = { optimizer_g = { kind = "adam", lr = 1e-2 } }
+[[neural.claims]]
+kind = "ordering"
+text = "a beats b"
+order = ["a", "b"]
+
+[[neural]]
+name = "ring"
+analysis = "ring"
+seeds = 2
+steps = 40
+log_every = 10
+frames = 3
+base = { batch_size = 16, eval_samples = 100, generator = { hidden = [8] }, discriminator = { hidden = [8] } }
+[[neural.settings]]
+label = "standard"
+expect_modes = [1]
+"#;
+
+fn write_study(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("tiny.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(study: &Path, root: &Path, extra: &[&str]) -> std::process::Output {
+    rq().arg("study")
+        .arg(study)
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Every CSV under `dir`, keyed by its relative path.
+fn csvs(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().and_then(|x| x.to_str()) == Some("csv") {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn shards_and_merge_equal_an_unsharded_run_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = write_study(tmp.path(), TINY);
+    let (full, sharded) = (tmp.path().join("full"), tmp.path().join("sharded"));
+    let o = run(&study, &full, &["--threads", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for i in 0..2 {
+        let o = run(
+            &study,
+            &sharded,
+            &["--shard", &format!("{i}/2"), "--threads", "1"],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // Before the merge, no shard has written an aggregate.
+    assert!(!sharded.join("data/tiny/mix/summary.csv").exists());
+    let o = run(&study, &sharded, &["--merge"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (
+        csvs(&full.join("data/tiny")),
+        csvs(&sharded.join("data/tiny")),
+    );
+    for key in [
+        "mix/summary.csv",
+        "mix/stats.csv",
+        "ring/summary.csv",
+        "ring/stats.csv",
+    ] {
+        assert!(a.contains_key(Path::new(key)), "missing {key}");
+    }
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (k, v) in &a {
+        assert!(
+            v == &b[k],
+            "{} differs between sharded and unsharded runs",
+            k.display()
+        );
+    }
+    // The frames of the ring block exist and the report links them.
+    let report = std::fs::read_to_string(sharded.join("data/tiny/report.md")).unwrap();
+    assert!(report.contains("standard_surface.gif"), "{report}");
+    assert!(
+        sharded
+            .join("figures/tiny/ring/standard_surface.gif")
+            .exists()
+    );
+}
+
+#[test]
+fn merge_refuses_missing_and_stale_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = write_study(tmp.path(), TINY);
+    let root = tmp.path().join("out");
+    let o = run(&study, &root, &["--shard", "0/3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&study, &root, &["--merge"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("runs are missing") && err.contains("--shard"),
+        "{err}"
+    );
+    // Finish the other shards, then change the configuration: the runs are stale.
+    for i in 1..3 {
+        let o = run(&study, &root, &["--shard", &format!("{i}/3")]);
+        assert!(o.status.success());
+    }
+    let o = run(&study, &root, &["--merge"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    write_study(tmp.path(), &TINY.replace("steps = 60", "steps = 61"));
+    let o = run(&study, &root, &["--merge"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("another configuration"), "{err}");
+}
+
+#[test]
+fn bad_neural_blocks_are_rejected_with_their_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (bad, key) in [
+        (
+            TINY.replace("order = [\"a\", \"b\"]", "order = [\"a\", \"zz\"]"),
+            "zz",
+        ),
+        (TINY.replace("seeds = 3", "seeds = 0"), "seeds"),
+        (
+            TINY.replace(
+                "latent = { kind = \"gaussian\", dim = 1 }",
+                "latent = { kind = \"gaussian\", dim = 0 }",
+            ),
+            "latent.dim",
+        ),
+        (
+            TINY.replace("analysis = \"ring\"", "analysis = \"mixture1d\""),
+            "1-D data",
+        ),
+    ] {
+        let study = write_study(tmp.path(), &bad);
+        let o = run(&study, &tmp.path().join("o"), &[]);
+        assert!(!o.status.success(), "accepted a bad block ({key})");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(key) && err.contains("neural["), "{key}: {err}");
+    }
+    let study = write_study(tmp.path(), TINY);
+    let o = rq()
+        .args(["study", study.to_str().unwrap(), "--shard", "2/2"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shard"));
+}
