@@ -756,24 +756,40 @@ fn run_portraits(
                 ),
                 &curves,
             )?;
-        }
-        let map_series: Vec<(String, Vec<crate::linalg::Eigenvalue>)> = runs
-            .iter()
-            .filter(|r| r.game == gi)
-            .filter_map(|r| {
-                r.map.as_ref().map(|m| {
-                    (
-                        format!(
-                            "{}, η = {}/{}",
-                            p.rules[r.rule].label(),
-                            r.spec.lr_g,
-                            r.spec.lr_d
-                        ),
-                        m.eigenvalues.clone(),
-                    )
+            // One spectrum figure per game and rule, one series per learning rate, so
+            // that the eigenvalues of different rules near 1 do not hide each other.
+            let map_series: Vec<(String, Vec<crate::linalg::Eigenvalue>)> = sel
+                .iter()
+                .filter_map(|r| {
+                    r.map.as_ref().map(|m| {
+                        (
+                            format!("η_G = {}, η_D = {}", r.spec.lr_g, r.spec.lr_d),
+                            m.eigenvalues.clone(),
+                        )
+                    })
                 })
-            })
-            .collect();
+                .collect();
+            if !map_series.is_empty() {
+                figures::eigenvalue_figure(
+                    &figures::with_suffix(&stem, "_eig_map"),
+                    &format!(
+                        "{} · {}: eigenvalues of the update map ∂F",
+                        p.games[gi].label(),
+                        p.rules[ri].label()
+                    ),
+                    true,
+                    map_series,
+                )?;
+                fig_lines.push((
+                    format!(
+                        "{} · {}: update-map eigenvalues",
+                        p.games[gi].label(),
+                        p.rules[ri].label()
+                    ),
+                    figures::with_suffix(&stem, "_eig_map.png"),
+                ));
+            }
+        }
         let gstem = fdir.join(slug(&p.games[gi].label()));
         if let Some(r) = runs.iter().find(|r| r.game == gi) {
             figures::eigenvalue_figure(
@@ -786,18 +802,6 @@ fn run_portraits(
                 false,
                 vec![("J".into(), r.flow_eigs.clone())],
             )?;
-        }
-        if !map_series.is_empty() {
-            figures::eigenvalue_figure(
-                &figures::with_suffix(&gstem, "_eig_map"),
-                &format!("{}: eigenvalues of the update maps ∂F", p.games[gi].label()),
-                true,
-                map_series,
-            )?;
-            fig_lines.push((
-                format!("{}: update-map eigenvalues", p.games[gi].label()),
-                figures::with_suffix(&gstem, "_eig_map.png"),
-            ));
         }
     }
     if games.len() > 1 {
