@@ -151,9 +151,9 @@ impl GameArgs {
     }
 }
 
-/// The update rule and its settings.
+/// The learning rates of one run.
 #[derive(Debug, Args, Clone)]
-pub struct RuleArgs {
+pub struct LrArgs {
     /// Learning rate of the generator.
     #[arg(long = "lr-g", allow_negative_numbers = true)]
     pub lr_g: Option<f64>,
@@ -163,6 +163,25 @@ pub struct RuleArgs {
     /// Learning rate of both players (overridden by --lr-g / --lr-d).
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
+}
+
+impl LrArgs {
+    fn pair(&self) -> Result<(f64, f64)> {
+        let lr_g = self
+            .lr_g
+            .or(self.lr)
+            .ok_or_else(|| Error::param("lr-g", "give --lr-g (or --lr)"))?;
+        let lr_d = self
+            .lr_d
+            .or(self.lr)
+            .ok_or_else(|| Error::param("lr-d", "give --lr-d (or --lr)"))?;
+        Ok((lr_g, lr_d))
+    }
+}
+
+/// The update rule's settings other than the learning rates.
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
     /// Which player moves first (alternating schemes).
     #[arg(long, value_enum, default_value = "g-first")]
     pub order: Order,
@@ -193,15 +212,7 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
-    fn spec(&self, rule: RuleName) -> Result<RuleSpec> {
-        let lr_g = self
-            .lr_g
-            .or(self.lr)
-            .ok_or_else(|| Error::param("lr-g", "give --lr-g (or --lr)"))?;
-        let lr_d = self
-            .lr_d
-            .or(self.lr)
-            .ok_or_else(|| Error::param("lr-d", "give --lr-d (or --lr)"))?;
+    fn spec(&self, rule: RuleName, (lr_g, lr_d): (f64, f64)) -> Result<RuleSpec> {
         let spec = RuleSpec {
             order: self.order,
             k_g: self.k_g,
@@ -230,6 +241,8 @@ pub struct SpectrumArgs {
     /// Also linearise this update rule's map at the point.
     #[arg(long, value_enum)]
     rule: Option<RuleName>,
+    #[command(flatten)]
+    lrs: LrArgs,
     #[command(flatten)]
     rule_args: RuleArgs,
     /// Print one JSON object instead of a table.
@@ -260,6 +273,8 @@ pub struct SimulateArgs {
     #[arg(long, value_enum)]
     rule: RuleName,
     #[command(flatten)]
+    lrs: LrArgs,
+    #[command(flatten)]
     rule_args: RuleArgs,
     /// Outer steps.
     #[arg(long, default_value_t = 1000)]
@@ -286,10 +301,10 @@ pub struct SweepArgs {
     #[command(flatten)]
     rule_args: RuleArgs,
     /// Generator learning rates MIN:MAX:N (log-spaced).
-    #[arg(long = "lr-grid-g", alias = "lr-g-grid", value_name = "MIN:MAX:N")]
+    #[arg(long = "lr-g", alias = "lr-grid-g", value_name = "MIN:MAX:N")]
     grid_g: String,
     /// Discriminator learning rates MIN:MAX:N (log-spaced).
-    #[arg(long = "lr-grid-d", alias = "lr-d-grid", value_name = "MIN:MAX:N")]
+    #[arg(long = "lr-d", alias = "lr-grid-d", value_name = "MIN:MAX:N")]
     grid_d: String,
     /// Outer steps per cell.
     #[arg(long, default_value_t = 2000)]
@@ -470,7 +485,10 @@ fn cmd_spectrum(a: &SpectrumArgs) -> Result<()> {
             .equilibrium()
             .ok_or_else(|| Error::param("at", "this game has no known equilibrium: give --at"))?,
     };
-    let spec = a.rule.map(|r| a.rule_args.spec(r)).transpose()?;
+    let spec = a
+        .rule
+        .map(|r| a.rule_args.spec(r, a.lrs.pair()?))
+        .transpose()?;
     let game = match &spec {
         Some(s) => s.adjust_game(base),
         None => base,
@@ -618,7 +636,7 @@ fn stem_for(game: &dyn Game, spec: &RuleSpec) -> String {
 }
 
 fn cmd_simulate(a: &SimulateArgs) -> Result<()> {
-    let spec = a.rule_args.spec(a.rule)?;
+    let spec = a.rule_args.spec(a.rule, a.lrs.pair()?)?;
     let game = spec.adjust_game(a.game.build()?);
     let rule = spec.build_rule()?;
     let x0 = match &a.from {
@@ -694,10 +712,11 @@ pub fn shard_range(total: usize, i: usize, n: usize) -> std::ops::Range<usize> {
 }
 
 fn cmd_sweep(a: &SweepArgs) -> Result<()> {
-    let spec = a.rule_args.spec_or_default(a.rule)?;
+    // The learning rates come from the grid; 1 is a placeholder replaced in every cell.
+    let spec = a.rule_args.spec(a.rule, (1.0, 1.0))?;
     let game = spec.adjust_game(a.game.build()?);
-    let gx = LogAxis::parse("lr-grid-g", &a.grid_g)?;
-    let gy = LogAxis::parse("lr-grid-d", &a.grid_d)?;
+    let gx = LogAxis::parse("lr-g", &a.grid_g)?;
+    let gy = LogAxis::parse("lr-d", &a.grid_d)?;
     let (lr_g, lr_d) = (gx.values(), gy.values());
     let x0 = match &a.from {
         Some(s) => parse_point("from", s, game.dim())?,
@@ -748,16 +767,6 @@ fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         println!("figures: {}", a.out.join("sweep_rho.png").display());
     }
     Ok(())
-}
-
-impl RuleArgs {
-    /// For sweeps the learning rates come from the grid; placeholders keep validation happy.
-    fn spec_or_default(&self, rule: RuleName) -> Result<RuleSpec> {
-        let mut a = self.clone();
-        a.lr_g = Some(a.lr_g.unwrap_or(1.0));
-        a.lr_d = Some(a.lr_d.unwrap_or(1.0));
-        a.spec(rule)
-    }
 }
 
 fn cmd_merge(a: &MergeArgs) -> Result<()> {
