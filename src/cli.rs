@@ -140,8 +140,8 @@ pub struct TrainArgs {
 pub struct GameArgs {
     /// dirac, bilinear, lotka-volterra, one-mode or ttur-saddle.
     pub game: String,
-    /// Game settings key=value (repeatable); see the list below.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    /// Game settings key=value (repeatable, or several after one --set); see the list below.
+    #[arg(long = "set", value_name = "KEY=VALUE", num_args = 1..)]
     pub set: Vec<String>,
 }
 
