@@ -55,6 +55,20 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The trainer seeds of the block, one per seed index (shared by every setting).
+    #[must_use]
+    pub fn seed_list(&self) -> String {
+        let seeds: Vec<String> = self
+            .runs
+            .iter()
+            .filter(|r| r.setting == 0)
+            .map(|r| r.seed.to_string())
+            .collect();
+        seeds.join(", ")
+    }
+}
+
+impl Ctx<'_> {
     /// The report link of a figure file.
     pub fn link(&self, f: &Path) -> String {
         let study = self
@@ -313,13 +327,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     if !b.notes.trim().is_empty() {
         writeln!(report, "{}\n", b.notes.trim()).ok();
     }
-    let seeds: Vec<String> = ctx
-        .runs
-        .iter()
-        .filter(|r| r.setting == 0)
-        .map(|r| r.seed.to_string())
-        .collect();
-    writeln!(report, "Seeds (trainer seed of seed index k = derive_seed(study seed, k), shared by all settings): {}. Intervals are two-sided 95 % Student-t intervals of the mean over seeds (mean ± half-width).\n", seeds.join(", ")).ok();
+    writeln!(report, "Seeds (trainer seed of seed index k = derive_seed(study seed, k), shared by all settings): {}. Intervals are two-sided 95 % Student-t intervals of the mean over seeds (mean ± half-width).\n", ctx.seed_list()).ok();
     match b.analysis {
         Analysis::Mixture1d => mixture1d(ctx, report),
         Analysis::Ring => ring(ctx, report),

@@ -472,13 +472,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     if !b.notes.trim().is_empty() {
         writeln!(report, "{}\n", b.notes.trim()).ok();
     }
-    let seeds: Vec<String> = ctx
-        .runs
-        .iter()
-        .filter(|r| r.setting == 0)
-        .map(|r| r.seed.to_string())
-        .collect();
-    writeln!(report, "Seeds: {} ({} per setting, shared across settings). Intervals: 95 % Student-t over seeds.\n", seeds.join(", "), b.seeds).ok();
+    writeln!(report, "Seeds: {} ({} per setting, shared across settings). Intervals: 95 % Student-t over seeds.\n", ctx.seed_list(), b.seeds).ok();
 
     // (a)
     let mut ta = Table::new([
