@@ -94,6 +94,37 @@ pub fn rng(seed: u64, stream: u64) -> Rng {
     r
 }
 
+/// Whether every entry is finite, in one vectorised pass: v·0 is ±0 for finite v and
+/// NaN for ±∞ or NaN, and eight independent partial sums of those keep the loop free
+/// of a serial dependency (a short-circuiting `any` does not vectorise).
+#[must_use]
+pub fn all_finite(x: &[f64]) -> bool {
+    let mut acc = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder().iter().fold(0.0, |s, v| s + v * 0.0);
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l] * 0.0;
+        }
+    }
+    acc.iter().fold(rest, |s, v| s + v).is_finite()
+}
+
+/// ‖x‖₂ with eight independent partial sums of squares (vectorises; the association
+/// order is fixed, so the result is reproducible).
+#[must_use]
+pub fn norm(x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder().iter().fold(0.0, |s, v| s + v * v);
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l] * c[l];
+        }
+    }
+    acc.iter().fold(rest, |s, v| s + v).sqrt()
+}
+
 /// SplitMix64 finaliser: derives a well-mixed child seed from (seed, index).
 #[must_use]
 pub fn derive_seed(seed: u64, index: u64) -> u64 {
@@ -109,6 +140,24 @@ mod tests {
 
     /// Tolerance for eigenvalue invariants on well-conditioned small matrices.
     const INVARIANT_TOL: f64 = 1e-9;
+
+    #[test]
+    fn all_finite_finds_every_bad_entry_and_norm_matches_nalgebra() {
+        for n in [0, 1, 7, 8, 9, 23, 64] {
+            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin() * 1e3).collect();
+            assert!(all_finite(&x));
+            let want = Vector::from_vec(x.clone()).norm();
+            assert!((norm(&x) - want).abs() <= 1e-14 * want.max(1.0), "n={n}");
+            for i in 0..n {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut y = x.clone();
+                    y[i] = bad;
+                    assert!(!all_finite(&y), "n={n} i={i} {bad}");
+                }
+            }
+        }
+        assert!(all_finite(&[f64::MAX, -f64::MAX, f64::MIN_POSITIVE]));
+    }
 
     #[test]
     fn jacobian_of_quadratic_map_matches_closed_form() {

@@ -19,13 +19,13 @@
 mod runner;
 mod spec;
 
-pub use runner::{DEFAULT_DIVERGE_BOUND, Stop, Trajectory, simulate};
+pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Observer, Stop, Trajectory, run, simulate};
 pub use spec::{Order, RuleName, RuleSpec, SchemeKind};
 
 use serde::Serialize;
 
 use crate::game::{Game, Player};
-use crate::linalg::Vector;
+use crate::linalg::{Rng, Vector, rng};
 use crate::optim::{Chain, ChainState};
 
 /// How the field is evaluated within one outer step.
@@ -70,23 +70,34 @@ pub struct Rule {
     pub d: Chain,
 }
 
-/// The explicit state of a rule: one chain state per player.
+/// The explicit state of a rule: one chain state per player, and the stream that
+/// draws a stochastic game's minibatches ([`Game::draw_batch`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleState {
     /// Generator optimiser state.
     pub g: ChainState,
     /// Discriminator optimiser state.
     pub d: ChainState,
+    /// Minibatch stream (unused by deterministic games).
+    #[serde(skip)]
+    pub noise: Rng,
 }
 
 impl Rule {
-    /// Fresh state for `game`.
+    /// Fresh state for `game`, with the minibatch stream of seed 0.
     #[must_use]
     pub fn init(&self, game: &dyn Game) -> RuleState {
+        self.init_seeded(game, 0)
+    }
+
+    /// Fresh state for `game` whose minibatches come from stream 0 of `seed`.
+    #[must_use]
+    pub fn init_seeded(&self, game: &dyn Game, seed: u64) -> RuleState {
         let split = game.split();
         RuleState {
             g: self.g.init(split),
             d: self.d.init(game.dim() - split),
+            noise: rng(seed, 0),
         }
     }
 
@@ -111,13 +122,16 @@ impl Rule {
         }
     }
 
-    /// One outer step of the map, in place.
+    /// One outer step of the map, in place. A stochastic game draws one batch before
+    /// each update (both players' batch for a simultaneous, extragradient or flow step,
+    /// whose evaluations within the step share it; per player for alternating turns).
     pub fn step(&self, game: &dyn Game, x: &mut Vector, state: &mut RuleState) {
         let split = game.split();
         match &self.scheme {
             Scheme::Simultaneous => {
+                game.draw_batch(None, &mut state.noise);
                 let v = game.field(x);
-                self.apply(game, x, &v, state, true, true);
+                self.apply(game, x, v, state, true, true);
                 game.project(x);
             }
             Scheme::Alternating { order, k_g, k_d } => {
@@ -127,14 +141,16 @@ impl Rule {
                 };
                 for (player, k) in turns {
                     for _ in 0..k {
+                        game.draw_batch(Some(player), &mut state.noise);
                         let v = game.player_field(x, player);
                         let is_g = player == Player::Generator;
-                        self.apply(game, x, &v, state, is_g, !is_g);
+                        self.apply(game, x, v, state, is_g, !is_g);
                         game.project(x);
                     }
                 }
             }
             Scheme::Extragradient { h_g, h_d } => {
+                game.draw_batch(None, &mut state.noise);
                 let v = game.field(x);
                 let mut half = x.clone();
                 for i in 0..x.len() {
@@ -142,10 +158,11 @@ impl Rule {
                 }
                 game.project(&mut half);
                 let v_half = game.field(&half);
-                self.apply(game, x, &v_half, state, true, true);
+                self.apply(game, x, v_half, state, true, true);
                 game.project(x);
             }
             Scheme::Flow { h_g, h_d } => {
+                game.draw_batch(None, &mut state.noise);
                 let scaled = |y: &Vector| {
                     let mut v = game.field(y);
                     for i in 0..v.len() {
@@ -163,32 +180,28 @@ impl Rule {
         }
     }
 
-    /// Adds the transformed field blocks of the chosen players to x.
+    /// Adds the transformed field blocks of the chosen players to x (the blocks are
+    /// transformed in place in `v`).
     fn apply(
         &self,
         game: &dyn Game,
         x: &mut Vector,
-        v: &Vector,
+        mut v: Vector,
         st: &mut RuleState,
         g: bool,
         d: bool,
     ) {
-        let (split, dim) = (game.split(), game.dim());
-        if g {
-            let mut u: Vec<f64> = v.as_slice()[..split].to_vec();
-            self.g.update(&mut u, &mut st.g);
-            x.as_mut_slice()[..split]
-                .iter_mut()
-                .zip(&u)
-                .for_each(|(xi, ui)| *xi += ui);
-        }
-        if d {
-            let mut u: Vec<f64> = v.as_slice()[split..dim].to_vec();
-            self.d.update(&mut u, &mut st.d);
-            x.as_mut_slice()[split..]
-                .iter_mut()
-                .zip(&u)
-                .for_each(|(xi, ui)| *xi += ui);
+        let split = game.split();
+        let (vg, vd) = v.as_mut_slice().split_at_mut(split);
+        let (xg, xd) = x.as_mut_slice().split_at_mut(split);
+        for (on, chain, state, u, xs) in [
+            (g, &self.g, &mut st.g, vg, xg),
+            (d, &self.d, &mut st.d, vd, xd),
+        ] {
+            if on {
+                chain.update(u, state);
+                xs.iter_mut().zip(u.iter()).for_each(|(xi, ui)| *xi += ui);
+            }
         }
     }
 }

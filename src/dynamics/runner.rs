@@ -1,10 +1,16 @@
-//! The runner: it owns the loop, records the trajectory and decides when to stop.
+//! The runner: it owns the loop and decides when to stop; observers record.
+//!
+//! [`run`] drives any [`Game`] (a reduced game or a neural GAN) with any [`Rule`] and
+//! reports each state to an [`Observer`]; [`simulate`] is [`run`] with an observer
+//! that records every state into a [`Trajectory`].
+
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 
-use super::Rule;
+use super::{Rule, RuleState};
 use crate::game::Game;
-use crate::linalg::Vector;
+use crate::linalg::{Vector, all_finite};
 
 /// Default bound on ‖x − x*‖ beyond which a run counts as diverged (the peers use 1e3).
 pub const DEFAULT_DIVERGE_BOUND: f64 = 1e3;
@@ -25,6 +31,14 @@ pub enum Stop {
         /// The first non-finite step.
         step: usize,
     },
+    /// The observer ended the run after this step (e.g. a neural GAN's loss became
+    /// non-finite while its parameters stayed finite).
+    Halted {
+        /// The step after which the observer stopped the run.
+        step: usize,
+        /// The observer's reason.
+        why: String,
+    },
 }
 
 impl Stop {
@@ -33,7 +47,9 @@ impl Stop {
     pub fn diverged_step(&self) -> Option<usize> {
         match self {
             Stop::Budget => None,
-            Stop::Diverged { step } | Stop::NonFinite { step } => Some(*step),
+            Stop::Diverged { step } | Stop::NonFinite { step } | Stop::Halted { step, .. } => {
+                Some(*step)
+            }
         }
     }
     /// A short human-readable description, e.g. "diverged at step 412".
@@ -43,6 +59,7 @@ impl Stop {
             Stop::Budget => "ran all steps".into(),
             Stop::Diverged { step } => format!("diverged at step {step}"),
             Stop::NonFinite { step } => format!("non-finite at step {step}"),
+            Stop::Halted { step, why } => format!("diverged at step {step}: {why}"),
         }
     }
 }
@@ -57,8 +74,93 @@ pub struct Trajectory {
     pub stop: Stop,
 }
 
-/// Runs `rule` on `game` from `x0` for at most `steps` outer steps. The distance for the
-/// divergence bound is measured from `center` (the equilibrium, or the origin).
+/// Watches a run. The runner calls [`Observer::observe`] with x₀ (step 0) and with
+/// every finite state after it; `Break(reason)` ends the run as [`Stop::Halted`].
+pub trait Observer {
+    /// Sees the state after `step` (and the rule state, e.g. for Adam's step count).
+    fn observe(&mut self, step: usize, x: &Vector, state: &RuleState) -> ControlFlow<String>;
+}
+
+/// Any `FnMut(step, x, state) -> ControlFlow<String>` closure is an observer.
+impl<F: FnMut(usize, &Vector, &RuleState) -> ControlFlow<String>> Observer for F {
+    fn observe(&mut self, step: usize, x: &Vector, state: &RuleState) -> ControlFlow<String> {
+        self(step, x, state)
+    }
+}
+
+/// The divergence bound of a run: ‖x − center‖ > bound ends it as [`Stop::Diverged`]
+/// (an infinite bound turns the check off, as the neural trainer does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    /// The point distances are measured from (the equilibrium, or the origin).
+    pub center: Vector,
+    /// The largest allowed distance.
+    pub radius: f64,
+}
+
+/// Runs `rule` on `game` from the state `(x, state)` for at most `steps` outer steps,
+/// in place, and says why it ended. The loop, in order, for k = 1, 2, …: one
+/// [`Rule::step`]; a non-finite coordinate ends the run ([`Stop::NonFinite`], not
+/// observed); the observer sees x_k and may halt; ‖x_k − center‖ > radius ends it
+/// ([`Stop::Diverged`]). On a non-finite stop `x` holds the non-finite state.
+pub fn run(
+    game: &dyn Game,
+    rule: &Rule,
+    x: &mut Vector,
+    state: &mut RuleState,
+    steps: usize,
+    bound: &Bound,
+    observer: &mut dyn Observer,
+) -> Stop {
+    if let ControlFlow::Break(reason) = observer.observe(0, x, state) {
+        return Stop::Halted {
+            step: 0,
+            why: reason,
+        };
+    }
+    for k in 1..=steps {
+        rule.step(game, x, state);
+        if !all_finite(x.as_slice()) {
+            return Stop::NonFinite { step: k };
+        }
+        if let ControlFlow::Break(reason) = observer.observe(k, x, state) {
+            return Stop::Halted {
+                step: k,
+                why: reason,
+            };
+        }
+        if bound.radius.is_finite() && (&*x - &bound.center).norm() > bound.radius {
+            return Stop::Diverged { step: k };
+        }
+    }
+    Stop::Budget
+}
+
+impl Bound {
+    /// No bound: only non-finite states (and the observer) end a run early.
+    #[must_use]
+    pub fn none() -> Self {
+        Bound {
+            center: Vector::zeros(0),
+            radius: f64::INFINITY,
+        }
+    }
+}
+
+/// Records every observed state.
+struct Recorder(Vec<Vec<f64>>);
+
+impl Observer for Recorder {
+    fn observe(&mut self, _step: usize, x: &Vector, _state: &RuleState) -> ControlFlow<String> {
+        self.0.push(x.iter().copied().collect());
+        ControlFlow::Continue(())
+    }
+}
+
+/// Runs `rule` on `game` from `x0` for at most `steps` outer steps and records every
+/// state ([`run`] with a recording observer and fresh rule state of seed 0). The
+/// distance for the divergence bound is measured from `center` (the equilibrium, or
+/// the origin).
 #[must_use]
 pub fn simulate(
     game: &dyn Game,
@@ -70,22 +172,16 @@ pub fn simulate(
 ) -> Trajectory {
     let mut x = x0.clone();
     let mut state = rule.init(game);
-    let mut states = Vec::with_capacity(steps + 1);
-    states.push(x.iter().copied().collect());
-    let mut stop = Stop::Budget;
-    for k in 1..=steps {
-        rule.step(game, &mut x, &mut state);
-        if x.iter().any(|v| !v.is_finite()) {
-            stop = Stop::NonFinite { step: k };
-            break;
-        }
-        states.push(x.iter().copied().collect());
-        if (&x - center).norm() > bound {
-            stop = Stop::Diverged { step: k };
-            break;
-        }
+    let mut recorder = Recorder(Vec::with_capacity(steps + 1));
+    let bound = Bound {
+        center: center.clone(),
+        radius: bound,
+    };
+    let stop = run(game, rule, &mut x, &mut state, steps, &bound, &mut recorder);
+    Trajectory {
+        states: recorder.0,
+        stop,
     }
-    Trajectory { states, stop }
 }
 
 #[cfg(test)]

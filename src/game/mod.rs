@@ -124,6 +124,15 @@ pub trait Game: Send + Sync {
     }
     /// Projection applied after every update (weight clipping); the identity by default.
     fn project(&self, _x: &mut Vector) {}
+    /// Draws the randomness of the coming update from `rng`: for a neural GAN, a fresh
+    /// minibatch (`None`: both players, as a simultaneous update or a discriminator
+    /// update uses; `Some(Player::Generator)`: only the generator's latent batch). The
+    /// field is a deterministic function of x between two draws, so every analysis sees
+    /// one fixed batch. Deterministic games ignore it (the default).
+    ///
+    /// The drawn batch is state of the game instance: concurrent runs of a stochastic
+    /// game each need their own instance.
+    fn draw_batch(&self, _for_player: Option<Player>, _rng: &mut crate::linalg::Rng) {}
     /// The parameters, for JSON output and the resolved configuration.
     fn params(&self) -> serde_json::Value;
 }

@@ -11,7 +11,8 @@
 //!   `redqueen train --config <file>` (parse with [`TrainConfig::from_toml`]; a study's
 //!   `[train]` section deserialises into the same [`TrainConfig`]);
 //! * [`build_game`]`(&TrainConfig)` for analyses: the GAN as a [`crate::game::Game`]
-//!   and its initial point;
+//!   and its initial point, which [`TrainConfig::rule`] and [`crate::dynamics::run`]
+//!   train exactly as [`train`] does (training is not a second loop);
 //! * [`bench_neural`]`(steps, threads) -> Vec<NeuralBench>` for `redqueen bench neural`
 //!   (`NeuralBench` is `Serialize`, for `--json`).
 
@@ -23,7 +24,7 @@ pub mod trainer;
 
 pub use bench::{NeuralBench, bench_neural};
 pub use loss::GanLoss;
-pub use neural::{Batch, DStats, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
+pub use neural::{Batch, DStats, Evaluation, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
 pub use trainer::{
     EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, Probe, ProbeFrame,

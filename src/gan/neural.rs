@@ -1,10 +1,16 @@
 //! A neural GAN exposed as a [`Game`]: the joint vector is x = (θ_G, ψ), with ψ the
 //! discriminator's parameters followed (for InfoGAN) by the Q network's.
 //!
-//! The minibatch is explicit state ([`NeuralGan::resample`]): for a fixed batch the field
-//! v(x) = (−∇_θ L_G, −∇_ψ L_D) is a deterministic function of x, so Jacobians, spectra
-//! and every analysis of [`crate::analysis`] apply unchanged; the trainer resamples
-//! the batch before each player's update.
+//! The minibatch is explicit state, replaced only by [`Game::draw_batch`]: for a fixed
+//! batch the field v(x) = (−∇_θ L_G, −∇_ψ L_D) is a deterministic function of x, so
+//! Jacobians, spectra and every analysis of [`crate::analysis`] apply unchanged. The
+//! update rule draws a batch before each update from the run's seeded stream
+//! ([`crate::dynamics::RuleState`]), so [`crate::dynamics::run`] trains a neural GAN
+//! exactly as it steps a reduced game.
+//!
+//! The joint vector x is f64; the networks run in `T` (f32 or f64): each field
+//! evaluation rounds θ and ψ to `T`, and the update is added to x in f64 (f64 master
+//! weights, as in mixed-precision training).
 //!
 //! Losses: L_D = adversarial D loss ([`GanLoss`]) + penalty ([`Penalty`]) + λ_I·L_CE,
 //! L_G = adversarial G loss + λ_I·L_CE, where L_CE = −E[ln Q(c | G(z, c))] is InfoGAN's
@@ -91,6 +97,49 @@ pub struct Scratch<T: Float> {
     theta: Vec<T>,
     psi: Vec<T>,
     grad: Vec<T>,
+    grad_theta: Vec<T>,
+    grad_psi: Vec<T>,
+    last: Evaluation,
+}
+
+/// What the latest field evaluation of a [`NeuralGan`] (through [`Game::field`] or
+/// [`Game::player_field`]) measured, for training logs. A block that was not evaluated
+/// keeps its previous value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The discriminator's losses and mean outputs.
+    pub d: DStats,
+    /// The generator's losses.
+    pub g: GStats,
+    /// ‖∇_θ L_G‖.
+    pub grad_norm_g: f64,
+    /// ‖∇_ψ L_D‖.
+    pub grad_norm_d: f64,
+    /// Generator-block evaluations so far (to tell a fresh value from a kept one).
+    pub g_evals: u64,
+    /// Discriminator-block evaluations so far.
+    pub d_evals: u64,
+}
+
+impl Default for Evaluation {
+    fn default() -> Self {
+        Evaluation {
+            d: DStats {
+                loss: f64::NAN,
+                d_real: f64::NAN,
+                d_fake: f64::NAN,
+                ..DStats::default()
+            },
+            g: GStats {
+                loss: f64::NAN,
+                info: 0.0,
+            },
+            grad_norm_g: f64::NAN,
+            grad_norm_d: f64::NAN,
+            g_evals: 0,
+            d_evals: 0,
+        }
+    }
 }
 
 /// Statistics of one discriminator gradient evaluation.
@@ -132,12 +181,24 @@ pub struct NeuralGan<T: Float> {
     pub latent: Latent,
     /// The target.
     pub data: DataSampler,
-    batch: Batch<T>,
+    batch_size: usize,
+    /// The current minibatch ([`Game::draw_batch`] replaces it).
+    batch: Mutex<Batch<T>>,
     scratch: Mutex<Scratch<T>>,
 }
 
+/// Locks a mutex, recovering the data after a panic elsewhere (the buffers hold no
+/// invariants a panic could break).
+fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 impl<T: Float> NeuralGan<T> {
-    /// Builds the game with batch size `batch` and draws a first batch from `rng`.
+    /// Builds the game with batch size `batch` and draws a first batch from `rng` (as
+    /// [`Game::draw_batch`]`(None, rng)`).
     /// (Eight arguments: the three networks, the objective, the two distributions, the
     /// batch size and the RNG are all independent choices.)
     ///
@@ -204,16 +265,20 @@ impl<T: Float> NeuralGan<T> {
             theta: vec![T::zero(); g.n_params()],
             psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
             grad: Vec::new(),
+            grad_theta: vec![T::zero(); g.n_params()],
+            grad_psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
+            last: Evaluation::default(),
         };
-        let mut gan = NeuralGan {
-            batch: Batch {
+        let gan = NeuralGan {
+            batch_size: batch,
+            batch: Mutex::new(Batch {
                 real: DMatrix::zeros(batch, dx),
                 z: DMatrix::zeros(batch, g.input_dim()),
                 codes: vec![0; if k > 0 { batch } else { 0 }],
                 eps: vec![T::zero(); batch],
                 g_mask_seed: 0,
                 d_mask_seed: 0,
-            },
+            }),
             g,
             d,
             q,
@@ -222,14 +287,14 @@ impl<T: Float> NeuralGan<T> {
             data,
             scratch: Mutex::new(scratch),
         };
-        gan.resample(rng);
+        gan.draw_batch(None, rng);
         Ok(gan)
     }
 
     /// Batch size B.
     #[must_use]
     pub fn batch_size(&self) -> usize {
-        self.batch.real.nrows()
+        self.batch_size
     }
     /// |θ_G|.
     #[must_use]
@@ -241,63 +306,71 @@ impl<T: Float> NeuralGan<T> {
     pub fn n_discriminator(&self) -> usize {
         self.d.n_params() + self.q.as_ref().map_or(0, Mlp::n_params)
     }
-    /// The current batch.
+    /// A copy of the current batch.
     #[must_use]
-    pub fn batch(&self) -> &Batch<T> {
-        &self.batch
+    pub fn batch(&self) -> Batch<T> {
+        lock(&self.batch).clone()
+    }
+    /// What the latest [`Game::field`] or [`Game::player_field`] call measured.
+    #[must_use]
+    pub fn last_evaluation(&self) -> Evaluation {
+        lock(&self.scratch).last
     }
     /// Fresh buffers for [`NeuralGan::discriminator_gradient`] and
     /// [`NeuralGan::generator_gradient`].
     #[must_use]
     pub fn scratch(&self) -> Scratch<T> {
-        match self.scratch.lock() {
-            Ok(s) => s.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        lock(&self.scratch).clone()
     }
 
-    /// Draws a new batch: real data, z, codes, ε and dropout-mask seeds, in that order.
-    pub fn resample(&mut self, rng: &mut Rng) {
-        self.data.sample_into(rng, &mut self.batch.real);
-        self.resample_latent(rng);
-        for e in &mut self.batch.eps {
-            *e = T::of(rng.random::<f64>());
+    /// Draws into `batch`: for the generator only its randomness (z, codes, G's dropout
+    /// masks), which is all a generator update uses; otherwise real data first, then
+    /// the generator's part, then ε and D's mask seed.
+    fn draw(
+        data: &DataSampler,
+        latent: &Latent,
+        info: Option<InfoGanTerm>,
+        batch: &mut Batch<T>,
+        for_player: Option<Player>,
+        rng: &mut Rng,
+    ) {
+        let full = for_player != Some(Player::Generator);
+        if full {
+            data.sample_into(rng, &mut batch.real);
         }
-        self.batch.d_mask_seed = rng.random();
-    }
-
-    /// Draws only the generator's randomness (z, codes, G's dropout masks), which is
-    /// all a generator step uses.
-    pub fn resample_latent(&mut self, rng: &mut Rng) {
-        self.latent.sample_into(rng, &mut self.batch.z);
-        if let Some(info) = self.objective.info {
-            let b = self.batch.z.nrows();
-            let off = self.latent.dim;
+        latent.sample_into(rng, &mut batch.z);
+        if let Some(info) = info {
+            let b = batch.z.nrows();
+            let off = latent.dim;
             for i in 0..b {
                 let c = rng.random_range(0..info.categories);
-                self.batch.codes[i] = c;
+                batch.codes[i] = c;
                 for j in 0..info.categories {
-                    self.batch.z[(i, off + j)] = if j == c { T::one() } else { T::zero() };
+                    batch.z[(i, off + j)] = if j == c { T::one() } else { T::zero() };
                 }
             }
         }
-        self.batch.g_mask_seed = rng.random();
+        batch.g_mask_seed = rng.random();
+        if full {
+            for e in &mut batch.eps {
+                *e = T::of(rng.random::<f64>());
+            }
+            batch.d_mask_seed = rng.random();
+        }
     }
 
     /// G forward on the batch's z into `s.g` (training mode: dropout on).
-    fn generate(&self, theta: &[T], s: &mut Scratch<T>) {
-        copy_into(s.g.input_mut(), &self.batch.z);
+    fn generate(&self, batch: &Batch<T>, theta: &[T], s: &mut Scratch<T>) {
+        copy_into(s.g.input_mut(), &batch.z);
         if self.g.has_dropout() {
-            self.g
-                .draw_masks(&mut s.g, &mut rng(self.batch.g_mask_seed, 0));
+            self.g.draw_masks(&mut s.g, &mut rng(batch.g_mask_seed, 0));
         }
         self.g.forward(theta, &mut s.g, Mode::Train);
     }
 
-    fn d_masks(&self, ws: &mut Workspace<T>, stream: u64) {
+    fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
         if self.d.has_dropout() {
-            self.d
-                .draw_masks(ws, &mut rng(self.batch.d_mask_seed, stream));
+            self.d.draw_masks(ws, &mut rng(batch.d_mask_seed, stream));
         }
     }
 
@@ -316,18 +389,19 @@ impl<T: Float> NeuralGan<T> {
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
         let (grad_d, grad_q) = grad.split_at_mut(nd);
-        self.generate(theta, s);
+        let batch = lock(&self.batch);
+        self.generate(&batch, theta, s);
         // Stack [real; fake] into one 2B batch: one gemm per layer for both halves.
         {
             let fake = s.g.output();
             let x = s.d2.input_mut();
             for j in 0..self.data.dim() {
                 let col = &mut x.as_mut_slice()[j * 2 * b..(j + 1) * 2 * b];
-                col[..b].copy_from_slice(&self.batch.real.as_slice()[j * b..(j + 1) * b]);
+                col[..b].copy_from_slice(&batch.real.as_slice()[j * b..(j + 1) * b]);
                 col[b..].copy_from_slice(&fake.as_slice()[j * b..(j + 1) * b]);
             }
         }
-        self.d_masks(&mut s.d2, 0);
+        self.d_masks(&batch, &mut s.d2, 0);
         self.d.forward(psi_d, &mut s.d2, Mode::Train);
         let target = 1.0 - self.objective.label_smoothing;
         let stats = {
@@ -358,10 +432,10 @@ impl<T: Float> NeuralGan<T> {
                 let x = s.d1.input_mut();
                 for j in 0..self.data.dim() {
                     for i in 0..b {
-                        let (r, f) = (self.batch.real[(i, j)], fake[(i, j)]);
+                        let (r, f) = (batch.real[(i, j)], fake[(i, j)]);
                         x[(i, j)] = match pen {
                             Penalty::GradientPenalty { .. } => {
-                                let e = self.batch.eps[i];
+                                let e = batch.eps[i];
                                 e * r + (T::one() - e) * f
                             }
                             Penalty::R2 { .. } => f,
@@ -370,7 +444,7 @@ impl<T: Float> NeuralGan<T> {
                     }
                 }
             }
-            self.d_masks(&mut s.d1, 1);
+            self.d_masks(&batch, &mut s.d1, 1);
             self.d.forward(psi_d, &mut s.d1, Mode::Train);
             self.d.input_gradient(psi_d, &mut s.d1);
             copy_into(&mut s.dfake, s.d1.input_grad());
@@ -387,7 +461,7 @@ impl<T: Float> NeuralGan<T> {
             let ce = categorical_cross_entropy(
                 qws.output().as_slice(),
                 b,
-                &self.batch.codes,
+                &batch.codes,
                 info.lambda,
                 &mut seed,
             );
@@ -414,9 +488,10 @@ impl<T: Float> NeuralGan<T> {
         let b = self.batch_size();
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
-        self.generate(theta, s);
+        let batch = lock(&self.batch);
+        self.generate(&batch, theta, s);
         copy_into(s.d1.input_mut(), s.g.output());
-        self.d_masks(&mut s.d1, 2);
+        self.d_masks(&batch, &mut s.d1, 2);
         self.d.forward(psi_d, &mut s.d1, Mode::Train);
         let mut seed = std::mem::take(&mut s.grad);
         seed.resize(b, T::zero());
@@ -435,7 +510,7 @@ impl<T: Float> NeuralGan<T> {
             info_loss = categorical_cross_entropy(
                 qws.output().as_slice(),
                 b,
-                &self.batch.codes,
+                &batch.codes,
                 info.lambda,
                 &mut seed,
             );
@@ -499,35 +574,37 @@ impl<T: Float> NeuralGan<T> {
     fn field_blocks(&self, x: &Vector, want_g: bool, want_d: bool) -> Vector {
         let (ng, nd) = (self.n_generator(), self.n_discriminator());
         let mut v = Vector::zeros(ng + nd);
-        let mut guard = match self.scratch.lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
+        let mut guard = lock(&self.scratch);
         let s = &mut *guard;
+        let (xg, xd) = x.as_slice().split_at(ng);
         let mut theta = std::mem::take(&mut s.theta);
         let mut psi = std::mem::take(&mut s.psi);
-        for (t, xi) in theta.iter_mut().zip(x.iter()) {
-            *t = T::of(*xi);
-        }
-        for (p, xi) in psi.iter_mut().zip(x.iter().skip(ng)) {
-            *p = T::of(*xi);
-        }
+        let mut grad_theta = std::mem::take(&mut s.grad_theta);
+        let mut grad_psi = std::mem::take(&mut s.grad_psi);
+        theta.iter_mut().zip(xg).for_each(|(t, xi)| *t = T::of(*xi));
+        psi.iter_mut().zip(xd).for_each(|(p, xi)| *p = T::of(*xi));
+        let (vg, vd) = v.as_mut_slice().split_at_mut(ng);
+        // v = −∇L, with ‖∇L‖ for the log.
+        let negate = |out: &mut [f64], g: &[T]| {
+            out.iter_mut().zip(g).for_each(|(o, gi)| *o = -gi.f64());
+            crate::linalg::norm(out)
+        };
         if want_g {
-            let mut g = vec![T::zero(); ng];
-            self.generator_gradient(&theta, &psi, s, &mut g);
-            for (vi, gi) in v.iter_mut().zip(&g) {
-                *vi = -gi.f64();
-            }
+            grad_theta.fill(T::zero());
+            s.last.g = self.generator_gradient(&theta, &psi, s, &mut grad_theta);
+            s.last.grad_norm_g = negate(vg, &grad_theta);
+            s.last.g_evals += 1;
         }
         if want_d {
-            let mut g = vec![T::zero(); nd];
-            self.discriminator_gradient(&theta, &psi, s, &mut g);
-            for (vi, gi) in v.iter_mut().skip(ng).zip(&g) {
-                *vi = -gi.f64();
-            }
+            grad_psi.fill(T::zero());
+            s.last.d = self.discriminator_gradient(&theta, &psi, s, &mut grad_psi);
+            s.last.grad_norm_d = negate(vd, &grad_psi);
+            s.last.d_evals += 1;
         }
         s.theta = theta;
         s.psi = psi;
+        s.grad_theta = grad_theta;
+        s.grad_psi = grad_psi;
         v
     }
 }
@@ -552,6 +629,17 @@ impl<T: Float> Game for NeuralGan<T> {
             Player::Generator => self.field_blocks(x, true, false),
             Player::Discriminator => self.field_blocks(x, false, true),
         }
+    }
+    fn draw_batch(&self, for_player: Option<Player>, rng: &mut Rng) {
+        let mut batch = lock(&self.batch);
+        Self::draw(
+            &self.data,
+            &self.latent,
+            self.objective.info,
+            &mut batch,
+            for_player,
+            rng,
+        );
     }
     fn project(&self, x: &mut Vector) {
         if let Some(c) = self.objective.weight_clip {

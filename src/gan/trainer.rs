@@ -1,21 +1,28 @@
 //! The seeded neural-GAN trainer: [`TrainConfig`] → [`train`] → [`TrainReport`] plus
 //! tidy CSV files.
 //!
-//! # One training step
-//! One step is one generator phase together with the discriminator phase that goes
-//! with it, in the order given by [`Schedule`]:
+//! # Training is the runner on a game
+//! [`train`] is not a loop of its own: the configuration becomes a
+//! [`NeuralGan`] (a [`crate::game::Game`]), its initial point x₀ and a
+//! [`crate::dynamics::Rule`] ([`TrainConfig::rule`]), and [`crate::dynamics::run`]
+//! steps it exactly as it steps a reduced game, with an observer that writes the log.
+//! One step is one outer step of the rule, i.e. one generator phase together with the
+//! discriminator phase that goes with it, in the order given by [`Schedule`]:
 //! * `d_first` (gan-vis, seed 002): k_D times {draw a batch; ψ ← ψ + opt_D(−∇_ψ L_D);
-//!   clip ψ_D}, then k_G times {draw z; θ ← θ + opt_G(−∇_θ L_G)};
+//!   clip ψ_D}, then k_G times {draw z; θ ← θ + opt_G(−∇_θ L_G)} (the alternating
+//!   scheme);
 //! * `g_first`: the same two phases in the other order;
 //! * `simultaneous`: one batch, both gradients at the same x, both players updated
 //!   (the discrete map x ← x + step(v(x)) of [`crate::game`]).
 //!
 //! Optimisers are [`crate::optim::Chain`]s, one per player with its own state; the
-//! field block u = −∇L of a player is turned into the step Δ and added. The networks
-//! run in f32 or f64 ([`Precision`]); the optimiser state is f64.
+//! field block u = −∇L of a player is turned into the step Δ and added. The joint
+//! vector x and the optimiser state are f64; the networks run in f32 or f64
+//! ([`Precision`]), rounding θ and ψ at each evaluation (f64 master weights).
 //!
 //! # Randomness and reproducibility
-//! Three ChaCha8 streams of `seed`: stream 0 draws the training batches, stream 1 the
+//! Three ChaCha8 streams of `seed`: stream 0 draws the training batches (the rule
+//! state's stream, [`crate::dynamics::Rule::init_seeded`]), stream 1 the
 //! initial parameters, stream 2 the fixed evaluation latents and the reference target
 //! sample. Logging never touches stream 0, so the trajectory does not depend on
 //! `log_every`. The same configuration gives byte-identical files.
@@ -23,7 +30,8 @@
 //! # Divergence
 //! A non-finite loss or parameter ends the run with status `diverged` and the reason
 //! `diverged at step k: …` (in [`TrainReport::stop_reason`], `summary.json` and the
-//! last CSV row); it is an outcome, never a panic.
+//! last CSV row); it is an outcome, never a panic. The final samples and parameters
+//! are then those of the last metrics row, the latest state known to be finite.
 //!
 //! # Files (when an output directory is given; each written atomically)
 //! * `train_log.csv`: one row every `log_every` steps (and at the last step; the file
@@ -73,6 +81,7 @@
 //! the field docs of [`TrainConfig`].
 
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -81,16 +90,18 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::loss::GanLoss;
-use super::neural::{DStats, InfoGanTerm, NeuralGan, Objective, Scratch};
+use super::neural::{InfoGanTerm, NeuralGan, Objective};
 use super::penalty::Penalty;
 use crate::datasets::{Dataset, Latent, Modes};
+use crate::dynamics::{Bound, Observer, Order, Rule, RuleState, Scheme, Stop};
 use crate::error::{Error, Result};
-use crate::linalg::rng;
+use crate::game::Game;
+use crate::linalg::{Vector, rng};
 use crate::metrics::neural::{
     energy_distance, histogram_divergence, mode_coverage, wasserstein_1d,
 };
 use crate::nn::{Activation, Float, Init, Mlp};
-use crate::optim::{Chain, ChainState};
+use crate::optim::Chain;
 
 /// Floating-point type of the networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -614,6 +625,32 @@ impl TrainConfig {
         Ok((g, d, q))
     }
 
+    /// The update rule of this configuration: the schedule as a scheme (D first or
+    /// G first: alternating with k_D and k_G; simultaneous) and the two optimisers as
+    /// the players' transform chains. The same [`Rule`] type steps the reduced games.
+    #[must_use]
+    pub fn rule(&self) -> Rule {
+        let (k_g, k_d) = (self.schedule.g_steps, self.schedule.d_steps);
+        let scheme = match self.schedule.order {
+            UpdateOrder::DFirst => Scheme::Alternating {
+                order: Order::DFirst,
+                k_g,
+                k_d,
+            },
+            UpdateOrder::GFirst => Scheme::Alternating {
+                order: Order::GFirst,
+                k_g,
+                k_d,
+            },
+            UpdateOrder::Simultaneous => Scheme::Simultaneous,
+        };
+        Rule {
+            scheme,
+            g: self.optimizer_g.chain(),
+            d: self.optimizer_d.chain(),
+        }
+    }
+
     fn objective(&self) -> Objective {
         Objective {
             loss: self.loss,
@@ -769,53 +806,6 @@ fn take_probe<T: Float>(
     }
 }
 
-/// Parameters and optimiser state of one player.
-struct PlayerState<T> {
-    params: Vec<T>,
-    grad: Vec<T>,
-    step: Vec<f64>,
-    chain: Chain,
-    state: ChainState,
-}
-
-impl<T: Float> PlayerState<T> {
-    fn new(params: Vec<T>, opt: &OptimizerConfig) -> Self {
-        let n = params.len();
-        let chain = opt.chain();
-        PlayerState {
-            grad: vec![T::zero(); n],
-            step: vec![0.0; n],
-            state: chain.init(n),
-            chain,
-            params,
-        }
-    }
-    /// params ← params + chain(−grad). (The gradient stays in `grad` for the log.)
-    fn apply(&mut self) {
-        for (u, g) in self.step.iter_mut().zip(&self.grad) {
-            *u = -g.f64();
-        }
-        self.chain.update(&mut self.step, &mut self.state);
-        // (Subnormal optimiser state is flushed by `Chain::update`.)
-        for (p, u) in self.params.iter_mut().zip(&self.step) {
-            *p += T::of(*u);
-        }
-    }
-    /// Whether every parameter is finite (a non-short-circuiting fold, which
-    /// vectorises).
-    fn finite(&self) -> bool {
-        self.params.iter().fold(true, |ok, p| ok & p.is_finite())
-    }
-    /// ‖∇L‖ of the last update (computed only when a row is logged).
-    fn grad_norm(&self) -> f64 {
-        self.grad
-            .iter()
-            .map(|g| g.f64() * g.f64())
-            .sum::<f64>()
-            .sqrt()
-    }
-}
-
 /// Fixed evaluation inputs (stream 2).
 struct Evaluator<T: Float> {
     z: DMatrix<T>,
@@ -842,37 +832,31 @@ fn latent_with_codes<T: Float>(
     z
 }
 
-/// (θ_G, ψ) drawn from stream 1 of the seed: G, then D, then Q (Glorot-uniform).
-fn initial_parameters<T: Float>(
-    cfg: &TrainConfig,
-    g: &Mlp,
-    d: &Mlp,
-    q: Option<&Mlp>,
-    init_rng: &mut crate::linalg::Rng,
-) -> (Vec<T>, Vec<T>) {
-    let theta: Vec<T> = g.init(cfg.generator.init, init_rng);
-    let mut psi: Vec<T> = d.init(cfg.discriminator.init, init_rng);
+/// x₀ = (θ_G, ψ) drawn from stream 1 of the seed in the network precision T (so an f32
+/// run starts from f32-representable weights): G, then D, then Q (Glorot-uniform).
+fn initial_point<T: Float>(cfg: &TrainConfig, g: &Mlp, d: &Mlp, q: Option<&Mlp>) -> Vector {
+    let mut init_rng = rng(cfg.seed, 1);
+    let theta: Vec<T> = g.init(cfg.generator.init, &mut init_rng);
+    let mut psi: Vec<T> = d.init(cfg.discriminator.init, &mut init_rng);
     if let Some(qn) = q {
-        psi.extend(qn.init::<T>(Init::GlorotUniform, init_rng));
+        psi.extend(qn.init::<T>(Init::GlorotUniform, &mut init_rng));
     }
-    (theta, psi)
+    Vector::from_iterator(
+        theta.len() + psi.len(),
+        theta.iter().chain(&psi).map(|v| v.f64()),
+    )
 }
 
-/// The configured GAN as a [`crate::game::Game`] in f64, holding the batch of the
-/// trainer's first discriminator update, and the initial joint point x₀ = (θ_G, ψ)
-/// that [`train`] starts from, so that
-/// Jacobians, spectra and the other analyses of [`crate::analysis`] apply to it
-/// unchanged. (The batch is fixed until [`NeuralGan::resample`] is called.)
-///
-/// # Errors
-/// As [`TrainConfig::validate`] and [`Dataset::build`].
-pub fn build_game(cfg: &TrainConfig) -> Result<(NeuralGan<f64>, crate::linalg::Vector)> {
+/// The configured GAN in network precision T as a [`crate::game::Game`], its initial
+/// point x₀ (projected, i.e. clipped), and the update rule of the configuration. The
+/// game holds the batch of the first update (stream 0 of the seed, which the rule
+/// state of [`Rule::init_seeded`] draws from again).
+fn configured<T: Float>(cfg: &TrainConfig) -> Result<(NeuralGan<T>, Vector, Rule)> {
     cfg.validate()?;
     let data = cfg.dataset.build()?;
     let (g, d, q) = cfg.networks(data.dim())?;
-    let mut train_rng = rng(cfg.seed, 0);
-    let (theta, psi) = initial_parameters::<f64>(cfg, &g, &d, q.as_ref(), &mut rng(cfg.seed, 1));
-    let mut gan = NeuralGan::new(
+    let mut x0 = initial_point::<T>(cfg, &g, &d, q.as_ref());
+    let gan = NeuralGan::<T>::new(
         g,
         d,
         q,
@@ -880,27 +864,180 @@ pub fn build_game(cfg: &TrainConfig) -> Result<(NeuralGan<f64>, crate::linalg::V
         cfg.latent,
         data,
         cfg.batch_size,
-        &mut train_rng,
+        &mut rng(cfg.seed, 0),
     )?;
-    gan.resample(&mut train_rng);
-    let mut x =
-        crate::linalg::Vector::from_iterator(theta.len() + psi.len(), theta.into_iter().chain(psi));
-    crate::game::Game::project(&gan, &mut x);
-    Ok((gan, x))
+    gan.project(&mut x0);
+    Ok((gan, x0, cfg.rule()))
 }
 
+/// The configured GAN as a [`crate::game::Game`] in f64, holding the batch of the
+/// trainer's first update, and the initial joint point x₀ = (θ_G, ψ) that [`train`]
+/// starts from, so that Jacobians, spectra and the other analyses of
+/// [`crate::analysis`] apply to it unchanged. [`TrainConfig::rule`] with
+/// [`Rule::init_seeded`]`(…, seed)` and [`crate::dynamics::run`] continue it exactly as
+/// [`train`] does (with `precision = "f64"`).
+///
+/// # Errors
+/// As [`TrainConfig::validate`] and [`Dataset::build`].
+pub fn build_game(cfg: &TrainConfig) -> Result<(NeuralGan<f64>, Vector)> {
+    let (gan, x0, _) = configured::<f64>(cfg)?;
+    Ok((gan, x0))
+}
+
+/// θ and ψ of the joint vector in network precision (for evaluation and probes).
+fn split_params<T: Float>(x: &Vector, ng: usize) -> (Vec<T>, Vec<T>) {
+    let (g, d) = x.as_slice().split_at(ng);
+    (
+        g.iter().map(|v| T::of(*v)).collect(),
+        d.iter().map(|v| T::of(*v)).collect(),
+    )
+}
+
+/// The trainer's [`Observer`]: log rows, snapshots, probes and the progress bar, and a
+/// halt on a non-finite loss. It never touches the minibatch stream, so the trajectory
+/// does not depend on what is logged.
+struct TrainLog<'a, T: Float> {
+    cfg: &'a TrainConfig,
+    gan: &'a NeuralGan<T>,
+    eval: &'a Evaluator<T>,
+    out_dir: Option<&'a Path>,
+    probe: Option<&'a Probe>,
+    bar: indicatif::ProgressBar,
+    header: Vec<String>,
+    rows: Vec<Vec<f64>>,
+    files: Vec<PathBuf>,
+    frames: Vec<ProbeFrame>,
+    final_metrics: EvalMetrics,
+    last_write: Instant,
+    /// Evaluation counts already checked for a non-finite loss (G, D).
+    seen: (u64, u64),
+    /// The state at the last metrics row (finite), reported if the run diverges.
+    last_logged: (usize, Vector),
+    /// A file error, reported after the run.
+    error: Option<Error>,
+}
+
+impl<T: Float> TrainLog<'_, T> {
+    /// Appends a log row with the latest losses and, if `metrics`, the sample metrics.
+    fn push_row(&mut self, step: usize, x: &Vector, metrics: bool) {
+        let e = self.gan.last_evaluation();
+        let m = if metrics {
+            let (theta, psi) = split_params::<T>(x, self.gan.n_generator());
+            evaluate(self.cfg, self.gan, &theta, &psi, self.eval)
+        } else {
+            EvalMetrics::default()
+        };
+        let mut row = vec![
+            step as f64,
+            e.d.loss,
+            e.g.loss,
+            e.d.d_real,
+            e.d.d_fake,
+            e.grad_norm_g,
+            e.grad_norm_d,
+            e.d.penalty,
+            e.d.info,
+        ];
+        push_metrics(&mut row, &m, self.eval, self.header.len());
+        self.rows.push(row);
+        if metrics {
+            self.final_metrics = m;
+            self.last_logged = (step, x.clone());
+        }
+    }
+
+    fn write_log(&mut self) -> Result<()> {
+        if let Some(dir) = self.out_dir {
+            let path = dir.join("train_log.csv");
+            write_atomic(&path, &csv_bytes(&self.header, &self.rows, &path)?)?;
+            self.last_write = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn observe_step(&mut self, step: usize, x: &Vector) -> Result<ControlFlow<String>> {
+        let ng = self.gan.n_generator();
+        if step > 0 {
+            // A non-finite loss of an update made in this step ends the run (its
+            // parameters may still be finite, e.g. an overflowing critic).
+            let e = self.gan.last_evaluation();
+            let fresh_g = e.g_evals > self.seen.0;
+            let fresh_d = e.d_evals > self.seen.1;
+            self.seen = (e.g_evals, e.d_evals);
+            let bad = if fresh_d && !e.d.loss.is_finite() {
+                Some("non-finite loss_d")
+            } else if fresh_g && !e.g.loss.is_finite() {
+                Some("non-finite loss_g")
+            } else {
+                None
+            };
+            if let Some(why) = bad {
+                self.push_row(step, x, false);
+                return Ok(ControlFlow::Break(why.to_string()));
+            }
+            if step.is_multiple_of(self.cfg.log_every) || step == self.cfg.steps {
+                self.push_row(step, x, true);
+                // Live view for long runs: rewrite the log at most once a second.
+                if self.last_write.elapsed().as_secs_f64() >= 1.0 {
+                    self.write_log()?;
+                }
+            }
+        }
+        if let Some(p) = self.probe.filter(|p| p.steps.contains(&step)) {
+            let (theta, psi) = split_params::<T>(x, ng);
+            self.frames.push(take_probe(
+                self.gan,
+                &theta,
+                &psi,
+                &self.eval.snapshot_z,
+                p,
+                step,
+            ));
+        }
+        if let Some(dir) = self.out_dir
+            && step > 0
+            && self.cfg.snapshot_every > 0
+            && step.is_multiple_of(self.cfg.snapshot_every)
+        {
+            let (theta, _) = split_params::<T>(x, ng);
+            let path = dir.join(format!("samples_step{step:07}.csv"));
+            write_samples(
+                &path,
+                &self.gan.sample_generator(&theta, &self.eval.snapshot_z),
+            )?;
+            self.files.push(path);
+        }
+        if step.is_multiple_of(64) {
+            self.bar.set_position(step as u64);
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+impl<T: Float> Observer for TrainLog<'_, T> {
+    fn observe(&mut self, step: usize, x: &Vector, _state: &RuleState) -> ControlFlow<String> {
+        match self.observe_step(step, x) {
+            Ok(flow) => flow,
+            Err(e) => {
+                let why = e.to_string();
+                self.error = Some(e);
+                ControlFlow::Break(why)
+            }
+        }
+    }
+}
+
+/// One training run: [`crate::dynamics::run`] drives the configured game with the
+/// configured rule; [`TrainLog`] records.
 fn run<T: Float>(
     cfg: &TrainConfig,
     out_dir: Option<&Path>,
     progress: bool,
     probe: Option<&Probe>,
 ) -> Result<TrainReport> {
-    let data = cfg.dataset.build()?;
-    let (g, d, q) = cfg.networks(data.dim())?;
-    let mut train_rng = rng(cfg.seed, 0);
-    let mut init_rng = rng(cfg.seed, 1);
+    let (gan, mut x, rule) = configured::<T>(cfg)?;
+    let data = &gan.data;
     let mut eval_rng = rng(cfg.seed, 2);
-    let (theta, psi) = initial_parameters::<T>(cfg, &g, &d, q.as_ref(), &mut init_rng);
     let eval = Evaluator {
         z: latent_with_codes(cfg, cfg.eval_samples, &mut eval_rng),
         snapshot_z: latent_with_codes(cfg, cfg.snapshot_samples, &mut eval_rng),
@@ -910,23 +1047,6 @@ fn run<T: Float>(
             .modes()
             .map(|m| DMatrix::from_fn(m.means.len(), data.dim(), |i, j| T::of(m.means[i][j]))),
     };
-    let mut gan = NeuralGan::<T>::new(
-        g,
-        d,
-        q,
-        cfg.objective(),
-        cfg.latent,
-        data,
-        cfg.batch_size,
-        &mut train_rng,
-    )?;
-    let mut gp = PlayerState::new(theta, &cfg.optimizer_g);
-    let mut dp = PlayerState::new(psi, &cfg.optimizer_d);
-    gan.clip(&mut dp.params);
-    let mut scratch = gan.scratch();
-
-    let header = log_header(cfg, &eval);
-    let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut files = Vec::new();
     if let Some(dir) = out_dir {
         std::fs::create_dir_all(dir)
@@ -935,6 +1055,7 @@ fn run<T: Float>(
             "config": cfg,
             "seed": cfg.seed,
             "update_order": cfg.schedule.describe(),
+            "rule": rule,
             "parameters": { "generator": gan.n_generator(), "discriminator": gan.n_discriminator() },
         });
         let path = dir.join("config.json");
@@ -946,7 +1067,6 @@ fn run<T: Float>(
         )?;
         files.push(path);
     }
-
     let bar = if progress && std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(cfg.steps as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -958,175 +1078,79 @@ fn run<T: Float>(
     } else {
         indicatif::ProgressBar::hidden()
     };
-
-    let mut last = Last {
-        d: DStats {
-            loss: f64::NAN,
-            d_real: f64::NAN,
-            d_fake: f64::NAN,
-            ..DStats::default()
-        },
-        loss_g: f64::NAN,
+    let mut log = TrainLog {
+        cfg,
+        gan: &gan,
+        eval: &eval,
+        out_dir,
+        probe,
+        bar,
+        header: log_header(&eval),
+        rows: Vec::new(),
+        files,
+        frames: Vec::new(),
+        final_metrics: EvalMetrics::default(),
+        last_write: Instant::now(),
+        seen: (0, 0),
+        last_logged: (0, x.clone()),
+        error: None,
     };
-    let mut status = RunStatus::Completed;
-    let mut stop_reason = format!("completed {} steps", cfg.steps);
-    let mut steps_completed = 0;
-    let mut final_metrics = EvalMetrics::default();
+    let mut state = rule.init_seeded(&gan, cfg.seed);
     let start = Instant::now();
-    let mut last_write = Instant::now();
-    let mut frames = Vec::new();
-    let wants = |step: usize| probe.filter(|p| p.steps.contains(&step));
-    if let Some(p) = wants(0) {
-        frames.push(take_probe(
-            &gan,
-            &gp.params,
-            &dp.params,
-            &eval.snapshot_z,
-            p,
-            0,
-        ));
-    }
-
-    for step in 1..=cfg.steps {
-        let failure = match cfg.schedule.order {
-            UpdateOrder::DFirst => d_phase(
-                cfg,
-                &mut gan,
-                &gp,
-                &mut dp,
-                &mut scratch,
-                &mut train_rng,
-                &mut last,
-            )
-            .or_else(|| {
-                g_phase(
-                    cfg,
-                    &mut gan,
-                    &mut gp,
-                    &dp,
-                    &mut scratch,
-                    &mut train_rng,
-                    &mut last,
-                )
-            }),
-            UpdateOrder::GFirst => g_phase(
-                cfg,
-                &mut gan,
-                &mut gp,
-                &dp,
-                &mut scratch,
-                &mut train_rng,
-                &mut last,
-            )
-            .or_else(|| {
-                d_phase(
-                    cfg,
-                    &mut gan,
-                    &gp,
-                    &mut dp,
-                    &mut scratch,
-                    &mut train_rng,
-                    &mut last,
-                )
-            }),
-            UpdateOrder::Simultaneous => {
-                gan.resample(&mut train_rng);
-                dp.grad.fill(T::zero());
-                gp.grad.fill(T::zero());
-                let st =
-                    gan.discriminator_gradient(&gp.params, &dp.params, &mut scratch, &mut dp.grad);
-                let sg = gan.generator_gradient(&gp.params, &dp.params, &mut scratch, &mut gp.grad);
-                last.d = st;
-                last.loss_g = sg.loss;
-                if !(st.loss.is_finite() && sg.loss.is_finite()) {
-                    Some("non-finite loss")
-                } else {
-                    dp.apply();
-                    gp.apply();
-                    gan.clip(&mut dp.params);
-                    None
-                }
-            }
-        };
-        let failure = failure.or_else(|| {
-            if !gp.finite() {
-                Some("non-finite generator parameters")
-            } else if !dp.finite() {
-                Some("non-finite discriminator parameters")
-            } else {
-                None
-            }
-        });
-        let log_now = step.is_multiple_of(cfg.log_every) || step == cfg.steps || failure.is_some();
-        if log_now {
-            let m = if failure.is_some() {
-                EvalMetrics::default()
-            } else {
-                evaluate(cfg, &gan, &gp.params, &dp.params, &eval)
-            };
-            let d = &last.d;
-            let mut row = vec![
-                step as f64,
-                d.loss,
-                last.loss_g,
-                d.d_real,
-                d.d_fake,
-                gp.grad_norm(),
-                dp.grad_norm(),
-                d.penalty,
-                d.info,
-            ];
-            push_metrics(&mut row, &m, &eval, header.len());
-            rows.push(row);
-            final_metrics = m;
-            // Live view for long runs: rewrite the log (atomically) at most once a second.
-            if let Some(dir) = out_dir
-                && last_write.elapsed().as_secs_f64() >= 1.0
-            {
-                let path = dir.join("train_log.csv");
-                write_atomic(&path, &csv_bytes(&header, &rows, &path)?)?;
-                last_write = Instant::now();
-            }
-        }
-        if let Some(reason) = failure {
-            status = RunStatus::Diverged;
-            stop_reason = format!("diverged at step {step}: {reason}");
-            break;
-        }
-        steps_completed = step;
-        if let Some(p) = wants(step) {
-            frames.push(take_probe(
-                &gan,
-                &gp.params,
-                &dp.params,
-                &eval.snapshot_z,
-                p,
-                step,
-            ));
-        }
-        if let Some(dir) = out_dir
-            && cfg.snapshot_every > 0
-            && step.is_multiple_of(cfg.snapshot_every)
-        {
-            let path = dir.join(format!("samples_step{step:07}.csv"));
-            write_samples(&path, &gan.sample_generator(&gp.params, &eval.snapshot_z))?;
-            files.push(path);
-        }
-        if step.is_multiple_of(64) {
-            bar.set_position(step as u64);
-        }
-    }
-    bar.finish_and_clear();
+    let stop = crate::dynamics::run(
+        &gan,
+        &rule,
+        &mut x,
+        &mut state,
+        cfg.steps,
+        &Bound::none(),
+        &mut log,
+    );
     let elapsed_s = start.elapsed().as_secs_f64();
-    let final_samples_m = gan.sample_generator(&gp.params, &eval.snapshot_z);
+    log.bar.finish_and_clear();
+    if let Some(e) = log.error.take() {
+        return Err(e);
+    }
+    let (status, stop_reason, steps_completed) = match &stop {
+        Stop::Budget => (
+            RunStatus::Completed,
+            format!("completed {} steps", cfg.steps),
+            cfg.steps,
+        ),
+        Stop::NonFinite { step } => {
+            let e = gan.last_evaluation();
+            let what = if !e.d.loss.is_finite() {
+                "non-finite loss_d"
+            } else if !e.g.loss.is_finite() {
+                "non-finite loss_g"
+            } else {
+                "non-finite parameters"
+            };
+            log.push_row(*step, &x, false);
+            (
+                RunStatus::Diverged,
+                format!("diverged at step {step}: {what}"),
+                step - 1,
+            )
+        }
+        Stop::Halted { step, .. } | Stop::Diverged { step } => {
+            (RunStatus::Diverged, stop.describe(), step - 1)
+        }
+    };
+    // After a non-finite step the final samples and parameters are those of the last
+    // metrics row, the latest state known to be finite.
+    if matches!(stop, Stop::NonFinite { .. }) {
+        x = log.last_logged.1.clone();
+    }
+    let (theta, _) = split_params::<T>(&x, gan.n_generator());
+    let final_samples_m = gan.sample_generator(&theta, &eval.snapshot_z);
     let final_samples: Vec<Vec<f64>> = (0..final_samples_m.nrows())
         .map(|i| final_samples_m.row(i).iter().map(|v| v.f64()).collect())
         .collect();
-
+    let mut files = std::mem::take(&mut log.files);
     if let Some(dir) = out_dir {
-        let path = dir.join("train_log.csv");
-        write_atomic(&path, &csv_bytes(&header, &rows, &path)?)?;
-        files.push(path);
+        log.write_log()?;
+        files.push(dir.join("train_log.csv"));
         let path = dir.join("samples_final.csv");
         write_samples(&path, &final_samples_m)?;
         files.push(path);
@@ -1135,7 +1159,7 @@ fn run<T: Float>(
             "stop_reason": stop_reason,
             "steps_completed": steps_completed,
             "update_order": cfg.schedule.describe(),
-            "final_metrics": final_metrics,
+            "final_metrics": log.final_metrics,
         });
         let path = dir.join("summary.json");
         write_atomic(
@@ -1151,77 +1175,19 @@ fn run<T: Float>(
         stop_reason,
         steps_completed,
         update_order: cfg.schedule.describe(),
-        header,
-        rows,
-        final_metrics,
+        header: log.header,
+        rows: log.rows,
+        final_metrics: log.final_metrics,
         final_samples,
         files,
-        final_parameters: gp
-            .params
-            .iter()
-            .chain(&dp.params)
-            .map(|v| v.f64())
-            .collect(),
+        final_parameters: x.iter().copied().collect(),
         elapsed_s,
         steps_per_s: steps_completed as f64 / elapsed_s.max(1e-12),
-        frames,
+        frames: log.frames,
     })
 }
 
-/// The latest losses and D statistics, for the log.
-struct Last {
-    d: DStats,
-    loss_g: f64,
-}
-
-/// k_D discriminator updates, each on a fresh batch, with clipping after each.
-fn d_phase<T: Float>(
-    cfg: &TrainConfig,
-    gan: &mut NeuralGan<T>,
-    gp: &PlayerState<T>,
-    dp: &mut PlayerState<T>,
-    scratch: &mut Scratch<T>,
-    r: &mut crate::linalg::Rng,
-    last: &mut Last,
-) -> Option<&'static str> {
-    for _ in 0..cfg.schedule.d_steps {
-        gan.resample(r);
-        dp.grad.fill(T::zero());
-        let st = gan.discriminator_gradient(&gp.params, &dp.params, scratch, &mut dp.grad);
-        last.d = st;
-        if !st.loss.is_finite() {
-            return Some("non-finite loss_d");
-        }
-        dp.apply();
-        gan.clip(&mut dp.params);
-    }
-    None
-}
-
-/// k_G generator updates, each on a fresh latent batch.
-fn g_phase<T: Float>(
-    cfg: &TrainConfig,
-    gan: &mut NeuralGan<T>,
-    gp: &mut PlayerState<T>,
-    dp: &PlayerState<T>,
-    scratch: &mut Scratch<T>,
-    r: &mut crate::linalg::Rng,
-    last: &mut Last,
-) -> Option<&'static str> {
-    for _ in 0..cfg.schedule.g_steps {
-        gan.resample_latent(r);
-        gp.grad.fill(T::zero());
-        let st = gan.generator_gradient(&gp.params, &dp.params, scratch, &mut gp.grad);
-        last.loss_g = st.loss;
-        if !st.loss.is_finite() {
-            return Some("non-finite loss_g");
-        }
-        gp.apply();
-    }
-    None
-}
-
-fn log_header<T: Float>(cfg: &TrainConfig, eval: &Evaluator<T>) -> Vec<String> {
+fn log_header<T: Float>(eval: &Evaluator<T>) -> Vec<String> {
     let mut h: Vec<String> = [
         "step",
         "loss_d",
@@ -1249,7 +1215,6 @@ fn log_header<T: Float>(cfg: &TrainConfig, eval: &Evaluator<T>) -> Vec<String> {
     if let Some(m) = &eval.modes {
         h.extend((0..m.means.len()).map(|k| format!("d_at_mode_{k}")));
     }
-    let _ = cfg;
     h
 }
 
@@ -1771,6 +1736,51 @@ mod tests {
             x0.as_slice()[..ng].to_vec().as_slice(),
             "G moved too"
         );
+    }
+
+    #[test]
+    fn training_is_the_runner_on_the_configured_game() {
+        // train() and a plain dynamics::run of build_game's game with the configured
+        // rule end at the same bits, for each update order (f64 networks).
+        use crate::dynamics::{Bound, RuleState, run};
+        for order in [
+            UpdateOrder::DFirst,
+            UpdateOrder::GFirst,
+            UpdateOrder::Simultaneous,
+        ] {
+            let cfg = small(TrainConfig {
+                precision: Precision::F64,
+                seed: 11,
+                steps: 25,
+                schedule: Schedule {
+                    order,
+                    d_steps: if order == UpdateOrder::Simultaneous {
+                        1
+                    } else {
+                        2
+                    },
+                    g_steps: 1,
+                },
+                ..TrainConfig::default()
+            });
+            let report = train(&cfg, None, false).unwrap();
+            let (gan, mut x) = build_game(&cfg).unwrap();
+            let rule = cfg.rule();
+            let mut state = rule.init_seeded(&gan, cfg.seed);
+            let mut idle = |_: usize, _: &Vector, _: &RuleState| ControlFlow::Continue(());
+            let stop = run(
+                &gan,
+                &rule,
+                &mut x,
+                &mut state,
+                cfg.steps,
+                &Bound::none(),
+                &mut idle,
+            );
+            assert_eq!(stop, Stop::Budget);
+            assert_eq!(report.final_parameters, x.as_slice(), "{order:?}");
+            assert_ne!(x, build_game(&cfg).unwrap().1, "{order:?}: the run moved");
+        }
     }
 
     #[test]

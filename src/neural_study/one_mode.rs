@@ -16,6 +16,7 @@
 //! learning rate of `release_lrs` for both.
 
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use nalgebra::DMatrix;
@@ -25,12 +26,13 @@ use super::analyses::Ctx;
 use super::stats::{MeanCi, mean_ci};
 use super::{Job, Resolved, RunSpec, column, read_csv};
 use crate::datasets::{Dataset, Latent, LatentKind};
+use crate::dynamics::{Bound, Order, Rule, RuleState, Scheme, run};
 use crate::error::{Error, Result};
 use crate::export::{Table, num};
 use crate::game::OneMode;
 use crate::gan::neural::{NeuralGan, Objective};
 use crate::gan::trainer::OptimizerConfig;
-use crate::linalg::{derive_seed, rng};
+use crate::linalg::{Vector, derive_seed, rng};
 use crate::metrics::neural::mode_coverage;
 use crate::nn::{Activation, Mlp};
 use crate::plot::{self, LinePlot, Series};
@@ -206,32 +208,6 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
     runs
 }
 
-struct Opt {
-    chain: crate::optim::Chain,
-    state: crate::optim::ChainState,
-    u: Vec<f64>,
-}
-
-impl Opt {
-    fn new(o: &OptimizerConfig, n: usize) -> Self {
-        let chain = o.chain();
-        Opt {
-            state: chain.init(n),
-            chain,
-            u: vec![0.0; n],
-        }
-    }
-    fn step(&mut self, params: &mut [f32], grad: &[f32]) {
-        for (u, g) in self.u.iter_mut().zip(grad) {
-            *u = -f64::from(*g);
-        }
-        self.chain.update(&mut self.u, &mut self.state);
-        for (p, u) in params.iter_mut().zip(&self.u) {
-            *p += *u as f32;
-        }
-    }
-}
-
 fn objective() -> Objective {
     Objective {
         loss: crate::gan::GanLoss::NonSaturating,
@@ -247,6 +223,40 @@ fn mode_points(data: &crate::datasets::DataSampler) -> DMatrix<f32> {
     DMatrix::from_fn(m.len(), 2, |i, j| m[i][j] as f32)
 }
 
+/// The joint point (θ, ψ) in f64 from f32 parameters.
+fn joint(theta: &[f32], psi: &[f32]) -> Vector {
+    Vector::from_iterator(
+        theta.len() + psi.len(),
+        theta.iter().chain(psi).map(|v| f64::from(*v)),
+    )
+}
+
+/// k_D discriminator updates per step and k_G generator updates (0: frozen G), D
+/// first, with the given optimisers: the rule [`crate::dynamics::run`] steps.
+fn d_first(k_g: usize, g: &OptimizerConfig, d: &OptimizerConfig) -> Rule {
+    Rule {
+        scheme: Scheme::Alternating {
+            order: Order::DFirst,
+            k_g,
+            k_d: 1,
+        },
+        g: g.chain(),
+        d: d.chain(),
+    }
+}
+
+/// Halts a run when a loss of this step's updates is non-finite.
+fn losses_finite(gan: &NeuralGan<f32>, with_g: bool) -> ControlFlow<String> {
+    let e = gan.last_evaluation();
+    if !e.d.loss.is_finite() {
+        ControlFlow::Break("non-finite loss_d".into())
+    } else if with_g && !e.g.loss.is_finite() {
+        ControlFlow::Break("non-finite loss_g".into())
+    } else {
+        ControlFlow::Continue(())
+    }
+}
+
 pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
     let cfg = &spec.config;
     let data = cfg.dataset.build()?;
@@ -258,7 +268,6 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
     let mp = mode_points(&data);
     let (_, d, _) = cfg.networks(2)?;
     let mut init_rng = rng(spec.seed, 1);
-    let mut train_rng = rng(spec.seed, 0);
     let mut eval_rng = rng(spec.seed, 2);
     match job {
         OneModeJob::Freeze {
@@ -271,12 +280,12 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
             theta[w + 3] = sigma as f32; // W[1,1]
             theta[bo] = m1[0] as f32;
             theta[bo + 1] = m1[1] as f32;
-            let mut psi: Vec<f32> = d.init(cfg.discriminator.init, &mut init_rng);
+            let psi: Vec<f32> = d.init(cfg.discriminator.init, &mut init_rng);
             let latent = Latent {
                 kind: LatentKind::Gaussian,
                 dim: 2,
             };
-            let mut gan = NeuralGan::<f32>::new(
+            let gan = NeuralGan::<f32>::new(
                 g,
                 d,
                 None,
@@ -284,11 +293,12 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 latent,
                 data,
                 cfg.batch_size,
-                &mut train_rng,
+                &mut rng(spec.seed, 0),
             )?;
-            let mut s = gan.scratch();
-            let mut opt = Opt::new(&cfg.optimizer_d, psi.len());
-            let mut grad = vec![0.0f32; psi.len()];
+            let rule = d_first(0, &cfg.optimizer_g, &cfg.optimizer_d);
+            let mut state = rule.init_seeded(&gan, spec.seed);
+            let mut x = joint(&theta, &psi);
+            let ng = theta.len();
             let mut t = Table::new([
                 "step",
                 "loss_d",
@@ -296,29 +306,35 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 "d_at_mode_1",
                 "d_at_mode_2",
             ]);
-            for step in 0..=*d_steps {
+            // The loss logged at step k is L_D at the batch and parameters of update k.
+            let mut log = |step: usize, x: &Vector, _: &RuleState| {
                 if step > 0 {
-                    gan.resample(&mut train_rng);
-                    grad.fill(0.0);
-                    let st = gan.discriminator_gradient(&theta, &psi, &mut s, &mut grad);
-                    if !st.loss.is_finite() {
-                        break;
-                    }
-                    opt.step(&mut psi, &grad);
+                    losses_finite(&gan, false)?;
                 }
-                if step % log_every == 0 || step == *d_steps {
+                if step.is_multiple_of(*log_every) || step == *d_steps {
+                    let psi: Vec<f32> = x.iter().skip(ng).map(|v| *v as f32).collect();
                     let dv = gan.evaluate_discriminator(&psi, &mp);
                     let loss = if step == 0 {
                         f64::NAN
                     } else {
-                        s_loss(&gan, &theta, &psi)
+                        gan.last_evaluation().d.loss
                     };
                     let mut row = vec![step.to_string(), num(loss)];
                     row.extend(dv.iter().map(|v| num(*v)));
                     row.resize(5, String::new());
                     t.push(row);
                 }
-            }
+                ControlFlow::Continue(())
+            };
+            run(
+                &gan,
+                &rule,
+                &mut x,
+                &mut state,
+                *d_steps,
+                &Bound::none(),
+                &mut log,
+            );
             t.write(&spec.dir.join("d_log.csv"))
         }
         OneModeJob::Release {
@@ -329,10 +345,10 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
         } => {
             let (g, _, _) = cfg.networks(2)?;
             let mut theta: Vec<f32> = g.init(cfg.generator.init, &mut init_rng);
-            let mut psi: Vec<f32> = d.init(cfg.discriminator.init, &mut init_rng);
+            let psi: Vec<f32> = d.init(cfg.discriminator.init, &mut init_rng);
             let mut z_eval = DMatrix::<f32>::zeros(500, cfg.latent.dim);
             cfg.latent.sample_into(&mut eval_rng, &mut z_eval);
-            let mut gan = NeuralGan::<f32>::new(
+            let gan = NeuralGan::<f32>::new(
                 g,
                 d,
                 None,
@@ -340,26 +356,33 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 cfg.latent,
                 data,
                 cfg.batch_size,
-                &mut train_rng,
+                &mut rng(spec.seed, 0),
             )?;
             collapse_onto(&gan, &mut theta, &z_eval, &m1, sigma);
-            let mut s = gan.scratch();
-            let mut gd = vec![0.0f32; psi.len()];
-            let mut gg = vec![0.0f32; theta.len()];
-            let mut opt_d = Opt::new(&cfg.optimizer_d, psi.len());
-            for _ in 0..*d_steps {
-                gan.resample(&mut train_rng);
-                gd.fill(0.0);
-                gan.discriminator_gradient(&theta, &psi, &mut s, &mut gd);
-                opt_d.step(&mut psi, &gd);
-            }
+            let ng = theta.len();
+            let mut x = joint(&theta, &psi);
+            // D alone against the collapse, then both players with fresh Adam states;
+            // the minibatch stream continues from the first phase.
+            let frozen = d_first(0, &cfg.optimizer_g, &cfg.optimizer_d);
+            let mut state = frozen.init_seeded(&gan, spec.seed);
+            let mut quiet = |_: usize, _: &Vector, _: &RuleState| ControlFlow::Continue(());
+            run(
+                &gan,
+                &frozen,
+                &mut x,
+                &mut state,
+                *d_steps,
+                &Bound::none(),
+                &mut quiet,
+            );
             let (b1, b2) = match cfg.optimizer_d {
                 OptimizerConfig::Adam { beta1, beta2, .. } => (beta1, beta2),
                 _ => (0.9, 0.999),
             };
             let adam = OptimizerConfig::adam(*lr, b1, b2);
-            let mut opt_d = Opt::new(&adam, psi.len());
-            let mut opt_g = Opt::new(&adam, theta.len());
+            let both = d_first(1, &adam, &adam);
+            let mut released = both.init_seeded(&gan, spec.seed);
+            released.noise = state.noise;
             let mut t = Table::new([
                 "step",
                 "mode_frac_0",
@@ -370,23 +393,17 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 "d_at_mode_1",
                 "d_at_mode_2",
             ]);
-            for step in 0..=*release_steps {
+            let mut log = |step: usize, x: &Vector, _: &RuleState| {
                 if step > 0 {
-                    gan.resample(&mut train_rng);
-                    gd.fill(0.0);
-                    let st = gan.discriminator_gradient(&theta, &psi, &mut s, &mut gd);
-                    opt_d.step(&mut psi, &gd);
-                    gan.resample_latent(&mut train_rng);
-                    gg.fill(0.0);
-                    let sg = gan.generator_gradient(&theta, &psi, &mut s, &mut gg);
-                    opt_g.step(&mut theta, &gg);
-                    if !(st.loss.is_finite() && sg.loss.is_finite()) {
-                        break;
-                    }
+                    losses_finite(&gan, true)?;
                 }
-                if step % log_every == 0 || step == *release_steps {
-                    let x = gan.sample_generator(&theta, &z_eval).map(f64::from);
-                    let c = mode_coverage(&x, &modes, cfg.coverage_min_fraction);
+                if step.is_multiple_of(*log_every) || step == *release_steps {
+                    let (theta, psi): (Vec<f32>, Vec<f32>) = (
+                        x.iter().take(ng).map(|v| *v as f32).collect(),
+                        x.iter().skip(ng).map(|v| *v as f32).collect(),
+                    );
+                    let samples = gan.sample_generator(&theta, &z_eval).map(f64::from);
+                    let c = mode_coverage(&samples, &modes, cfg.coverage_min_fraction);
                     let dv = gan.evaluate_discriminator(&psi, &mp);
                     let mut row = vec![step.to_string()];
                     row.extend(c.per_mode.iter().map(|v| num(*v)));
@@ -394,17 +411,20 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                     row.extend(dv.iter().map(|v| num(*v)));
                     t.push(row);
                 }
-            }
+                ControlFlow::Continue(())
+            };
+            run(
+                &gan,
+                &both,
+                &mut x,
+                &mut released,
+                *release_steps,
+                &Bound::none(),
+                &mut log,
+            );
             t.write(&spec.dir.join("release_log.csv"))
         }
     }
-}
-
-/// D's loss on a fresh evaluation of the current batch (for the log only).
-fn s_loss(gan: &NeuralGan<f32>, theta: &[f32], psi: &[f32]) -> f64 {
-    let mut s = gan.scratch();
-    let mut g = vec![0.0f32; psi.len()];
-    gan.discriminator_gradient(theta, psi, &mut s, &mut g).loss
 }
 
 /// Rescales G's output layer so that its samples on `z` have per-coordinate std
