@@ -1,0 +1,473 @@
+//! An unpacked f32 gemm for the small products of these MLPs (AVX2 + FMA).
+//!
+//! C (column-major m × n, rows contiguous) ← α·A·B + β·C. A general gemm copies
+//! ("packs") both operands into panels on every call; at our shapes (m = batch, k and
+//! n ≤ a few hundred) the copies cost as much as a quarter of the product. Here A is
+//! read in place when its columns are contiguous (the forward product H·W and the
+//! backward dA·Wᵀ); otherwise (the weight gradient Hᵀ·dA) it is transposed once into a
+//! thread-local buffer. B is only ever read one scalar at a time (broadcast), so any
+//! strides serve.
+//!
+//! The micro-kernel holds a 16 × 6 block of C in twelve 8-lane registers; rows left
+//! over go through an 8-row kernel and then the same kernel with masked lanes. Every element is computed
+//! the same way on every path: t = fma(a_{i,k−1}, b_{k−1,j}, … fma(a_{i0}, b_{0j}, 0)),
+//! sequentially in p, then α·t (+ β·c as a separate multiply and add), so the bits do
+//! not depend on the blocking, on m or on n, and a test compares them with that
+//! scalar recurrence exactly. (This also makes f32 products reproducible across CPUs
+//! that have AVX2 and FMA, unlike a library that picks its kernel at run time.)
+
+use std::cell::RefCell;
+
+use super::View;
+
+/// Whether this CPU can run the kernel (checked once).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static OK: OnceLock<bool> = OnceLock::new();
+        *OK.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+thread_local! {
+    /// The transposed copy of A when A's columns are strided.
+    static A_COPY: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// C ← α·A·B + β·C through the kernel; returns false (and does nothing) when the CPU
+/// lacks AVX2 or FMA. The caller has checked the shapes against the slices.
+pub fn gemm(
+    alpha: f32,
+    a: View<'_, f32>,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+) -> bool {
+    if !available() {
+        return false;
+    }
+    let k = a.cols;
+    if a.rs == 1 {
+        // SAFETY: AVX2 and FMA are present; the caller's shape check (`View::fits`,
+        // c.len() ≥ m·n) bounds every index the kernel reaches.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            kernel(alpha, a.data, a.cs, b, beta, c, m, n, k);
+        }
+    } else {
+        A_COPY.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            buf.resize(m * k, 0.0);
+            if a.cs == 1 {
+                // Rows of A are contiguous (A = Hᵀ of a column-major H).
+                // SAFETY: AVX2 is present; `View::fits` bounds the rows i·rs..i·rs + k.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    transpose_rows(a.data, a.rs, m, k, &mut buf);
+                }
+            } else {
+                for p in 0..k {
+                    let col = &mut buf[p * m..(p + 1) * m];
+                    for (i, v) in col.iter_mut().enumerate() {
+                        *v = a.data[i * a.rs + p * a.cs];
+                    }
+                }
+            }
+            // SAFETY: as above; the copy is column-major m × k.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                kernel(alpha, &buf, m, b, beta, c, m, n, k);
+            }
+        });
+    }
+    true
+}
+
+/// buf (column-major m × k) ← A, where row i of A is `src[i·rs .. i·rs + k]`: 8 × 8
+/// tiles transposed in registers, the edges element by element.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_rows(src: &[f32], rs: usize, m: usize, k: usize, buf: &mut [f32]) {
+    use std::arch::x86_64::{
+        __m256, _mm256_loadu_ps, _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
+        _mm256_unpackhi_ps, _mm256_unpacklo_ps,
+    };
+    assert!(m == 0 || k == 0 || (m - 1) * rs + k <= src.len());
+    assert!(buf.len() >= m * k);
+    let (m8, k8) = (m / 8 * 8, k / 8 * 8);
+    let (sp, bp) = (src.as_ptr(), buf.as_mut_ptr());
+    for i in (0..m8).step_by(8) {
+        for p in (0..k8).step_by(8) {
+            // SAFETY: rows i..i+8 < m and columns p..p+8 ≤ k are inside src (assert);
+            // the stores hit buf[(p+q)·m + i .. +8] with p + q < k, i + 8 ≤ m.
+            unsafe {
+                let r: [__m256; 8] =
+                    std::array::from_fn(|q| _mm256_loadu_ps(sp.add((i + q) * rs + p)));
+                let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+                let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+                let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+                let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+                let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+                let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+                let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+                let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+                let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+                let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+                let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+                let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+                let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+                let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+                let cols = [
+                    _mm256_permute2f128_ps::<0x20>(u0, u4),
+                    _mm256_permute2f128_ps::<0x20>(u1, u5),
+                    _mm256_permute2f128_ps::<0x20>(u2, u6),
+                    _mm256_permute2f128_ps::<0x20>(u3, u7),
+                    _mm256_permute2f128_ps::<0x31>(u0, u4),
+                    _mm256_permute2f128_ps::<0x31>(u1, u5),
+                    _mm256_permute2f128_ps::<0x31>(u2, u6),
+                    _mm256_permute2f128_ps::<0x31>(u3, u7),
+                ];
+                for (q, col) in cols.iter().enumerate() {
+                    _mm256_storeu_ps(bp.add((p + q) * m + i), *col);
+                }
+            }
+        }
+    }
+    for i in 0..m {
+        let row = &src[i * rs..i * rs + k];
+        let from = if i < m8 { k8 } else { 0 };
+        for (p, v) in row.iter().enumerate().skip(from) {
+            buf[p * m + i] = *v;
+        }
+    }
+}
+
+/// The blocked loops: row blocks of 16 (then 8, then single rows) outside, panels of
+/// 6 columns (then the rest) inside, so a block of A stays in L1 across the panels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel(
+    alpha: f32,
+    a: &[f32],
+    a_cs: usize,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    assert!(
+        k == 0 || m == 0 || (m - 1) + (k - 1) * a_cs < a.len(),
+        "sgemm: A does not fit"
+    );
+    assert!(c.len() >= m * n, "sgemm: C does not fit");
+    let mut i = 0;
+    while i + 16 <= m {
+        // SAFETY: rows i..i+16 < m, columns < n, p < k are inside A, B and C.
+        unsafe { panels::<2>(alpha, a, a_cs, b, beta, c, m, n, k, i) };
+        i += 16;
+    }
+    if i + 8 <= m {
+        // SAFETY: as above for rows i..i+8.
+        unsafe { panels::<1>(alpha, a, a_cs, b, beta, c, m, n, k, i) };
+        i += 8;
+    }
+    if i < m {
+        // The last m − i < 8 rows: the 8-row kernel with masked loads and stores.
+        // SAFETY: as above; lanes at rows ≥ m are neither read nor written.
+        unsafe { tail_panels(alpha, a, a_cs, b, beta, c, m, n, k, i) };
+    }
+}
+
+/// All column panels of the last m − i < 8 rows (masked).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tail_panels(
+    alpha: f32,
+    a: &[f32],
+    a_cs: usize,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    i: usize,
+) {
+    use std::arch::x86_64::_mm256_setr_epi32;
+    let rows = (m - i) as i32;
+    // Lane r is active iff r < rows (the sign bit selects a lane).
+    let mask = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mask =
+        std::arch::x86_64::_mm256_cmpgt_epi32(std::arch::x86_64::_mm256_set1_epi32(rows), mask);
+    let mut j = 0;
+    // SAFETY: the caller guarantees AVX2/FMA and i < m; masked lanes stay inside.
+    unsafe {
+        while j + 6 <= n {
+            masked_block::<6>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask);
+            j += 6;
+        }
+        match n - j {
+            5 => masked_block::<5>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            4 => masked_block::<4>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            3 => masked_block::<3>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            2 => masked_block::<2>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            1 => masked_block::<1>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            _ => {}
+        }
+    }
+}
+
+/// One (m − i) × NR block of C at (i, j), m − i < 8: the 8-row block with the lanes
+/// of rows ≥ m masked off in every load and store.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn masked_block<const NR: usize>(
+    alpha: f32,
+    a: &[f32],
+    a_cs: usize,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    i: usize,
+    j: usize,
+    mask: std::arch::x86_64::__m256i,
+) {
+    use std::arch::x86_64::{
+        _mm256_add_ps, _mm256_fmadd_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_mul_ps,
+        _mm256_set1_ps, _mm256_setzero_ps,
+    };
+    let mut acc = [_mm256_setzero_ps(); NR];
+    let (ap, bp) = (a.as_ptr(), b.data.as_ptr());
+    for p in 0..k {
+        // SAFETY: only the lanes of rows i..m are loaded from A (column p < k); the B
+        // reads are inside B as in `block`.
+        unsafe {
+            let av = _mm256_maskload_ps(ap.add(i + p * a_cs), mask);
+            for (jj, acc) in acc.iter_mut().enumerate() {
+                let bv = _mm256_set1_ps(*bp.add(p * b.rs + (j + jj) * b.cs));
+                *acc = _mm256_fmadd_ps(av, bv, *acc);
+            }
+        }
+    }
+    let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+    let cp = c.as_mut_ptr();
+    for (jj, acc) in acc.iter().enumerate() {
+        // SAFETY: only the lanes of rows i..m of column j + jj < n are touched.
+        unsafe {
+            let dst = cp.add(i + (j + jj) * m);
+            let scaled = _mm256_mul_ps(va, *acc);
+            let out = if beta == 0.0 {
+                scaled
+            } else {
+                _mm256_add_ps(scaled, _mm256_mul_ps(vb, _mm256_maskload_ps(dst, mask)))
+            };
+            _mm256_maskstore_ps(dst, mask, out);
+        }
+    }
+}
+
+/// All column panels of one block of `MR`·8 rows starting at row `i`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn panels<const MR: usize>(
+    alpha: f32,
+    a: &[f32],
+    a_cs: usize,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    i: usize,
+) {
+    let mut j = 0;
+    // SAFETY (every call): the caller guarantees rows i..i+8·MR and AVX2/FMA; the
+    // column ranges below are inside 0..n.
+    unsafe {
+        while j + 6 <= n {
+            block::<MR, 6>(alpha, a, a_cs, b, beta, c, m, k, i, j);
+            j += 6;
+        }
+        match n - j {
+            5 => block::<MR, 5>(alpha, a, a_cs, b, beta, c, m, k, i, j),
+            4 => block::<MR, 4>(alpha, a, a_cs, b, beta, c, m, k, i, j),
+            3 => block::<MR, 3>(alpha, a, a_cs, b, beta, c, m, k, i, j),
+            2 => block::<MR, 2>(alpha, a, a_cs, b, beta, c, m, k, i, j),
+            1 => block::<MR, 1>(alpha, a, a_cs, b, beta, c, m, k, i, j),
+            _ => {}
+        }
+    }
+}
+
+/// One MR·8 × NR block of C at (i, j): MR·NR accumulators, one FMA per element and p.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn block<const MR: usize, const NR: usize>(
+    alpha: f32,
+    a: &[f32],
+    a_cs: usize,
+    b: View<'_, f32>,
+    beta: f32,
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    i: usize,
+    j: usize,
+) {
+    use std::arch::x86_64::{
+        _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps,
+        _mm256_setzero_ps, _mm256_storeu_ps,
+    };
+    let mut acc = [[_mm256_setzero_ps(); NR]; MR];
+    let (ap, bp) = (a.as_ptr(), b.data.as_ptr());
+    for p in 0..k {
+        // SAFETY: i + 8·MR ≤ m and p < k, so these reads are inside A; j + NR ≤ n, so
+        // the B reads are inside B (both checked by the callers' asserts).
+        unsafe {
+            let col = ap.add(i + p * a_cs);
+            let mut av = [_mm256_setzero_ps(); MR];
+            for (r, v) in av.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(col.add(8 * r));
+            }
+            for jj in 0..NR {
+                let bv = _mm256_set1_ps(*bp.add(p * b.rs + (j + jj) * b.cs));
+                for (row, a) in acc.iter_mut().zip(&av) {
+                    row[jj] = _mm256_fmadd_ps(*a, bv, row[jj]);
+                }
+            }
+        }
+    }
+    let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+    let cp = c.as_mut_ptr();
+    for jj in 0..NR {
+        for (r, row) in acc.iter().enumerate() {
+            // SAFETY: element (i + 8r .. i + 8r + 8, j + jj) of the m × n matrix C.
+            unsafe {
+                let dst = cp.add(i + 8 * r + (j + jj) * m);
+                let scaled = _mm256_mul_ps(va, row[jj]);
+                let out = if beta == 0.0 {
+                    scaled
+                } else {
+                    _mm256_add_ps(scaled, _mm256_mul_ps(vb, _mm256_loadu_ps(dst)))
+                };
+                _mm256_storeu_ps(dst, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DMatrix;
+
+    /// The defining recurrence, element by element.
+    fn reference(
+        alpha: f32,
+        a: View<'_, f32>,
+        b: View<'_, f32>,
+        beta: f32,
+        c: &mut [f32],
+        m: usize,
+        n: usize,
+    ) {
+        for j in 0..n {
+            for i in 0..m {
+                let mut t = 0.0f32;
+                for p in 0..a.cols {
+                    t = a.data[i * a.rs + p * a.cs].mul_add(b.data[p * b.rs + j * b.cs], t);
+                }
+                let o = &mut c[i + j * m];
+                *o = if beta == 0.0 {
+                    alpha * t
+                } else {
+                    alpha * t + beta * *o
+                };
+            }
+        }
+    }
+
+    #[test]
+    fn tile_transpose_equals_the_plain_transpose() {
+        if !available() {
+            return;
+        }
+        for &(m, k) in &[(8, 8), (50, 100), (17, 9), (3, 30), (24, 5)] {
+            let rs = k + 3;
+            let src: Vec<f32> = (0..m * rs).map(|v| v as f32).collect();
+            let mut buf = vec![0.0; m * k];
+            // SAFETY: AVX2 is available; rows fit by construction.
+            unsafe { transpose_rows(&src, rs, m, k, &mut buf) };
+            for i in 0..m {
+                for p in 0..k {
+                    assert_eq!(buf[p * m + i], src[i * rs + p], "{m}x{k} ({i}, {p})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_equals_the_fma_recurrence_bit_for_bit() {
+        if !available() {
+            return;
+        }
+        for &(m, k, n) in &[
+            (50, 50, 50),
+            (100, 50, 1),
+            (17, 3, 13),
+            (8, 9, 6),
+            (7, 5, 5),
+            (33, 64, 7),
+            (1, 1, 1),
+        ] {
+            let a = DMatrix::<f32>::from_fn(m, k, |i, j| ((i * 7 + j * 3) as f32 * 0.37).sin());
+            let b = DMatrix::<f32>::from_fn(k, n, |i, j| ((i * 5 + j) as f32 * 0.21).cos());
+            let at = a.transpose();
+            let bt = b.transpose();
+            for (va, vb) in [
+                (View::of(&a), View::of(&b)),
+                (View::of(&at).t(), View::of(&b)),
+                (View::of(&a), View::of(&bt).t()),
+                (View::of(&at).t(), View::of(&bt).t()),
+            ] {
+                for (alpha, beta) in [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25)] {
+                    let init: Vec<f32> = (0..m * n).map(|i| (i as f32 * 0.11).sin()).collect();
+                    let (mut got, mut want) = (init.clone(), init);
+                    assert!(gemm(alpha, va, vb, beta, &mut got, m, n));
+                    reference(alpha, va, vb, beta, &mut want, m, n);
+                    assert!(
+                        got.iter()
+                            .zip(&want)
+                            .all(|(g, w)| g.to_bits() == w.to_bits()),
+                        "{m}x{k}x{n} α={alpha} β={beta}"
+                    );
+                }
+            }
+        }
+    }
+}
