@@ -32,7 +32,8 @@ pub enum Stop {
         step: usize,
     },
     /// The observer ended the run after this step (e.g. a neural GAN's loss became
-    /// non-finite while its parameters stayed finite).
+    /// non-finite while its parameters stayed finite); counted as a divergence by
+    /// [`Stop::diverged_step`].
     Halted {
         /// The step after which the observer stopped the run.
         step: usize,
@@ -59,7 +60,7 @@ impl Stop {
             Stop::Budget => "ran all steps".into(),
             Stop::Diverged { step } => format!("diverged at step {step}"),
             Stop::NonFinite { step } => format!("non-finite at step {step}"),
-            Stop::Halted { step, why } => format!("diverged at step {step}: {why}"),
+            Stop::Halted { step, why } => format!("halted at step {step}: {why}"),
         }
     }
 }
@@ -98,6 +99,17 @@ pub struct Bound {
     pub radius: f64,
 }
 
+impl Bound {
+    /// No bound: only non-finite states (and the observer) end a run early.
+    #[must_use]
+    pub fn none() -> Self {
+        Bound {
+            center: Vector::zeros(0),
+            radius: f64::INFINITY,
+        }
+    }
+}
+
 /// Runs `rule` on `game` from the state `(x, state)` for at most `steps` outer steps,
 /// in place, and says why it ended. The loop, in order, for k = 1, 2, …: one
 /// [`Rule::step`]; a non-finite coordinate ends the run ([`Stop::NonFinite`], not
@@ -134,17 +146,6 @@ pub fn run(
         }
     }
     Stop::Budget
-}
-
-impl Bound {
-    /// No bound: only non-finite states (and the observer) end a run early.
-    #[must_use]
-    pub fn none() -> Self {
-        Bound {
-            center: Vector::zeros(0),
-            radius: f64::INFINITY,
-        }
-    }
 }
 
 /// Records every observed state.

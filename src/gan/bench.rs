@@ -12,20 +12,28 @@
 //! input-gradient pass and the two products of double backprop on B rows; per G update,
 //! G forward, D forward and input-gradient pass, and G backward.
 //!
-//! # Measured (2026-11-23, 2-core AMD EPYC Zen 4 KVM guest, 1 thread, f32)
-//! Interleaved with the peers, each run started only when both cores were idle,
-//! 3 rounds, medians (PyTorch 2.15.0 CPU, same step counts):
+//! # Measured (2026-11-23, 2-core AMD EPYC KVM guest with AVX2 and FMA, no AVX-512)
+//! `redqueen bench neural --peers ../shared/peers --threads T`, ours and the PyTorch
+//! 2.15 peers in one run (2000 steps; WGAN-GP peer 500 steps), f32:
 //!
-//! | workload | redqueen steps/s | PyTorch steps/s | ratio | MFLOP/step | GFLOP/s |
-//! |---|---|---|---|---|---|
-//! | `seed002-batch500` (2000 steps) | 640 | 267 | 2.4× | 94.3 | 60 |
-//! | `seed002-wgangp-batch500` (500 steps) | 132 | 56.0 | 2.4× | 467 | 62 |
-//! | `ganvis-batch50` (2000 steps) | 4587 | 524 | 8.8× | 8.29 | 38 |
+//! | workload | T | redqueen steps/s | PyTorch steps/s | ratio | MFLOP/step | GFLOP/s |
+//! |---|---|---|---|---|---|---|
+//! | `seed002-batch500` | 1 | 343 | 133 | 2.6× | 94.3 | 32 |
+//! | `seed002-wgangp-batch500` | 1 | 78.9 | 21.9 | 3.6× | 467 | 37 |
+//! | `ganvis-batch50` | 1 | 4458 | 235 | 19.0× | 8.29 | 37 |
+//! | `seed002-batch500` | 2 | 782 | 121 | 6.5× | 94.3 | 74 |
+//! | `seed002-wgangp-batch500` | 2 | 208 | 27.6 | 7.5× | 467 | 97 |
+//! | `ganvis-batch50` | 2 | 7862 | 206 | 38.1× | 8.29 | 65 |
 //!
-//! (`ganvis` measured again after the last optimisation, 3 further interleaved rounds.)
-//! At batch 50 the two Adam updates ([`crate::optim::Chain`], f64, ~13.6k parameters)
-//! take about 40 µs of the ~218 µs step and `matrixmultiply`'s packing about 15 %, so
-//! the 10× target at batch 50 is not reached.
+//! With T = 2 redqueen runs two independent trainings (aggregate rate) and PyTorch one
+//! training on two intra-op threads. The host was noisy: the same binary's batch-500
+//! rate varied from 343 to 413 steps/s between runs minutes apart. The ratio depends on
+//! the machine: on earlier sessions' machines (an AMD EPYC Zen 4 with AVX-512 and an
+//! Intel Xeon with AVX-512) PyTorch ran gan-vis at 524–541 steps/s and the ratio was
+//! 8.8–9.4× before the f32 kernel of [`crate::nn`] replaced the packing gemm.
+//! At batch 50 the profile is: the gemm kernel ~55 %, forward/backward element-wise
+//! work ~13 %, the two Adam updates (f64, ~13.6k parameters) ~6 %, rounding x to f32
+//! and writing the field ~7 %.
 
 use serde::Serialize;
 

@@ -912,7 +912,7 @@ struct TrainLog<'a, T: Float> {
     /// Evaluation counts already checked for a non-finite loss (G, D).
     seen: (u64, u64),
     /// The state at the last metrics row (finite), reported if the run diverges.
-    last_logged: (usize, Vector),
+    last_logged: Vector,
     /// A file error, reported after the run.
     error: Option<Error>,
 }
@@ -942,7 +942,7 @@ impl<T: Float> TrainLog<'_, T> {
         self.rows.push(row);
         if metrics {
             self.final_metrics = m;
-            self.last_logged = (step, x.clone());
+            self.last_logged = x.clone();
         }
     }
 
@@ -1092,7 +1092,7 @@ fn run<T: Float>(
         final_metrics: EvalMetrics::default(),
         last_write: Instant::now(),
         seen: (0, 0),
-        last_logged: (0, x.clone()),
+        last_logged: x.clone(),
         error: None,
     };
     let mut state = rule.init_seeded(&gan, cfg.seed);
@@ -1133,14 +1133,17 @@ fn run<T: Float>(
                 step - 1,
             )
         }
-        Stop::Halted { step, .. } | Stop::Diverged { step } => {
-            (RunStatus::Diverged, stop.describe(), step - 1)
-        }
+        Stop::Halted { step, why } => (
+            RunStatus::Diverged,
+            format!("diverged at step {step}: {why}"),
+            step - 1,
+        ),
+        Stop::Diverged { step } => (RunStatus::Diverged, stop.describe(), step - 1),
     };
     // After a non-finite step the final samples and parameters are those of the last
     // metrics row, the latest state known to be finite.
     if matches!(stop, Stop::NonFinite { .. }) {
-        x = log.last_logged.1.clone();
+        x = log.last_logged.clone();
     }
     let (theta, _) = split_params::<T>(&x, gan.n_generator());
     let final_samples_m = gan.sample_generator(&theta, &eval.snapshot_z);

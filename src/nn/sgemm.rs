@@ -155,8 +155,23 @@ unsafe fn transpose_rows(src: &[f32], rs: usize, m: usize, k: usize, buf: &mut [
     }
 }
 
-/// The blocked loops: row blocks of 16 (then 8, then single rows) outside, panels of
-/// 6 columns (then the rest) inside, so a block of A stays in L1 across the panels.
+/// The read-only operands of one product: C (m × n) ← α·A·B + β·C with A column-major
+/// m × k (column stride `a_cs`).
+#[derive(Clone, Copy)]
+struct Product<'a> {
+    alpha: f32,
+    beta: f32,
+    a: &'a [f32],
+    a_cs: usize,
+    b: View<'a, f32>,
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+/// The blocked loops: row blocks of 16, then 8, then the last m mod 8 rows with masked
+/// lanes, outside; panels of 6 columns (then the rest) inside, so a block of A stays in
+/// L1 across the panels.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -171,189 +186,108 @@ unsafe fn kernel(
     n: usize,
     k: usize,
 ) {
+    use std::arch::x86_64::{_mm256_cmpgt_epi32, _mm256_set1_epi32, _mm256_setr_epi32};
     assert!(
         k == 0 || m == 0 || (m - 1) + (k - 1) * a_cs < a.len(),
         "sgemm: A does not fit"
     );
     assert!(c.len() >= m * n, "sgemm: C does not fit");
+    let op = Product {
+        alpha,
+        beta,
+        a,
+        a_cs,
+        b,
+        m,
+        n,
+        k,
+    };
+    let all = _mm256_set1_epi32(-1);
     let mut i = 0;
-    while i + 16 <= m {
-        // SAFETY: rows i..i+16 < m, columns < n, p < k are inside A, B and C.
-        unsafe { panels::<2>(alpha, a, a_cs, b, beta, c, m, n, k, i) };
-        i += 16;
-    }
-    if i + 8 <= m {
-        // SAFETY: as above for rows i..i+8.
-        unsafe { panels::<1>(alpha, a, a_cs, b, beta, c, m, n, k, i) };
-        i += 8;
-    }
-    if i < m {
-        // The last m − i < 8 rows: the 8-row kernel with masked loads and stores.
-        // SAFETY: as above; lanes at rows ≥ m are neither read nor written.
-        unsafe { tail_panels(alpha, a, a_cs, b, beta, c, m, n, k, i) };
+    // SAFETY (all three calls): AVX2/FMA are present, rows i..i + 8·MR ≤ m (or the
+    // mask keeps the lanes of rows ≥ m out), and A, B and C fit (asserts above).
+    unsafe {
+        while i + 16 <= m {
+            panels::<2, false>(&op, c, i, all);
+            i += 16;
+        }
+        if i + 8 <= m {
+            panels::<1, false>(&op, c, i, all);
+            i += 8;
+        }
+        if i < m {
+            // Lane r is active iff r < m − i (the sign bit selects a lane).
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((m - i) as i32), lanes);
+            panels::<1, true>(&op, c, i, mask);
+        }
     }
 }
 
-/// All column panels of the last m − i < 8 rows (masked).
+/// All column panels of the block of `MR`·8 rows starting at row `i` (with `MASKED`,
+/// MR = 1 and only the lanes set in `mask` are read and written).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tail_panels(
-    alpha: f32,
-    a: &[f32],
-    a_cs: usize,
-    b: View<'_, f32>,
-    beta: f32,
+unsafe fn panels<const MR: usize, const MASKED: bool>(
+    op: &Product<'_>,
     c: &mut [f32],
-    m: usize,
-    n: usize,
-    k: usize,
     i: usize,
+    mask: std::arch::x86_64::__m256i,
 ) {
-    use std::arch::x86_64::_mm256_setr_epi32;
-    let rows = (m - i) as i32;
-    // Lane r is active iff r < rows (the sign bit selects a lane).
-    let mask = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let mask =
-        std::arch::x86_64::_mm256_cmpgt_epi32(std::arch::x86_64::_mm256_set1_epi32(rows), mask);
+    let n = op.n;
     let mut j = 0;
-    // SAFETY: the caller guarantees AVX2/FMA and i < m; masked lanes stay inside.
+    // SAFETY (every call): as the caller's; the column ranges are inside 0..n.
     unsafe {
         while j + 6 <= n {
-            masked_block::<6>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask);
+            block::<MR, 6, MASKED>(op, c, i, j, mask);
             j += 6;
         }
         match n - j {
-            5 => masked_block::<5>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
-            4 => masked_block::<4>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
-            3 => masked_block::<3>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
-            2 => masked_block::<2>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
-            1 => masked_block::<1>(alpha, a, a_cs, b, beta, c, m, k, i, j, mask),
+            5 => block::<MR, 5, MASKED>(op, c, i, j, mask),
+            4 => block::<MR, 4, MASKED>(op, c, i, j, mask),
+            3 => block::<MR, 3, MASKED>(op, c, i, j, mask),
+            2 => block::<MR, 2, MASKED>(op, c, i, j, mask),
+            1 => block::<MR, 1, MASKED>(op, c, i, j, mask),
             _ => {}
         }
     }
 }
 
-/// One (m − i) × NR block of C at (i, j), m − i < 8: the 8-row block with the lanes
-/// of rows ≥ m masked off in every load and store.
+/// One MR·8 × NR block of C at (i, j): MR·NR accumulators, one FMA per element and p,
+/// then α·t (+ β·c).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-#[allow(clippy::too_many_arguments)]
-unsafe fn masked_block<const NR: usize>(
-    alpha: f32,
-    a: &[f32],
-    a_cs: usize,
-    b: View<'_, f32>,
-    beta: f32,
+unsafe fn block<const MR: usize, const NR: usize, const MASKED: bool>(
+    op: &Product<'_>,
     c: &mut [f32],
-    m: usize,
-    k: usize,
     i: usize,
     j: usize,
     mask: std::arch::x86_64::__m256i,
 ) {
     use std::arch::x86_64::{
-        _mm256_add_ps, _mm256_fmadd_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_mul_ps,
-        _mm256_set1_ps, _mm256_setzero_ps,
+        __m256, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
+        _mm256_maskstore_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
-    let mut acc = [_mm256_setzero_ps(); NR];
-    let (ap, bp) = (a.as_ptr(), b.data.as_ptr());
-    for p in 0..k {
-        // SAFETY: only the lanes of rows i..m are loaded from A (column p < k); the B
-        // reads are inside B as in `block`.
+    // SAFETY (load, store): the caller guarantees the 8 lanes at `ptr` (or the masked
+    // ones) are inside the slice.
+    let load = |ptr: *const f32| -> __m256 {
         unsafe {
-            let av = _mm256_maskload_ps(ap.add(i + p * a_cs), mask);
-            for (jj, acc) in acc.iter_mut().enumerate() {
-                let bv = _mm256_set1_ps(*bp.add(p * b.rs + (j + jj) * b.cs));
-                *acc = _mm256_fmadd_ps(av, bv, *acc);
+            if MASKED {
+                _mm256_maskload_ps(ptr, mask)
+            } else {
+                _mm256_loadu_ps(ptr)
             }
         }
-    }
-    let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
-    let cp = c.as_mut_ptr();
-    for (jj, acc) in acc.iter().enumerate() {
-        // SAFETY: only the lanes of rows i..m of column j + jj < n are touched.
-        unsafe {
-            let dst = cp.add(i + (j + jj) * m);
-            let scaled = _mm256_mul_ps(va, *acc);
-            let out = if beta == 0.0 {
-                scaled
-            } else {
-                _mm256_add_ps(scaled, _mm256_mul_ps(vb, _mm256_maskload_ps(dst, mask)))
-            };
-            _mm256_maskstore_ps(dst, mask, out);
-        }
-    }
-}
-
-/// All column panels of one block of `MR`·8 rows starting at row `i`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn panels<const MR: usize>(
-    alpha: f32,
-    a: &[f32],
-    a_cs: usize,
-    b: View<'_, f32>,
-    beta: f32,
-    c: &mut [f32],
-    m: usize,
-    n: usize,
-    k: usize,
-    i: usize,
-) {
-    let mut j = 0;
-    // SAFETY (every call): the caller guarantees rows i..i+8·MR and AVX2/FMA; the
-    // column ranges below are inside 0..n.
-    unsafe {
-        while j + 6 <= n {
-            block::<MR, 6>(alpha, a, a_cs, b, beta, c, m, k, i, j);
-            j += 6;
-        }
-        match n - j {
-            5 => block::<MR, 5>(alpha, a, a_cs, b, beta, c, m, k, i, j),
-            4 => block::<MR, 4>(alpha, a, a_cs, b, beta, c, m, k, i, j),
-            3 => block::<MR, 3>(alpha, a, a_cs, b, beta, c, m, k, i, j),
-            2 => block::<MR, 2>(alpha, a, a_cs, b, beta, c, m, k, i, j),
-            1 => block::<MR, 1>(alpha, a, a_cs, b, beta, c, m, k, i, j),
-            _ => {}
-        }
-    }
-}
-
-/// One MR·8 × NR block of C at (i, j): MR·NR accumulators, one FMA per element and p.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-#[allow(clippy::too_many_arguments)]
-unsafe fn block<const MR: usize, const NR: usize>(
-    alpha: f32,
-    a: &[f32],
-    a_cs: usize,
-    b: View<'_, f32>,
-    beta: f32,
-    c: &mut [f32],
-    m: usize,
-    k: usize,
-    i: usize,
-    j: usize,
-) {
-    use std::arch::x86_64::{
-        _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps,
-        _mm256_setzero_ps, _mm256_storeu_ps,
     };
     let mut acc = [[_mm256_setzero_ps(); NR]; MR];
-    let (ap, bp) = (a.as_ptr(), b.data.as_ptr());
-    for p in 0..k {
-        // SAFETY: i + 8·MR ≤ m and p < k, so these reads are inside A; j + NR ≤ n, so
-        // the B reads are inside B (both checked by the callers' asserts).
+    let (ap, bp, b) = (op.a.as_ptr(), op.b.data.as_ptr(), op.b);
+    for p in 0..op.k {
+        // SAFETY: rows i..i + 8·MR (or the masked lanes) of column p < k are inside A;
+        // j + NR ≤ n, so the B reads are inside B.
         unsafe {
-            let col = ap.add(i + p * a_cs);
-            let mut av = [_mm256_setzero_ps(); MR];
-            for (r, v) in av.iter_mut().enumerate() {
-                *v = _mm256_loadu_ps(col.add(8 * r));
-            }
+            let col = ap.add(i + p * op.a_cs);
+            let av: [__m256; MR] = std::array::from_fn(|r| load(col.add(8 * r)));
             for jj in 0..NR {
                 let bv = _mm256_set1_ps(*bp.add(p * b.rs + (j + jj) * b.cs));
                 for (row, a) in acc.iter_mut().zip(&av) {
@@ -362,20 +296,25 @@ unsafe fn block<const MR: usize, const NR: usize>(
             }
         }
     }
-    let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+    let (va, vb) = (_mm256_set1_ps(op.alpha), _mm256_set1_ps(op.beta));
     let cp = c.as_mut_ptr();
     for jj in 0..NR {
         for (r, row) in acc.iter().enumerate() {
-            // SAFETY: element (i + 8r .. i + 8r + 8, j + jj) of the m × n matrix C.
+            // SAFETY: rows i + 8r .. i + 8r + 8 (or the masked lanes) of column
+            // j + jj < n of the m × n matrix C.
             unsafe {
-                let dst = cp.add(i + 8 * r + (j + jj) * m);
+                let dst = cp.add(i + 8 * r + (j + jj) * op.m);
                 let scaled = _mm256_mul_ps(va, row[jj]);
-                let out = if beta == 0.0 {
+                let out = if op.beta == 0.0 {
                     scaled
                 } else {
-                    _mm256_add_ps(scaled, _mm256_mul_ps(vb, _mm256_loadu_ps(dst)))
+                    _mm256_add_ps(scaled, _mm256_mul_ps(vb, load(dst)))
                 };
-                _mm256_storeu_ps(dst, out);
+                if MASKED {
+                    _mm256_maskstore_ps(dst, mask, out);
+                } else {
+                    _mm256_storeu_ps(dst, out);
+                }
             }
         }
     }
