@@ -981,6 +981,14 @@ fn cmd_bench_neural(a: &BenchNeuralArgs) -> Result<()> {
     if a.json {
         println!("{out}");
     } else if let Some(items) = out.as_array() {
+        let rates: Vec<String> = crate::gan::bench::gemm_rates()
+            .iter()
+            .map(|g| format!("{}×{}·{}×{} {:.0}", g.m, g.k, g.k, g.n, g.gflops))
+            .collect();
+        println!(
+            "f32 gemm alone on this machine, GFLOP/s: {}",
+            rates.join(", ")
+        );
         for i in items {
             let ratio = i.get("ratio").and_then(|r| r.as_f64());
             println!(

@@ -33,7 +33,11 @@
 //! 8.8–9.4× before the f32 kernel of [`crate::nn`] replaced the packing gemm.
 //! At batch 50 the profile is: the gemm kernel ~55 %, forward/backward element-wise
 //! work ~13 %, the two Adam updates (f64, ~13.6k parameters) ~6 %, rounding x to f32
-//! and writing the field ~7 %.
+//! and writing the field ~7 %. The f32 gemm alone ([`gemm_rates`], printed by `redqueen
+//! bench neural`) reaches 75, 60, 67 and 67 GFLOP/s on 50×50·50×50, 100×50·50×50,
+//! 500×50·50×50 and 1000×50·50×50 here, so training runs at about 40 % (batch 50) to
+//! 60 % (batch 500) of the bare products' rate; the rest is the thin first and last
+//! layers, the element-wise passes, sampling and the optimiser.
 
 use serde::Serialize;
 
@@ -209,6 +213,53 @@ pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
     out
 }
 
+/// What the f32 gemm of [`crate::nn::gemm`] reaches alone on one product shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GemmRate {
+    /// Rows of A and C (the batch, or 2·batch for D on [real; fake]).
+    pub m: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// Columns of B and C.
+    pub n: usize,
+    /// 2·m·k·n per product over the best of five timed batches of products, GFLOP/s.
+    pub gflops: f64,
+}
+
+/// The reference for the achieved GFLOP/s of [`bench_neural`]: the same gemm on the
+/// hidden-layer shapes of the workloads, in a loop with nothing else (the forward
+/// product H·W; best of five repeats, single thread).
+#[must_use]
+pub fn gemm_rates() -> Vec<GemmRate> {
+    use crate::nn::{View, gemm};
+    [(50, 50, 50), (100, 50, 50), (500, 50, 50), (1000, 50, 50)]
+        .into_iter()
+        .map(|(m, k, n)| {
+            let a = nalgebra::DMatrix::<f32>::from_fn(m, k, |i, j| ((i + 3 * j) as f32).sin());
+            let b = nalgebra::DMatrix::<f32>::from_fn(k, n, |i, j| ((2 * i + j) as f32).cos());
+            let mut c = vec![0.0f32; m * n];
+            let flops = 2.0 * (m * k * n) as f64;
+            let reps = ((2e8 / flops) as usize).max(1);
+            let best = (0..5)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    for _ in 0..reps {
+                        gemm(1.0, View::of(&a), View::of(&b), 0.0, &mut c, m, n);
+                        std::hint::black_box(&mut c);
+                    }
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::INFINITY, f64::min);
+            GemmRate {
+                m,
+                k,
+                n,
+                gflops: reps as f64 * flops / best.max(1e-12) / 1e9,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +272,13 @@ mod tests {
         let (_, cfg) = workloads().into_iter().next().unwrap();
         let f = flops_per_step(&cfg, 2).unwrap();
         assert!((f - (54.45e6 + 39.8e6)).abs() < 1.0, "{f}");
+    }
+
+    #[test]
+    fn gemm_rates_cover_the_shapes() {
+        let r = gemm_rates();
+        assert_eq!(r.len(), 4);
+        assert!(r.iter().all(|g| g.gflops.is_finite() && g.gflops > 0.0));
     }
 
     #[test]
