@@ -177,15 +177,18 @@ pub(crate) struct LegendSlot<DB: DrawingBackend> {
 
 /// Splits `area` into a chart area and a legend slot: to the right when the
 /// legend is narrow (up to 30% of the width), otherwise below the chart, so
-/// long labels never squeeze the plot into a sliver.
+/// long labels never squeeze the plot into a sliver. Without a legend at the right,
+/// the chart keeps a strip of `px`·1.5 pixels there so that the last x tick label,
+/// centred on the right edge of the plot, is not cut off.
 pub(crate) fn split_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(Swatch, String)],
     px: f64,
     margin: u32,
 ) -> (DrawingArea<DB, Shift>, Option<LegendSlot<DB>>) {
+    let right_strip = (px * 1.5) as u32;
     if entries.is_empty() {
-        return (area.clone(), None);
+        return (area.margin(0, 0, 0, right_strip), None);
     }
     let (w, h) = area.dim_in_pixel();
     let lw = legend_width(area, entries, px);
@@ -198,7 +201,10 @@ pub(crate) fn split_legend<DB: DrawingBackend>(
         let lh = row * entries.len() as u32 + (px * 0.6) as u32 + 8;
         let (a, b) = area.split_vertically(h.saturating_sub(lh) as i32);
         let at = ((w.saturating_sub(lw) / 2) as i32, 2);
-        (a, Some(LegendSlot { area: b, at }))
+        (
+            a.margin(0, 0, 0, right_strip),
+            Some(LegendSlot { area: b, at }),
+        )
     }
 }
 
