@@ -855,7 +855,8 @@ fn cmd_train(a: &TrainArgs) -> Result<()> {
             "{c}/{} modes covered, high-quality fraction {h:.3}",
             m.per_mode.len()
         ),
-        _ => "no mode metadata".into(),
+        _ if *m == crate::gan::EvalMetrics::default() => "no sample metrics were logged".into(),
+        _ => "the target has no modes".into(),
     };
     println!(
         "{} ({} steps, {:.0} steps/s, update order {}): {coverage}",
