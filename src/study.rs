@@ -416,8 +416,15 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
     let study = Study::load(path, quick)?;
     let t0 = Instant::now();
     let f = &study.file;
-    let data = root.join("data").join(&f.name);
-    let figs = root.join("figures").join(&f.name);
+    // A quick look goes to its own folders (`<name>-quick`), so it never overwrites
+    // the outputs of a full run.
+    let folder = if quick {
+        format!("{}-quick", f.name)
+    } else {
+        f.name.clone()
+    };
+    let data = root.join("data").join(&folder);
+    let figs = root.join("figures").join(&folder);
     let plans: Vec<Vec<crate::neural_study::RunSpec>> = study
         .neural
         .iter()

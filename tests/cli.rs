@@ -260,6 +260,7 @@ fn every_study_runs_quick() {
             .as_str()
             .unwrap()
             .to_string();
+        let name = format!("{name}-quick");
         let data = root.path().join("data").join(&name);
         for f in ["report.md", "config.json", "study.toml"] {
             assert!(data.join(f).exists(), "{name}: {f}");
