@@ -777,7 +777,7 @@ pub fn train_probed(
     progress: bool,
     probe: Option<&Probe>,
 ) -> Result<TrainReport> {
-    config.validate()?;
+    // `run` validates the configuration (through `configured`) before anything runs.
     match config.precision {
         Precision::F32 => run::<f32>(config, out_dir, progress, probe),
         Precision::F64 => run::<f64>(config, out_dir, progress, probe),
