@@ -65,6 +65,13 @@ impl Error {
             reason: reason.into(),
         }
     }
+    /// Shorthand for [`Error::Config`]: a file and the key with the reason.
+    pub fn config(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        Error::Config {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
     /// Shorthand for [`Error::File`] from an I/O or other error.
     pub fn file(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
         Error::File {

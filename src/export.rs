@@ -30,6 +30,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
 }
 
+/// A label as a file-name component: lower-case ASCII letters, digits, `.` and `-`;
+/// every other run of characters becomes one `_` (e.g. `"InfoGAN c = 3"` → `infogan_c_3`).
+#[must_use]
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
 /// A CSV table built in memory: a header and rows of cells.
 #[derive(Debug, Clone, Default)]
 pub struct Table {

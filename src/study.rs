@@ -29,7 +29,7 @@ use crate::dynamics::{
     DEFAULT_DIVERGE_BOUND, Order, RuleName, RuleSpec, SchemeKind, Trajectory, simulate,
 };
 use crate::error::{Error, Result};
-use crate::export::{self, Table, num, opt};
+use crate::export::{self, Table, num, opt, slug};
 use crate::figures;
 use crate::game::{Game, GameSpec};
 use crate::linalg::Vector;
@@ -188,13 +188,6 @@ pub struct StudyFile {
     pub neural: Vec<crate::neural_study::NeuralBlock>,
 }
 
-fn cfg_err(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Config {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
-}
-
 impl GameEntry {
     fn spec(&self, path: &Path, at: &str) -> Result<GameSpec> {
         let mut set = BTreeMap::new();
@@ -208,7 +201,7 @@ impl GameEntry {
                     .map(|x| match x {
                         toml::Value::Float(f) => Ok(f.to_string()),
                         toml::Value::Integer(i) => Ok(i.to_string()),
-                        _ => Err(cfg_err(
+                        _ => Err(Error::config(
                             path,
                             format!("{at}.set.{k}: array items must be numbers"),
                         )),
@@ -216,7 +209,7 @@ impl GameEntry {
                     .collect::<Result<Vec<_>>>()?
                     .join(","),
                 _ => {
-                    return Err(cfg_err(
+                    return Err(Error::config(
                         path,
                         format!("{at}.set.{k}: expected a number or a string"),
                     ));
@@ -229,7 +222,7 @@ impl GameEntry {
             set,
         };
         spec.build()
-            .map_err(|e| cfg_err(path, format!("{at}: {e}")))?;
+            .map_err(|e| Error::config(path, format!("{at}: {e}")))?;
         Ok(spec)
     }
     fn label(&self) -> String {
@@ -265,9 +258,9 @@ impl Study {
     pub fn load(path: &Path, quick: bool) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
         let mut file: StudyFile = toml::from_str(&text)
-            .map_err(|e| cfg_err(path, e.message().to_string() + &locate(&text, e.span())))?;
+            .map_err(|e| Error::config(path, e.message().to_string() + &locate(&text, e.span())))?;
         if file.name.is_empty() || file.name.contains(['/', '\\']) || file.name.starts_with('.') {
-            return Err(cfg_err(
+            return Err(Error::config(
                 path,
                 format!("name: `{}` is not a plain folder name", file.name),
             ));
@@ -281,11 +274,11 @@ impl Study {
                 for lr in &p.lrs {
                     r.spec(lr[0], lr[1])
                         .validate()
-                        .map_err(|e| cfg_err(path, format!("{at}.rules[{i}]/lrs: {e}")))?;
+                        .map_err(|e| Error::config(path, format!("{at}.rules[{i}]/lrs: {e}")))?;
                 }
             }
             if p.games.is_empty() || p.rules.is_empty() || p.lrs.is_empty() {
-                return Err(cfg_err(
+                return Err(Error::config(
                     path,
                     format!("{at}: games, rules and lrs must not be empty"),
                 ));
@@ -300,14 +293,14 @@ impl Study {
             m.game.spec(path, &format!("{at}.game"))?;
             m.lr_g
                 .validate("lr_g")
-                .map_err(|e| cfg_err(path, format!("{at}: {e}")))?;
+                .map_err(|e| Error::config(path, format!("{at}: {e}")))?;
             m.lr_d
                 .validate("lr_d")
-                .map_err(|e| cfg_err(path, format!("{at}: {e}")))?;
+                .map_err(|e| Error::config(path, format!("{at}: {e}")))?;
             m.rule
                 .spec(1.0, 1.0)
                 .validate()
-                .map_err(|e| cfg_err(path, format!("{at}.rule: {e}")))?;
+                .map_err(|e| Error::config(path, format!("{at}.rule: {e}")))?;
             check_run(path, &at, m.steps, m.bound)?;
             if quick {
                 m.steps = quick_steps(m.steps);
@@ -332,10 +325,13 @@ impl Study {
 
 fn check_run(path: &Path, at: &str, steps: usize, bound: f64) -> Result<()> {
     if steps == 0 {
-        return Err(cfg_err(path, format!("{at}.steps: must be at least 1")));
+        return Err(Error::config(
+            path,
+            format!("{at}.steps: must be at least 1"),
+        ));
     }
     if !(bound.is_finite() && bound > 0.0) {
-        return Err(cfg_err(
+        return Err(Error::config(
             path,
             format!("{at}.bound: must be positive and finite, got {bound}"),
         ));
@@ -354,7 +350,7 @@ fn locate(text: &str, span: Option<std::ops::Range<usize>>) -> String {
 fn start_point(game: &dyn Game, from: &Option<Vec<f64>>, path: &Path, at: &str) -> Result<Vector> {
     match from {
         Some(v) if v.len() == game.dim() => Ok(Vector::from_vec(v.clone())),
-        Some(v) => Err(cfg_err(
+        Some(v) => Err(Error::config(
             path,
             format!(
                 "{at}.from: has {} coordinates, game `{}` needs {}",
@@ -532,20 +528,6 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
         report: report_path,
         seconds,
     })
-}
-
-/// A file-name-safe form of a label: ASCII letters, digits, `.` and `-`, with every
-/// other run of characters replaced by one `_`.
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_matches('_').to_string()
 }
 
 /// The link from data/<study>/report.md to a figure under figures/<study>/.

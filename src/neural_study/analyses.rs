@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use nalgebra::DMatrix;
 
 use super::stats::{self, MeanCi, mean_ci};
-use super::{Analysis, Claim, Resolved, RunSpec, column, read_csv, slug};
+use super::{Analysis, Claim, Resolved, RunSpec, column, read_csv};
 use crate::datasets::Dataset;
 use crate::error::Result;
+use crate::export::slug;
 use crate::export::{Table, num};
 use crate::gan::trainer::{Probe, RunStatus, TrainConfig, train_probed};
 use crate::plot::{self, Histogram, LinePlot, Path2, PhasePortrait, Series, SurfaceFrame};

@@ -40,7 +40,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::export;
+use crate::export::{self, slug};
 use crate::gan::trainer::TrainConfig;
 
 pub use one_mode::OneModeSpec;
@@ -224,13 +224,6 @@ pub struct Resolved {
     pub configs: Vec<TrainConfig>,
 }
 
-fn cfg_err(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Config {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
-}
-
 fn merge_into(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
@@ -258,16 +251,19 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     let at = format!("neural[{index}] ({})", block.name);
     let mut b = block.clone();
     if b.name.is_empty() || b.name.contains(['/', '\\']) || b.name.starts_with('.') {
-        return Err(cfg_err(path, format!("{at}.name: not a plain folder name")));
+        return Err(Error::config(
+            path,
+            format!("{at}.name: not a plain folder name"),
+        ));
     }
     if b.seeds == 0 || b.steps == 0 || b.quick_seeds == 0 || b.quick_steps == 0 {
-        return Err(cfg_err(
+        return Err(Error::config(
             path,
             format!("{at}: seeds, steps, quick_seeds and quick_steps must be at least 1"),
         ));
     }
     if !(b.early_fraction > 0.0 && b.early_fraction < 1.0) {
-        return Err(cfg_err(
+        return Err(Error::config(
             path,
             format!("{at}.early_fraction: must be in (0, 1)"),
         ));
@@ -293,7 +289,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     let mut labels = std::collections::BTreeSet::new();
     for s in &b.settings {
         if !labels.insert(slug(&s.label)) {
-            return Err(cfg_err(
+            return Err(Error::config(
                 path,
                 format!("{at}.settings: label `{}` is used twice", s.label),
             ));
@@ -301,15 +297,15 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     }
     if b.analysis == Analysis::OneMode {
         let spec = b.one_mode.as_ref().ok_or_else(|| {
-            cfg_err(
+            Error::config(
                 path,
                 format!("{at}: analysis one_mode needs [neural.one_mode]"),
             )
         })?;
         spec.validate()
-            .map_err(|e| cfg_err(path, format!("{at}.one_mode: {e}")))?;
+            .map_err(|e| Error::config(path, format!("{at}.one_mode: {e}")))?;
     } else if b.settings.is_empty() {
-        return Err(cfg_err(
+        return Err(Error::config(
             path,
             format!("{at}.settings: need at least one setting"),
         ));
@@ -324,7 +320,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         let mut t = b.base.clone();
         merge_into(&mut t, set);
         let mut cfg: TrainConfig = t.try_into().map_err(|e: toml::de::Error| {
-            cfg_err(path, format!("{at}.settings[{i}]: {}", e.message()))
+            Error::config(path, format!("{at}.settings[{i}]: {}", e.message()))
         })?;
         cfg.steps = b.steps;
         cfg.log_every = log_every(&b);
@@ -332,14 +328,14 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
             cfg.eval_samples = cfg.eval_samples.min(QUICK_EVAL_SAMPLES);
         }
         cfg.validate()
-            .map_err(|e| cfg_err(path, format!("{at}.settings[{i}]: {e}")))?;
+            .map_err(|e| Error::config(path, format!("{at}.settings[{i}]: {e}")))?;
         let dim = cfg.dataset.build().map(|d| d.dim()).unwrap_or(0);
         let want = match b.analysis {
             Analysis::Mixture1d => 1,
             _ => 2,
         };
         if dim != want {
-            return Err(cfg_err(
+            return Err(Error::config(
                 path,
                 format!(
                     "{at}.settings[{i}]: analysis {:?} needs {want}-D data, the data set is {dim}-D",
@@ -357,7 +353,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         };
         for n in names {
             if !b.settings.iter().any(|s| &s.label == n) {
-                return Err(cfg_err(
+                return Err(Error::config(
                     path,
                     format!("{at}.claims: no setting labelled `{n}`"),
                 ));
@@ -365,20 +361,6 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         }
     }
     Ok(Resolved { block: b, configs })
-}
-
-/// A file-name-safe label.
-#[must_use]
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_matches('_').to_string()
 }
 
 /// The runs of a block, in a fixed order (setting-major, then seed).
@@ -519,7 +501,7 @@ pub fn check_done(study: &Path, runs: &[RunSpec]) -> Result<()> {
         .ok();
     }
     msg.push_str(". Run every shard (`redqueen study FILE --shard I/N` for I = 0..N−1) with the same options first.");
-    Err(cfg_err(study, msg))
+    Err(Error::config(study, msg))
 }
 
 /// Runs `runs` in parallel (rayon; each run is sequential and seeded, so the outputs
