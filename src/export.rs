@@ -45,6 +45,19 @@ pub fn slug(s: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
+/// A short, stable fingerprint of `bytes` (FNV-1a, 64 bits, as 16 hex digits; Fowler,
+/// Noll & Vo): the same configuration gives the same name on every machine. Not a
+/// cryptographic hash: it names and matches outputs, it does not protect them.
+#[must_use]
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// A CSV table built in memory: a header and rows of cells.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -208,6 +221,14 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(back, 0.1 + 0.2);
+    }
+
+    #[test]
+    fn fingerprint_is_fnv1a() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
+        assert_eq!(fingerprint(b"foobar"), "85944171f73967e8");
     }
 
     #[test]

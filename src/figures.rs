@@ -31,21 +31,6 @@ pub fn coordinate_label(name: &str) -> String {
     }
 }
 
-/// A short description of a rule setting for titles, e.g. "simultaneous, η_G = 0.1, η_D = 0.1".
-#[must_use]
-pub fn rule_label(spec: &RuleSpec) -> String {
-    let mut s = format!(
-        "{}, η_G = {}, η_D = {}",
-        spec.rule.as_str(),
-        spec.lr_g,
-        spec.lr_d
-    );
-    if spec.k_g != 1 || spec.k_d != 1 {
-        s.push_str(&format!(", k_G = {}, k_D = {}", spec.k_g, spec.k_d));
-    }
-    s
-}
-
 /// The plotting window of a run: the notebook's [−2, 2]² when it holds the whole run,
 /// else the run's bounding box around the equilibrium, padded by 10 %.
 fn window(points: &[(f64, f64)], c: (f64, f64)) -> ((f64, f64), (f64, f64)) {
@@ -130,7 +115,7 @@ pub fn phase_portrait_of_run(
     center: &Vector,
     metrics: &TrajectoryMetrics,
 ) -> Result<()> {
-    let title = format!("{} · {}", game.name(), rule_label(spec));
+    let title = format!("{} · {}", game.name(), spec.describe());
     plot::phase_portrait(stem, &run_panel(game, &title, traj, center, metrics))
 }
 
@@ -215,8 +200,10 @@ pub fn sim_class_colours() -> Vec<(String, RGBColor)> {
         .collect()
 }
 
-/// Writes the two heat maps of a stability map: `<stem>_rho` (spectral radius with the
-/// ρ = 1 contour) and `<stem>_class` (simulated class). η_G runs along x, η_D along y.
+/// Writes the heat maps of a stability map: `<stem>_rho` (spectral radius with the
+/// ρ = 1 contour; only when some cell has a linearised map, e.g. not for Adam) and
+/// `<stem>_class` (simulated class). η_G runs along x, η_D along y. Returns the PNG
+/// files written (each has an SVG beside it).
 ///
 /// # Errors
 /// [`crate::error::Error::File`].
@@ -226,7 +213,8 @@ pub fn stability_figures(
     lr_g: &[f64],
     lr_d: &[f64],
     cells: &[StabilityCell],
-) -> Result<()> {
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
     let (ng, nd) = (lr_g.len(), lr_d.len());
     // Cells are row-major over lr_g; the heat map's rows are its y axis (lr_d).
     let at = |i_d: usize, j_g: usize| &cells[j_g * nd + i_d];
@@ -272,6 +260,7 @@ pub fn stability_figures(
                 ..base(format!("{title}: ρ(∂F), black line ρ = 1"), rho)
             },
         )?;
+        written.push(with_suffix(stem, "_rho.png"));
     }
     let steps = cells.first().map_or(0, |c| c.sim.steps);
     plot::heatmap(
@@ -286,7 +275,9 @@ pub fn stability_figures(
                 class,
             )
         },
-    )
+    )?;
+    written.push(with_suffix(stem, "_class.png"));
+    Ok(written)
 }
 
 /// `stem` with a suffix added to its file name.

@@ -7,7 +7,7 @@
 
 pub mod analysis;
 pub mod bench;
-pub mod cli;
+pub mod budget;
 pub mod datasets;
 pub mod dynamics;
 pub mod error;
@@ -20,5 +20,7 @@ pub mod metrics;
 pub mod neural_study;
 pub mod nn;
 pub mod optim;
+pub mod parallel;
 pub mod plot;
+pub mod shard;
 pub mod study;

@@ -1,25 +1,22 @@
+//! The `redqueen` command. Everything it does is in the library; [`cli`] only parses the
+//! arguments, calls the library and prints.
+
+mod cli;
+
 use clap::Parser;
 use clap::error::ErrorKind;
 
-/// Prints errors as one line and exits with status 2 (help and version exit 0).
+/// Parses the arguments, runs the command, prints any error as one line and exits with
+/// status 2 (help and version exit 0).
 fn main() {
-    let cli = match redqueen::cli::Cli::try_parse() {
-        Ok(cli) => cli,
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             e.exit()
         }
-        Err(e) => {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            eprintln!("redqueen: {} (see --help)", first.trim());
-            std::process::exit(2);
-        }
+        Err(e) => cli::fail(&e.to_string(), " (see --help)"),
     };
-    if let Err(e) = redqueen::cli::run(cli) {
-        eprintln!("redqueen: error: {e}");
-        std::process::exit(2);
+    if let Err(e) = cli::run(args) {
+        cli::fail(&e.to_string(), "");
     }
 }

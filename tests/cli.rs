@@ -162,8 +162,10 @@ fn simulate_writes_tidy_csv_with_conserved_quantity() {
     .arg(dir.path())
     .assert()
     .success();
-    let csv = dir.path().join("dirac_flow_lrg0.05_lrd0.05.csv");
-    let text = std::fs::read_to_string(&csv).unwrap();
+    // Files are named by the game, the rule and the fingerprint of the whole
+    // configuration, so runs that differ in any option never overwrite each other.
+    let stem = only_stem(dir.path(), "dirac_flow_");
+    let text = std::fs::read_to_string(dir.path().join(format!("{stem}.csv"))).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next().unwrap(), "step,theta,psi,distance,radius_sq");
     let rows: Vec<Vec<f64>> = lines
@@ -176,8 +178,63 @@ fn simulate_writes_tidy_csv_with_conserved_quantity() {
         rows.iter().all(|r| (r[4] - 2.0).abs() < 1e-7),
         "RK4 conserves θ² + ψ²"
     );
-    assert!(dir.path().join("dirac_flow_lrg0.05_lrd0.05.png").exists());
-    assert!(dir.path().join("dirac_flow_lrg0.05_lrd0.05.json").exists());
+    assert!(dir.path().join(format!("{stem}.png")).exists());
+    assert!(dir.path().join(format!("{stem}.json")).exists());
+}
+
+/// The one file stem in `dir` that starts with `prefix` (panics on none or several).
+fn only_stem(dir: &std::path::Path, prefix: &str) -> String {
+    let mut stems: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".csv")
+                .filter(|s| s.starts_with(prefix))
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(stems.len(), 1, "{stems:?}");
+    stems.pop().unwrap()
+}
+
+#[test]
+fn simulate_runs_that_differ_in_any_option_write_different_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [
+        vec![],
+        vec!["--k-d", "2"],
+        vec!["--order", "d-first"],
+        vec!["--set", "r1=0.1"],
+        vec!["--lr-g", "1e-300"],
+    ] {
+        let mut args = vec![
+            "simulate",
+            "dirac",
+            "--rule",
+            "alternating",
+            "--lr",
+            "0.1",
+            "--steps",
+            "50",
+        ];
+        args.extend(extra);
+        rq().args(&args)
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let csvs = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "csv")
+        })
+        .count();
+    assert_eq!(csvs, 5, "every configuration has its own files");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::trajectory::{SimClass, TrajectoryMetrics, classify_trajectory};
 use super::update_map::{MapClass, linearize_update};
-use crate::dynamics::{RuleSpec, simulate};
+use crate::dynamics::{Bound, RuleSpec, Run};
 use crate::error::{Error, Result};
 use crate::game::Game;
 use crate::linalg::Vector;
@@ -156,17 +156,19 @@ pub fn stability_map(
     cells
         .into_par_iter()
         .map(|idx| {
-            let spec = RuleSpec {
-                lr_g: lr_g[idx / nd],
-                lr_d: lr_d[idx % nd],
-                ..base.clone()
-            };
-            let rule = spec.build_rule()?;
+            let spec = base.with_lrs(lr_g[idx / nd], lr_d[idx % nd]);
+            let rule = spec.build()?;
             let map = linearize_update(game, &rule, &center).ok();
-            let traj = simulate(game, &rule, &setup.x0, setup.steps, &center, setup.bound);
+            let traj = Run {
+                game,
+                rule: &rule,
+                steps: setup.steps,
+                bound: Bound::around(&center, setup.bound),
+            }
+            .simulate(&setup.x0);
             Ok(StabilityCell {
-                lr_g: spec.lr_g,
-                lr_d: spec.lr_d,
+                lr_g: spec.lr_g(),
+                lr_d: spec.lr_d(),
                 spectral_radius: map.as_ref().map(|m| m.spectral_radius),
                 map_class: map.map(|m| m.class),
                 sim: classify_trajectory(&traj, center.as_slice(), game.split()),
@@ -207,7 +209,7 @@ mod tests {
             n: 9,
         }
         .values();
-        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0);
+        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap();
         let setup = SweepSetup {
             x0: Vector::from_vec(vec![0.5, 0.5]),
             steps: 2000,
@@ -242,7 +244,7 @@ mod tests {
             n: 13,
         }
         .values();
-        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0);
+        let base = RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap();
         let diag: Vec<usize> = (0..13).map(|i| i * 13 + i).collect();
         let cells = stability_map(
             &g,

@@ -230,14 +230,20 @@ fn slope(p: &[(f64, f64)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamics::{RuleName, RuleSpec, simulate};
+    use crate::dynamics::{Bound, RuleName, RuleSpec, Run};
     use crate::game::{Dirac, DiracLoss, Game};
     use crate::linalg::Vector;
 
     fn run(game: &dyn Game, spec: RuleSpec, steps: usize, x0: [f64; 2]) -> TrajectoryMetrics {
-        let rule = spec.build_rule().unwrap();
+        let rule = spec.build().unwrap();
         let c = game.equilibrium().unwrap();
-        let t = simulate(game, &rule, &Vector::from_vec(x0.to_vec()), steps, &c, 1e3);
+        let t = Run {
+            game,
+            rule: &rule,
+            steps,
+            bound: Bound::around(&c, 1e3),
+        }
+        .simulate(&Vector::from_vec(x0.to_vec()));
         classify_trajectory(&t, c.as_slice(), game.split())
     }
 
@@ -248,7 +254,7 @@ mod tests {
         for &h in &[0.01, 0.05] {
             let m = run(
                 &g,
-                RuleSpec::new(RuleName::Simultaneous, h, h),
+                RuleSpec::new(RuleName::Simultaneous, h, h).unwrap(),
                 2000,
                 [1.0, 0.0],
             );
@@ -269,7 +275,7 @@ mod tests {
         // Alternating GD at small h: bounded rotation.
         let m = run(
             &g,
-            RuleSpec::new(RuleName::Alternating, 0.1, 0.1),
+            RuleSpec::new(RuleName::Alternating, 0.1, 0.1).unwrap(),
             5000,
             [1.0, 1.0],
         );
@@ -281,7 +287,7 @@ mod tests {
         };
         let m = run(
             &r1,
-            RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2),
+            RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2).unwrap(),
             5000,
             [1.0, 1.0],
         );
@@ -290,7 +296,7 @@ mod tests {
         // (the peer's (1, 1) cell: the same norm after 200 and 10 000 steps).
         let m = run(
             &g,
-            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0),
+            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap(),
             10_000,
             [1.0, 1.0],
         );
@@ -299,7 +305,7 @@ mod tests {
         let w = Dirac::new(DiracLoss::Wgan);
         let m = run(
             &w,
-            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0),
+            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap(),
             10_000,
             [1.0, 1.0],
         );

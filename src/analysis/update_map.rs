@@ -119,13 +119,13 @@ pub fn analytic_map_jacobian(game: &dyn Game, rule: &Rule, x: &Vector) -> Option
                 Order::DFirst => fg * fd,
             })
         }
-        Scheme::Extragradient { h_g, h_d } => {
-            // x+ = x + H_c v(x + H_l v(x)) → I + H_c J (I + H_l J)
-            let m_look = diag(*h_g, *h_d) * &j;
-            Some(&eye + diag(hg, hd) * &j * (&eye + m_look))
+        Scheme::Extragradient => {
+            // x+ = x + H v(x + H v(x)) → I + HJ (I + HJ)
+            let m = diag(hg, hd) * &j;
+            Some(&eye + &m * (&eye + &m))
         }
-        Scheme::Flow { h_g, h_d } => {
-            let m = diag(*h_g, *h_d) * &j;
+        Scheme::Flow => {
+            let m = diag(hg, hd) * &j;
             let m2 = &m * &m;
             let m3 = &m2 * &m;
             let m4 = &m3 * &m;
@@ -203,8 +203,8 @@ mod tests {
     const RHO_EXACT: f64 = 1e-9;
 
     fn rho<G: Game + Clone + 'static>(game: &G, spec: RuleSpec) -> MapSpectrum {
-        let rule = spec.build_rule().unwrap();
-        let g = spec.adjust_game(Box::new(game.clone()));
+        let rule = spec.build().unwrap();
+        let g = spec.adjust_game(std::sync::Arc::new(game.clone()));
         linearize_update(g.as_ref(), &rule, &game.equilibrium().unwrap()).unwrap()
     }
 
@@ -215,7 +215,7 @@ mod tests {
             let g = Dirac::new(loss);
             let a = g.a();
             for &(hg, hd) in &[(0.01, 0.01), (0.2, 0.2), (0.5, 0.05), (1.0, 0.3)] {
-                let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, hg, hd));
+                let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, hg, hd).unwrap());
                 assert!((m.spectral_radius - (1.0 + a * a * hg * hd).sqrt()).abs() < RHO_EXACT);
                 assert_eq!(m.class, MapClass::Divergent);
             }
@@ -228,7 +228,7 @@ mod tests {
         let g = Dirac::default();
         let a2 = g.a() * g.a();
         for &(hg, hd) in &[(0.2, 0.2), (1.0, 3.0), (3.0, 5.0), (4.0, 4.1), (5.0, 4.0)] {
-            let m = rho(&g, RuleSpec::new(RuleName::Alternating, hg, hd));
+            let m = rho(&g, RuleSpec::new(RuleName::Alternating, hg, hd).unwrap());
             let det = m
                 .eigenvalues
                 .iter()
@@ -245,11 +245,11 @@ mod tests {
         let h_star = 2.0 / g.a();
         let below = rho(
             &g,
-            RuleSpec::new(RuleName::Alternating, h_star - 1e-3, h_star - 1e-3),
+            RuleSpec::new(RuleName::Alternating, h_star - 1e-3, h_star - 1e-3).unwrap(),
         );
         let above = rho(
             &g,
-            RuleSpec::new(RuleName::Alternating, h_star + 1e-3, h_star + 1e-3),
+            RuleSpec::new(RuleName::Alternating, h_star + 1e-3, h_star + 1e-3).unwrap(),
         );
         assert_eq!(
             (below.class, above.class),
@@ -264,7 +264,7 @@ mod tests {
             r1: 0.3,
             ..Dirac::default()
         };
-        let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2));
+        let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2).unwrap());
         assert!((m.spectral_radius - 0.95f64.sqrt()).abs() < RHO_EXACT);
         for &gamma in &[0.1, 0.3, 0.6] {
             let g = Dirac {
@@ -274,11 +274,11 @@ mod tests {
             let h_star = gamma / (g.a() * g.a());
             let below = rho(
                 &g,
-                RuleSpec::new(RuleName::Simultaneous, h_star - 1e-3, h_star - 1e-3),
+                RuleSpec::new(RuleName::Simultaneous, h_star - 1e-3, h_star - 1e-3).unwrap(),
             );
             let above = rho(
                 &g,
-                RuleSpec::new(RuleName::Simultaneous, h_star + 1e-3, h_star + 1e-3),
+                RuleSpec::new(RuleName::Simultaneous, h_star + 1e-3, h_star + 1e-3).unwrap(),
             );
             assert_eq!(
                 (below.class, above.class),
@@ -291,7 +291,7 @@ mod tests {
                 r1: gamma,
                 ..Dirac::default()
             };
-            let m = rho(&g, RuleSpec::new(RuleName::Alternating, h, h));
+            let m = rho(&g, RuleSpec::new(RuleName::Alternating, h, h).unwrap());
             let det = m
                 .eigenvalues
                 .iter()
@@ -305,10 +305,10 @@ mod tests {
         let g = Bilinear::scalar(1.0);
         // Simultaneous: ρ = √(1 + η²) always divergent.
         for &eta in &[0.05, 0.5, 1.5] {
-            let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, eta, eta));
+            let m = rho(&g, RuleSpec::new(RuleName::Simultaneous, eta, eta).unwrap());
             assert!((m.spectral_radius - (1.0 + eta * eta).sqrt()).abs() < RHO_EXACT);
         }
-        let class = |name, eta: f64| rho(&g, RuleSpec::new(name, eta, eta)).class;
+        let class = |name, eta: f64| rho(&g, RuleSpec::new(name, eta, eta).unwrap()).class;
         let eps = 1e-3;
         // Alternating bounded for η < 2; extragradient converges iff η < 1; optimistic iff η < 1/√3.
         assert_eq!(class(RuleName::Alternating, 2.0 - eps), MapClass::Cycling);
@@ -325,17 +325,29 @@ mod tests {
         assert_eq!(class(RuleName::Optimistic, t - eps), MapClass::Convergent);
         assert_eq!(class(RuleName::Optimistic, t + eps), MapClass::Divergent);
         // Negative momentum converges when alternating; simultaneous momentum diverges.
-        let alt_neg = RuleSpec {
-            beta: -0.5,
-            scheme: crate::dynamics::SchemeKind::Alternating,
-            ..RuleSpec::new(RuleName::Momentum, 0.5, 0.5)
-        };
+        let alt_neg = RuleName::Momentum
+            .spec(
+                0.5,
+                0.5,
+                &crate::dynamics::RuleOptions {
+                    beta: Some(-0.5),
+                    scheme: Some(crate::dynamics::SchemeKind::Alternating),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         assert_eq!(rho(&g, alt_neg).class, MapClass::Convergent);
         for &beta in &[0.5, -0.5] {
-            let sim = RuleSpec {
-                beta,
-                ..RuleSpec::new(RuleName::Momentum, 0.5, 0.5)
-            };
+            let sim = RuleName::Momentum
+                .spec(
+                    0.5,
+                    0.5,
+                    &crate::dynamics::RuleOptions {
+                        beta: Some(beta),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
             assert_eq!(rho(&g, sim).class, MapClass::Divergent, "β = {beta}");
         }
     }
@@ -343,7 +355,11 @@ mod tests {
     #[test]
     fn ttur_saddle_thresholds() {
         let class = |hx: f64, hy: f64| {
-            rho(&TturSaddle, RuleSpec::new(RuleName::Simultaneous, hx, hy)).class
+            rho(
+                &TturSaddle,
+                RuleSpec::new(RuleName::Simultaneous, hx, hy).unwrap(),
+            )
+            .class
         };
         let e = 1e-3;
         assert_eq!(class(0.01 - e * 0.01, 1.0 - e), MapClass::Convergent);
@@ -360,16 +376,22 @@ mod tests {
         for &(gamma, h) in &[(1.0, 0.2), (0.5, 0.1)] {
             let m = rho(
                 &g,
-                RuleSpec {
-                    gamma,
-                    ..RuleSpec::new(RuleName::Consensus, h, h)
-                },
+                RuleName::Consensus
+                    .spec(
+                        h,
+                        h,
+                        &crate::dynamics::RuleOptions {
+                            gamma: Some(gamma),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap(),
             );
             let expected = ((1.0 - h * gamma * a * a).powi(2) + h * h * a * a).sqrt();
             assert!((m.spectral_radius - expected).abs() < 1e-7);
         }
         // RK4 on a centre: |R(ih a)| slightly below 1 for small h (order-4 damping h⁶/72).
-        let m = rho(&g, RuleSpec::new(RuleName::Flow, 0.1, 0.1));
+        let m = rho(&g, RuleSpec::new(RuleName::Flow, 0.1, 0.1).unwrap());
         let z: f64 = 0.1 * a;
         let expected =
             ((1.0 - z * z / 2.0 + z.powi(4) / 24.0).powi(2) + (z - z.powi(3) / 6.0).powi(2)).sqrt();
@@ -390,20 +412,27 @@ mod tests {
         ];
         for g in &games {
             for spec in [
-                RuleSpec::new(RuleName::Simultaneous, 0.1, 0.3),
+                RuleSpec::new(RuleName::Simultaneous, 0.1, 0.3).unwrap(),
                 RuleSpec {
-                    order: Order::DFirst,
-                    k_d: 3,
-                    ..RuleSpec::new(RuleName::Alternating, 0.004, 0.2)
+                    scheme: Scheme::Alternating {
+                        order: Order::DFirst,
+                        k_g: 1,
+                        k_d: 3,
+                    },
+                    ..RuleSpec::new(RuleName::Alternating, 0.004, 0.2).unwrap()
                 },
                 RuleSpec {
-                    k_g: 2,
-                    ..RuleSpec::new(RuleName::Alternating, 0.003, 0.1)
+                    scheme: Scheme::Alternating {
+                        order: Order::GFirst,
+                        k_g: 2,
+                        k_d: 1,
+                    },
+                    ..RuleSpec::new(RuleName::Alternating, 0.003, 0.1).unwrap()
                 },
-                RuleSpec::new(RuleName::Extragradient, 0.005, 0.4),
-                RuleSpec::new(RuleName::Flow, 0.004, 0.2),
+                RuleSpec::new(RuleName::Extragradient, 0.005, 0.4).unwrap(),
+                RuleSpec::new(RuleName::Flow, 0.004, 0.2).unwrap(),
             ] {
-                let rule = spec.build_rule().unwrap();
+                let rule = spec.build().unwrap();
                 // The chain evaluates J once, so it is the map's Jacobian at a fixed point
                 // (everywhere for the linear bilinear game).
                 let x = if g.name() == "bilinear" {
@@ -414,7 +443,7 @@ mod tests {
                 let a = analytic_map_jacobian(g.as_ref(), &rule, &x).unwrap();
                 let t = rule.init(g.as_ref());
                 let fd = central_jacobian(|z| augmented_step(g.as_ref(), &rule, z, &t), &x);
-                assert!((&a - &fd).amax() < 1e-7, "{} {:?}", g.name(), spec.rule);
+                assert!((&a - &fd).amax() < 1e-7, "{} {:?}", g.name(), spec.name());
             }
         }
     }
@@ -422,7 +451,8 @@ mod tests {
     #[test]
     fn adam_has_no_linearisation() {
         let rule = RuleSpec::new(RuleName::Adam, 0.1, 0.1)
-            .build_rule()
+            .unwrap()
+            .build()
             .unwrap();
         assert!(linearize_update(&Dirac::default(), &rule, &Vector::zeros(2)).is_err());
     }

@@ -6,7 +6,8 @@
 //! * simultaneous: F(x) = x + H v(x);
 //! * alternating (G first, k_G and k_D steps): k_G generator steps x ← x + H_G v(x), each
 //!   re-evaluating the field, then k_D discriminator steps;
-//! * extragradient (Korpelevich 1976): x½ = x + H v(x), F(x) = x + H v(x½);
+//! * extragradient (Korpelevich 1976): x½ = x + H v(x), F(x) = x + H v(x½) (with other
+//!   optimisers, the look-ahead step is the optimiser's step from a copy of its state);
 //! * optimistic (Daskalakis et al. 2018): x ← x + 2H v_t − H v_{t−1};
 //! * heavy-ball momentum β: m ← βm + v, x ← x + H m (negative β: Gidel et al. 2019);
 //! * consensus and SGA: simultaneous steps on the adjusted fields of [`crate::game::Consensus`]
@@ -19,18 +20,30 @@
 mod runner;
 mod spec;
 
-pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Observer, Stop, Trajectory, run, simulate};
-pub use spec::{Order, RuleName, RuleSpec, SchemeKind};
+pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Every, Observer, Run, Stop, Trajectory};
+pub use spec::{Adjustment, Optimizer, Order, RuleName, RuleOptions, RuleSpec, SchemeKind};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::game::{Game, Player};
 use crate::linalg::{Rng, Vector, rng};
 use crate::optim::{Chain, ChainState};
 
-/// How the field is evaluated within one outer step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// How the field is evaluated within one outer step. The step sizes are not part of the
+/// scheme: they are the players' optimisers ([`Rule::g`], [`Rule::d`]).
+///
+/// Written `{ kind = "simultaneous" }`, `{ kind = "alternating", order = "d-first",
+/// k_g = 1, k_d = 5 }`, `{ kind = "extragradient" }` or `{ kind = "flow" }` (a written
+/// alternating scheme has order d-first unless it says otherwise). The trainer's older
+/// spelling `{ order = "d_first" | "g_first" | "simultaneous", d_steps, g_steps }`
+/// (no `kind`) reads as the same scheme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "SchemeToml"
+)]
 pub enum Scheme {
     /// Both players step from the same point.
     Simultaneous,
@@ -43,23 +56,103 @@ pub enum Scheme {
         /// Discriminator updates per outer step.
         k_d: usize,
     },
-    /// A plain look-ahead step with these rates, then the transforms at the look-ahead point.
-    Extragradient {
-        /// Look-ahead step of the generator.
-        h_g: f64,
-        /// Look-ahead step of the discriminator.
-        h_d: f64,
-    },
-    /// RK4 on ẋ = H v(x) with unit time step.
-    Flow {
-        /// Time scale of the generator.
-        h_g: f64,
-        /// Time scale of the discriminator.
-        h_d: f64,
-    },
+    /// A look-ahead step (each player's optimiser applied from a copy of its state, so the
+    /// look-ahead leaves no trace in it), then the real step with the field at the
+    /// look-ahead point.
+    Extragradient,
+    /// RK4 on ẋ = H v(x) with unit time step; H is the players' optimisers applied as
+    /// stateless maps (plain steps: their learning rates are the time scales).
+    Flow,
 }
 
-/// A complete update rule: a scheme and one transform chain per player.
+/// Every way a scheme may be written (see [`Scheme`]); only read, never written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemeToml {
+    kind: Option<String>,
+    order: Option<String>,
+    k_g: Option<usize>,
+    k_d: Option<usize>,
+    g_steps: Option<usize>,
+    d_steps: Option<usize>,
+}
+
+impl TryFrom<SchemeToml> for Scheme {
+    type Error = String;
+    fn try_from(t: SchemeToml) -> std::result::Result<Self, String> {
+        let k_g = t.k_g.or(t.g_steps).unwrap_or(1);
+        let k_d = t.k_d.or(t.d_steps).unwrap_or(1);
+        let turns = t.k_g.or(t.g_steps).is_some() || t.k_d.or(t.d_steps).is_some();
+        let kind = match (t.kind.as_deref(), t.order.as_deref()) {
+            (Some(k), _) => k.to_string(),
+            // The trainer's spelling: the order names the scheme.
+            (None, Some("simultaneous")) => "simultaneous".into(),
+            (None, _) => "alternating".into(),
+        };
+        // A written schedule moves the discriminator first unless told otherwise (the
+        // trainer's documented default, as in gan-vis and most GAN code). The named
+        // reduced-game rule `alternating` defaults to g-first instead
+        // ([`RuleName::spec`]), as the closed forms of SETUPS.md are written.
+        let order = match t.order.as_deref() {
+            None => Order::DFirst,
+            Some("simultaneous") if kind == "simultaneous" => Order::GFirst,
+            Some(o) => o.parse::<Order>().map_err(|e| e.to_string())?,
+        };
+        match kind.as_str() {
+            "alternating" => Ok(Scheme::Alternating { order, k_g, k_d }),
+            "simultaneous" | "extragradient" | "flow" if turns && (k_g != 1 || k_d != 1) => {
+                Err(format!(
+                    "a {kind} scheme updates each player once per step: drop k_g/k_d (or d_steps/g_steps), or use kind = \"alternating\""
+                ))
+            }
+            "simultaneous" if t.order.as_deref().is_some_and(|o| o != "simultaneous") => {
+                Err("order applies to alternating schemes only".into())
+            }
+            "simultaneous" => Ok(Scheme::Simultaneous),
+            "extragradient" => Ok(Scheme::Extragradient),
+            "flow" => Ok(Scheme::Flow),
+            other => Err(format!(
+                "unknown scheme `{other}` (expected simultaneous, alternating, extragradient or flow)"
+            )),
+        }
+    }
+}
+
+impl Scheme {
+    /// (k_G, k_D): updates of each player per outer step.
+    #[must_use]
+    pub fn updates_per_step(&self) -> (usize, usize) {
+        match self {
+            Scheme::Alternating { k_g, k_d, .. } => (*k_g, *k_d),
+            _ => (1, 1),
+        }
+    }
+    /// A human-readable description, e.g. "per step: 1 D update(s), then 1 G update(s)".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Scheme::Alternating {
+                order: Order::DFirst,
+                k_g,
+                k_d,
+            } => format!("per step: {k_d} D update(s), then {k_g} G update(s)"),
+            Scheme::Alternating {
+                order: Order::GFirst,
+                k_g,
+                k_d,
+            } => format!("per step: {k_g} G update(s), then {k_d} D update(s)"),
+            Scheme::Simultaneous => "per step: simultaneous D and G updates on one batch".into(),
+            Scheme::Extragradient => {
+                "per step: a look-ahead D and G update, then D and G updates from the field there"
+                    .into()
+            }
+            Scheme::Flow => "per step: one RK4 step of the flow".into(),
+        }
+    }
+}
+
+/// A complete update rule: a scheme and one transform chain per player (built from a
+/// [`RuleSpec`], or by hand from any transforms).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {
     /// The scheme.
@@ -116,8 +209,8 @@ impl Rule {
                     Order::DFirst => d.chain(g).collect(),
                 }
             }
-            Scheme::Extragradient { .. } => vec!["g+d (look-ahead)", "g+d"],
-            Scheme::Flow { .. } => vec!["rk4"],
+            Scheme::Extragradient => vec!["g+d (look-ahead)", "g+d"],
+            Scheme::Flow => vec!["rk4"],
             Scheme::Simultaneous => vec!["g+d"],
         }
     }
@@ -149,25 +242,25 @@ impl Rule {
                     }
                 }
             }
-            Scheme::Extragradient { h_g, h_d } => {
+            Scheme::Extragradient => {
                 game.draw_batch(None, &mut state.noise);
                 let v = game.field(x);
                 let mut half = x.clone();
-                for i in 0..x.len() {
-                    half[i] += if i < split { h_g } else { h_d } * v[i];
-                }
+                let mut look = state.clone();
+                self.apply(game, &mut half, v, &mut look, true, true);
                 game.project(&mut half);
                 let v_half = game.field(&half);
                 self.apply(game, x, v_half, state, true, true);
                 game.project(x);
             }
-            Scheme::Flow { h_g, h_d } => {
+            Scheme::Flow => {
                 game.draw_batch(None, &mut state.noise);
                 let scaled = |y: &Vector| {
                     let mut v = game.field(y);
-                    for i in 0..v.len() {
-                        v[i] *= if i < split { *h_g } else { *h_d };
-                    }
+                    let mut frozen = state.clone();
+                    let (vg, vd) = v.as_mut_slice().split_at_mut(split);
+                    self.g.update(vg, &mut frozen.g);
+                    self.d.update(vd, &mut frozen.d);
                     v
                 };
                 let k1 = scaled(x);
@@ -220,7 +313,8 @@ mod tests {
         for &h in &[0.01, 0.1, 0.5] {
             let game = Dirac::new(DiracLoss::Wgan);
             let rule = RuleSpec::new(RuleName::Simultaneous, h, h)
-                .build_rule()
+                .unwrap()
+                .build()
                 .unwrap();
             let mut st = rule.init(&game);
             let mut x = Vector::from_vec(vec![1.0, 0.5]);
@@ -237,12 +331,15 @@ mod tests {
         // θ first: θ² + ψ² − h·a·θψ is invariant for the linear game (bilinear, a = 1).
         for &h in &[0.1, 0.5, 1.5] {
             let game = Bilinear::scalar(1.0);
-            let rule = RuleSpec {
-                order: Order::GFirst,
-                ..RuleSpec::new(RuleName::Alternating, h, h)
-            }
-            .build_rule()
-            .unwrap();
+            let opts = RuleOptions {
+                order: Some(Order::GFirst),
+                ..RuleOptions::default()
+            };
+            let rule = RuleName::Alternating
+                .spec(h, h, &opts)
+                .unwrap()
+                .build()
+                .unwrap();
             let mut st = rule.init(&game);
             let mut x = Vector::from_vec(vec![1.0, 1.0]);
             let inv = |x: &Vector| x[0] * x[0] + x[1] * x[1] - h * x[0] * x[1];
@@ -257,12 +354,15 @@ mod tests {
     #[test]
     fn named_momentum_equals_hand_built_chain() {
         let game = Dirac::default();
-        let named = RuleSpec {
-            beta: -0.3,
-            ..RuleSpec::new(RuleName::Momentum, 0.2, 0.1)
-        }
-        .build_rule()
-        .unwrap();
+        let opts = RuleOptions {
+            beta: Some(-0.3),
+            ..RuleOptions::default()
+        };
+        let named = RuleName::Momentum
+            .spec(0.2, 0.1, &opts)
+            .unwrap()
+            .build()
+            .unwrap();
         let hand = Rule {
             scheme: Scheme::Simultaneous,
             g: Chain(vec![
@@ -291,13 +391,16 @@ mod tests {
 
     #[test]
     fn update_order_is_explicit() {
-        let r = RuleSpec {
-            order: Order::DFirst,
-            k_d: 2,
-            ..RuleSpec::new(RuleName::Alternating, 0.1, 0.1)
-        }
-        .build_rule()
-        .unwrap();
+        let opts = RuleOptions {
+            order: Some(Order::DFirst),
+            k_d: Some(2),
+            ..RuleOptions::default()
+        };
+        let r = RuleName::Alternating
+            .spec(0.1, 0.1, &opts)
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(r.update_order(), vec!["d", "d", "g"]);
     }
 }

@@ -1,14 +1,15 @@
 //! The runner: it owns the loop and decides when to stop; observers record.
 //!
-//! [`run`] drives any [`Game`] (a reduced game or a neural GAN) with any [`Rule`] and
-//! reports each state to an [`Observer`]; [`simulate`] is [`run`] with an observer
-//! that records every state into a [`Trajectory`].
+//! [`Run::run`] drives any [`Game`] (a reduced game or a neural GAN) with any [`Rule`]
+//! and reports each state to an [`Observer`]; [`Run::simulate`] is a run with an
+//! observer that records every state into a [`Trajectory`].
 
 use std::ops::ControlFlow;
 
 use serde::Serialize;
 
 use super::{Rule, RuleState};
+use crate::error::Result;
 use crate::game::Game;
 use crate::linalg::{Vector, all_finite};
 
@@ -76,16 +77,113 @@ pub struct Trajectory {
 }
 
 /// Watches a run. The runner calls [`Observer::observe`] with x₀ (step 0) and with
-/// every finite state after it; `Break(reason)` ends the run as [`Stop::Halted`].
+/// every finite state after it; `Ok(Break(reason))` ends the run as [`Stop::Halted`] and
+/// an error ends it and is returned by [`Run::run`] (an observer that writes files can
+/// fail). Observers compose: [`Every`] thins one out, a pair `(a, b)` calls both.
 pub trait Observer {
     /// Sees the state after `step` (and the rule state, e.g. for Adam's step count).
-    fn observe(&mut self, step: usize, x: &Vector, state: &RuleState) -> ControlFlow<String>;
+    ///
+    /// # Errors
+    /// Whatever the observer's own work raises; the run stops there.
+    fn observe(
+        &mut self,
+        step: usize,
+        x: &Vector,
+        state: &RuleState,
+    ) -> Result<ControlFlow<String>>;
 }
 
-/// Any `FnMut(step, x, state) -> ControlFlow<String>` closure is an observer.
+/// Any `FnMut(step, x, state) -> ControlFlow<String>` closure is an (infallible) observer.
 impl<F: FnMut(usize, &Vector, &RuleState) -> ControlFlow<String>> Observer for F {
-    fn observe(&mut self, step: usize, x: &Vector, state: &RuleState) -> ControlFlow<String> {
-        self(step, x, state)
+    fn observe(
+        &mut self,
+        step: usize,
+        x: &Vector,
+        state: &RuleState,
+    ) -> Result<ControlFlow<String>> {
+        Ok(self(step, x, state))
+    }
+}
+
+/// Two observers, called in order; the first that halts or fails ends the step.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn observe(
+        &mut self,
+        step: usize,
+        x: &Vector,
+        state: &RuleState,
+    ) -> Result<ControlFlow<String>> {
+        if let ControlFlow::Break(why) = self.0.observe(step, x, state)? {
+            return Ok(ControlFlow::Break(why));
+        }
+        self.1.observe(step, x, state)
+    }
+}
+
+/// An optional observer: `None` sees nothing.
+impl<O: Observer> Observer for Option<O> {
+    fn observe(
+        &mut self,
+        step: usize,
+        x: &Vector,
+        state: &RuleState,
+    ) -> Result<ControlFlow<String>> {
+        match self {
+            Some(o) => o.observe(step, x, state),
+            None => Ok(ControlFlow::Continue(())),
+        }
+    }
+}
+
+/// An observer that sees only step 0, every `every`-th step and step `last` (if given,
+/// e.g. the last step of the budget, so a log always ends with the final state).
+pub struct Every<O> {
+    every: usize,
+    last: Option<usize>,
+    inner: O,
+}
+
+impl<O: Observer> Every<O> {
+    /// Forwards steps 0, n, 2n, … to `inner` (n = 0 forwards only step 0 and `last`).
+    #[must_use]
+    pub fn new(every: usize, inner: O) -> Self {
+        Every {
+            every,
+            last: None,
+            inner,
+        }
+    }
+    /// Also forwards step `last`.
+    #[must_use]
+    pub fn and_at(mut self, last: usize) -> Self {
+        self.last = Some(last);
+        self
+    }
+    /// The wrapped observer.
+    pub fn into_inner(self) -> O {
+        self.inner
+    }
+    /// The wrapped observer, by reference.
+    pub fn inner(&self) -> &O {
+        &self.inner
+    }
+}
+
+impl<O: Observer> Observer for Every<O> {
+    fn observe(
+        &mut self,
+        step: usize,
+        x: &Vector,
+        state: &RuleState,
+    ) -> Result<ControlFlow<String>> {
+        let due = step == 0
+            || (self.every > 0 && step.is_multiple_of(self.every))
+            || self.last == Some(step);
+        if due {
+            self.inner.observe(step, x, state)
+        } else {
+            Ok(ControlFlow::Continue(()))
+        }
     }
 }
 
@@ -108,80 +206,80 @@ impl Bound {
             radius: f64::INFINITY,
         }
     }
+    /// ‖x − center‖ > radius ends a run.
+    #[must_use]
+    pub fn around(center: &Vector, radius: f64) -> Self {
+        Bound {
+            center: center.clone(),
+            radius,
+        }
+    }
 }
 
-/// Runs `rule` on `game` from the state `(x, state)` for at most `steps` outer steps,
-/// in place, and says why it ended. The loop, in order, for k = 1, 2, …: one
-/// [`Rule::step`]; a non-finite coordinate ends the run ([`Stop::NonFinite`], not
-/// observed); the observer sees x_k and may halt; ‖x_k − center‖ > radius ends it
-/// ([`Stop::Diverged`]). On a non-finite stop `x` holds the non-finite state.
-pub fn run(
-    game: &dyn Game,
-    rule: &Rule,
-    x: &mut Vector,
-    state: &mut RuleState,
-    steps: usize,
-    bound: &Bound,
-    observer: &mut dyn Observer,
-) -> Stop {
-    if let ControlFlow::Break(reason) = observer.observe(0, x, state) {
-        return Stop::Halted {
-            step: 0,
-            why: reason,
+/// A run to be made: `rule` on `game` for at most `steps` outer steps within `bound`.
+pub struct Run<'a> {
+    /// The field.
+    pub game: &'a dyn Game,
+    /// The update rule.
+    pub rule: &'a Rule,
+    /// The step budget.
+    pub steps: usize,
+    /// The divergence bound.
+    pub bound: Bound,
+}
+
+impl Run<'_> {
+    /// Runs from the state `(x, state)`, in place, and says why it ended. The loop, in
+    /// order, for k = 1, 2, …: one [`Rule::step`]; a non-finite coordinate ends the run
+    /// ([`Stop::NonFinite`], not observed); the observer sees x_k and may halt;
+    /// ‖x_k − center‖ > radius ends it ([`Stop::Diverged`]). On a non-finite stop `x`
+    /// holds the non-finite state.
+    ///
+    /// # Errors
+    /// An error of the observer, which ends the run.
+    pub fn run(
+        &self,
+        x: &mut Vector,
+        state: &mut RuleState,
+        observer: &mut dyn Observer,
+    ) -> Result<Stop> {
+        if let ControlFlow::Break(why) = observer.observe(0, x, state)? {
+            return Ok(Stop::Halted { step: 0, why });
+        }
+        let bound = &self.bound;
+        for k in 1..=self.steps {
+            self.rule.step(self.game, x, state);
+            if !all_finite(x.as_slice()) {
+                return Ok(Stop::NonFinite { step: k });
+            }
+            if let ControlFlow::Break(why) = observer.observe(k, x, state)? {
+                return Ok(Stop::Halted { step: k, why });
+            }
+            if bound.radius.is_finite() && (&*x - &bound.center).norm() > bound.radius {
+                return Ok(Stop::Diverged { step: k });
+            }
+        }
+        Ok(Stop::Budget)
+    }
+
+    /// Runs from `x0` with fresh rule state (seed 0) and records every state.
+    #[must_use]
+    pub fn simulate(&self, x0: &Vector) -> Trajectory {
+        let mut x = x0.clone();
+        let mut state = self.rule.init(self.game);
+        let mut states = Vec::with_capacity(self.steps.saturating_add(1).min(1 << 20));
+        let mut record = |_: usize, x: &Vector, _: &RuleState| {
+            states.push(x.iter().copied().collect());
+            ControlFlow::Continue(())
         };
-    }
-    for k in 1..=steps {
-        rule.step(game, x, state);
-        if !all_finite(x.as_slice()) {
-            return Stop::NonFinite { step: k };
-        }
-        if let ControlFlow::Break(reason) = observer.observe(k, x, state) {
-            return Stop::Halted {
-                step: k,
-                why: reason,
-            };
-        }
-        if bound.radius.is_finite() && (&*x - &bound.center).norm() > bound.radius {
-            return Stop::Diverged { step: k };
-        }
-    }
-    Stop::Budget
-}
-
-/// Records every observed state.
-struct Recorder(Vec<Vec<f64>>);
-
-impl Observer for Recorder {
-    fn observe(&mut self, _step: usize, x: &Vector, _state: &RuleState) -> ControlFlow<String> {
-        self.0.push(x.iter().copied().collect());
-        ControlFlow::Continue(())
-    }
-}
-
-/// Runs `rule` on `game` from `x0` for at most `steps` outer steps and records every
-/// state ([`run`] with a recording observer and fresh rule state of seed 0). The
-/// distance for the divergence bound is measured from `center` (the equilibrium, or
-/// the origin).
-#[must_use]
-pub fn simulate(
-    game: &dyn Game,
-    rule: &Rule,
-    x0: &Vector,
-    steps: usize,
-    center: &Vector,
-    bound: f64,
-) -> Trajectory {
-    let mut x = x0.clone();
-    let mut state = rule.init(game);
-    let mut recorder = Recorder(Vec::with_capacity(steps + 1));
-    let bound = Bound {
-        center: center.clone(),
-        radius: bound,
-    };
-    let stop = run(game, rule, &mut x, &mut state, steps, &bound, &mut recorder);
-    Trajectory {
-        states: recorder.0,
-        stop,
+        // A recording observer cannot fail.
+        let stop = self
+            .run(&mut x, &mut state, &mut record)
+            .unwrap_or_else(|e| Stop::Halted {
+                step: 0,
+                why: e.to_string(),
+            });
+        Trajectory { states, stop }
     }
 }
 
@@ -189,6 +287,23 @@ pub fn simulate(
 mod tests {
     use super::*;
     use crate::dynamics::{RuleName, RuleSpec};
+
+    fn simulate(
+        game: &dyn Game,
+        rule: &Rule,
+        x0: &Vector,
+        steps: usize,
+        center: &Vector,
+        bound: f64,
+    ) -> Trajectory {
+        Run {
+            game,
+            rule,
+            steps,
+            bound: Bound::around(center, bound),
+        }
+        .simulate(x0)
+    }
     use crate::game::{Dirac, DiracLoss, LotkaVolterra};
 
     #[test]
@@ -196,7 +311,8 @@ mod tests {
         // From (1, 1) with h = 0.2 over 500 steps, r grows from 1.414 to about 3.10
         // (SETUPS.md A; GAN_stability notebook).
         let rule = RuleSpec::new(RuleName::Simultaneous, 0.2, 0.2)
-            .build_rule()
+            .unwrap()
+            .build()
             .unwrap();
         let t = simulate(
             &Dirac::default(),
@@ -215,7 +331,8 @@ mod tests {
     fn rk4_conserves_invariants() {
         // θ² + ψ² (Dirac) and V (Lotka–Volterra) to about 1e-13 per unit time at dt = 0.01.
         let rule = RuleSpec::new(RuleName::Flow, 0.01, 0.01)
-            .build_rule()
+            .unwrap()
+            .build()
             .unwrap();
         for loss in [DiracLoss::Standard, DiracLoss::Wgan] {
             let g = Dirac::new(loss);
@@ -252,7 +369,8 @@ mod tests {
         assert!(drift < 1e-10, "LV drift {drift}");
         // Explicit Euler on LV drifts outward.
         let euler = RuleSpec::new(RuleName::Simultaneous, 0.01, 0.01)
-            .build_rule()
+            .unwrap()
+            .build()
             .unwrap();
         let t = simulate(&lv, &euler, &x0, 3000, &lv.equilibrium().unwrap(), 1e3);
         let v_end = lv
@@ -265,7 +383,8 @@ mod tests {
     #[test]
     fn divergence_is_recorded_not_panicked() {
         let rule = RuleSpec::new(RuleName::Simultaneous, 5.0, 5.0)
-            .build_rule()
+            .unwrap()
+            .build()
             .unwrap();
         let g = Dirac::new(DiracLoss::Wgan);
         let t = simulate(

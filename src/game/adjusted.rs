@@ -2,6 +2,8 @@
 //! consensus optimisation and symplectic gradient adjustment into fields, so every
 //! update rule and analysis applies to them unchanged.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::{Conserved, Game};
@@ -11,7 +13,7 @@ use crate::linalg::{Matrix, Vector};
 /// At a fixed point J_c = J − γJᵀJ; for the Dirac-GAN λ = −γa² ± i·a.
 pub struct Consensus {
     /// The underlying game.
-    pub inner: Box<dyn Game>,
+    pub inner: Arc<dyn Game>,
     /// γ ≥ 0.
     pub gamma: f64,
 }
@@ -21,7 +23,7 @@ pub struct Consensus {
 /// At the Dirac equilibrium it coincides with consensus with γ = λ.
 pub struct Sga {
     /// The underlying game.
-    pub inner: Box<dyn Game>,
+    pub inner: Arc<dyn Game>,
     /// λ ≥ 0.
     pub lambda: f64,
 }
@@ -102,12 +104,12 @@ mod tests {
             for &gamma in &[0.1, 0.5, 1.0, 2.0] {
                 let a = Dirac::new(loss).a();
                 for game in [
-                    Box::new(Consensus {
-                        inner: Box::new(Dirac::new(loss)),
+                    Arc::new(Consensus {
+                        inner: Arc::new(Dirac::new(loss)),
                         gamma,
-                    }) as Box<dyn Game>,
-                    Box::new(Sga {
-                        inner: Box::new(Dirac::new(loss)),
+                    }) as Arc<dyn Game>,
+                    Arc::new(Sga {
+                        inner: Arc::new(Dirac::new(loss)),
                         lambda: gamma,
                     }),
                 ] {

@@ -26,10 +26,36 @@ pub use bilinear::Bilinear;
 pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
 pub use lotka_volterra::LotkaVolterra;
 pub use one_mode::{D_BOUND as ONE_MODE_D_BOUND, OneMode, OneModeOptimum};
-pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, parse_f64, parse_matrix};
+pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, MAX_MATRIX_SIDE, MAX_MODES, Setting, parse_f64};
 pub use ttur_saddle::TturSaddle;
 
 use crate::linalg::{Matrix, Vector, central_jacobian};
+
+/// The start of a run on `game`: `from` if given (it must have the game's dimension and
+/// finite coordinates), else [`Game::default_start`]. The command line and the study
+/// files share this check.
+///
+/// # Errors
+/// [`crate::error::Error::Dimension`] or [`crate::error::Error::Param`] naming `from`.
+pub fn start_point(game: &dyn Game, from: Option<&[f64]>) -> crate::error::Result<Vector> {
+    let Some(v) = from else {
+        return Ok(game.default_start());
+    };
+    if v.len() != game.dim() {
+        return Err(crate::error::Error::Dimension {
+            what: format!("start point for game `{}`", game.name()),
+            got: v.len(),
+            expected: game.dim(),
+        });
+    }
+    if let Some(x) = v.iter().find(|x| !x.is_finite()) {
+        return Err(crate::error::Error::param(
+            "from",
+            format!("coordinate {x} is not finite"),
+        ));
+    }
+    Ok(Vector::from_column_slice(v))
+}
 
 /// One of the two players.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -112,6 +138,15 @@ pub trait Game: Send + Sync {
     /// The known equilibrium (a fixed point of the field), where one is known in closed form.
     fn equilibrium(&self) -> Option<Vector> {
         None
+    }
+    /// Where simulations start unless told otherwise: (1, …, 1) for games centred at the
+    /// origin (the GAN_stability notebook starts the Dirac-GAN at (1, 1)), otherwise the
+    /// equilibrium + 0.5 in every coordinate.
+    fn default_start(&self) -> Vector {
+        match self.equilibrium() {
+            Some(e) if e.amax() != 0.0 => e.add_scalar(0.5),
+            _ => Vector::from_element(self.dim(), 1.0),
+        }
     }
     /// A quantity conserved by the continuous flow, where the game has one.
     fn conserved(&self, _x: &Vector) -> Option<Conserved> {

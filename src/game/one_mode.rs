@@ -97,9 +97,16 @@ impl OneMode {
                 ),
             ));
         }
-        let s: f64 = weights.iter().sum();
+        // Where the sum overflows (weights = 1e308, 1e308), divide by the largest weight
+        // first: the masses are ½, ½.
+        let mut w = weights;
+        if !w.iter().sum::<f64>().is_finite() {
+            let top = w.iter().copied().fold(0.0, f64::max);
+            w.iter_mut().for_each(|x| *x /= top);
+        }
+        let s: f64 = w.iter().sum();
         Ok(OneMode {
-            weights: weights.iter().map(|w| w / s).collect(),
+            weights: w.iter().map(|x| x / s).collect(),
             on,
         })
     }
@@ -250,6 +257,12 @@ mod tests {
 
     /// The Brent optimum must match the closed form to this (the 1e-6).
     const OPTIMUM_TOL: f64 = 1e-6;
+
+    #[test]
+    fn weights_whose_sum_overflows_are_normalised() {
+        let g = OneMode::new(vec![1e308, 1e308], 0).unwrap();
+        assert_eq!(g.weights, vec![0.5, 0.5]);
+    }
 
     #[test]
     fn three_equal_modes_give_one_quarter() {

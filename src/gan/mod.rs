@@ -1,5 +1,5 @@
 //! Neural GANs: losses and regularisers, InfoGAN, the GAN as a [`crate::game::Game`],
-//! the seeded trainer and the benchmark.
+//! and the seeded trainer.
 //!
 //! References: Goodfellow et al. 2014 (minimax and non-saturating losses), Arjovsky et
 //! al. 2017 (WGAN, weight clipping), Gulrajani et al. 2017 (WGAN-GP), Mescheder et al.
@@ -7,26 +7,23 @@
 //! smoothing).
 //!
 //! Entry points for the command line and studies:
-//! * [`train`]`(&TrainConfig, Option<&Path>, progress) -> Result<TrainReport>` for
-//!   `redqueen train --config <file>` (parse with [`TrainConfig::from_toml`]; a study's
-//!   `[train]` section deserialises into the same [`TrainConfig`]);
-//! * [`build_game`]`(&TrainConfig)` for analyses: the GAN as a [`crate::game::Game`]
-//!   and its initial point, which [`TrainConfig::rule`] and [`crate::dynamics::run`]
-//!   train exactly as [`train`] does (training is not a second loop);
-//! * [`bench_neural`]`(steps, threads) -> Vec<NeuralBench>` for `redqueen bench neural`
-//!   (`NeuralBench` is `Serialize`, for `--json`).
+//! * [`train`]`(&ValidConfig, Option<&Path>, progress) -> Result<TrainReport>` for
+//!   `redqueen train --config <file>` (parse with [`TrainConfig::from_toml`], validate
+//!   once with [`TrainConfig::validated`]; a study's settings deserialise into the same
+//!   [`TrainConfig`]);
+//! * [`build_game`]`(&ValidConfig)` for analyses: the GAN as a [`crate::game::Game`]
+//!   and its initial point, which [`TrainConfig::rule_spec`] and [`crate::dynamics::Run`]
+//!   train exactly as [`train`] does (training is not a second loop).
 
-pub mod bench;
 pub mod loss;
 pub mod neural;
 pub mod penalty;
-pub mod trainer;
+pub mod train;
 
-pub use bench::{NeuralBench, bench_neural};
 pub use loss::GanLoss;
 pub use neural::{Batch, DStats, Evaluation, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
-pub use trainer::{
-    EvalMetrics, InfoGanConfig, NetConfig, OptimizerConfig, Precision, Probe, ProbeFrame,
-    RunStatus, Schedule, TrainConfig, TrainReport, UpdateOrder, build_game, train, train_probed,
+pub use train::{
+    EvalMetrics, InfoGanConfig, NetConfig, Precision, Probe, ProbeFrame, RunStatus, TrainConfig,
+    TrainReport, ValidConfig, build_game, train, train_probed,
 };

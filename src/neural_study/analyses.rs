@@ -12,7 +12,7 @@ use crate::datasets::Dataset;
 use crate::error::Result;
 use crate::export::slug;
 use crate::export::{Table, num};
-use crate::gan::trainer::{Probe, RunStatus, TrainConfig, train_probed};
+use crate::gan::{Probe, RunStatus, TrainConfig, train_probed};
 use crate::plot::{self, Histogram, LinePlot, Path2, PhasePortrait, Series, SurfaceFrame};
 
 /// D-surface grid: `GRID × GRID` cell centres over `[−EXTENT, EXTENT]²` (gan-vis: 80 × 80
@@ -128,10 +128,15 @@ pub(super) fn execute_train(spec: &RunSpec, frames: &[usize], trace: bool) -> Re
     } else {
         None
     };
-    let mut cfg = cfg.clone();
-    if probe.is_some() {
-        cfg.snapshot_samples = cfg.snapshot_samples.max(TRACE_SAMPLES);
-    }
+    let cfg = if probe.is_some() {
+        TrainConfig {
+            snapshot_samples: cfg.snapshot_samples.max(TRACE_SAMPLES),
+            ..(**cfg).clone()
+        }
+        .validated()?
+    } else {
+        cfg.clone()
+    };
     let rep = train_probed(&cfg, Some(&spec.dir), false, probe.as_ref())?;
     if trace {
         let mut t = Table::new(["step", "g_mean", "g_std"]);
@@ -206,11 +211,8 @@ fn last_finite(x: &[f64]) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn lr_of(o: &crate::gan::trainer::OptimizerConfig) -> f64 {
-    use crate::gan::trainer::OptimizerConfig as O;
-    match *o {
-        O::Sgd { lr } | O::Momentum { lr, .. } | O::Adam { lr, .. } | O::RmsProp { lr, .. } => lr,
-    }
+fn lr_of(o: &crate::dynamics::Optimizer) -> f64 {
+    o.lr()
 }
 
 fn setting_desc(c: &TrainConfig) -> String {

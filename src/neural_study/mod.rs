@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::export::{self, slug};
-use crate::gan::trainer::TrainConfig;
+use crate::gan::{TrainConfig, ValidConfig};
 
 pub use one_mode::OneModeSpec;
 
@@ -170,17 +170,6 @@ fn tenth() -> f64 {
     0.1
 }
 
-/// How a study is run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunMode {
-    /// All runs, then the aggregation.
-    Full,
-    /// Only runs in shard i of n (0-based); no aggregation.
-    Shard(usize, usize),
-    /// Only the aggregation, over runs on disk.
-    Merge,
-}
-
 /// One planned run.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
@@ -195,7 +184,7 @@ pub struct RunSpec {
     /// The run folder.
     pub dir: PathBuf,
     /// The resolved trainer configuration.
-    pub config: TrainConfig,
+    pub config: ValidConfig,
     /// What else the run does.
     pub job: Job,
 }
@@ -221,7 +210,7 @@ pub struct Resolved {
     /// The block (with quick-mode seeds and steps applied).
     pub block: NeuralBlock,
     /// One config per setting (seed 0).
-    pub configs: Vec<TrainConfig>,
+    pub configs: Vec<ValidConfig>,
 }
 
 fn merge_into(base: &mut toml::Table, over: &toml::Table) {
@@ -327,7 +316,8 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         if quick {
             cfg.eval_samples = cfg.eval_samples.min(QUICK_EVAL_SAMPLES);
         }
-        cfg.validate()
+        let cfg = cfg
+            .validated()
             .map_err(|e| Error::config(path, format!("{at}.settings[{i}]: {e}")))?;
         let dim = cfg.dataset.build().map(|d| d.dim()).unwrap_or(0);
         let want = match b.analysis {
@@ -375,8 +365,7 @@ pub fn plan(block_index: usize, r: &Resolved, study_seed: u64, data: &Path) -> V
     for (si, s) in b.settings.iter().enumerate() {
         for k in 0..b.seeds {
             let seed = crate::linalg::derive_seed(study_seed, k as u64);
-            let mut config = r.configs[si].clone();
-            config.seed = seed;
+            let config = r.configs[si].with_seed(seed);
             let frames = if k == 0 && b.frames > 0 {
                 frame_steps(b.steps, b.frames)
             } else {
@@ -522,7 +511,8 @@ pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
 
 fn cost(r: &RunSpec) -> usize {
     let c = &r.config;
-    let k = c.schedule.d_steps + c.schedule.g_steps;
+    let (k_g, k_d) = c.schedule.updates_per_step();
+    let k = k_d + k_g;
     let mut w = c.steps * k * c.batch_size;
     if c.penalty.is_active() {
         w *= 2;

@@ -26,12 +26,12 @@ use super::analyses::Ctx;
 use super::stats::{MeanCi, mean_ci};
 use super::{Job, Resolved, RunSpec, column, read_csv};
 use crate::datasets::{Dataset, Latent, LatentKind};
-use crate::dynamics::{Bound, Order, Rule, RuleState, Scheme, run};
+use crate::dynamics::Optimizer;
+use crate::dynamics::{Bound, Order, Rule, RuleState, Run, Scheme};
 use crate::error::{Error, Result};
 use crate::export::{Table, num};
 use crate::game::OneMode;
 use crate::gan::neural::{NeuralGan, Objective};
-use crate::gan::trainer::OptimizerConfig;
 use crate::linalg::{Vector, derive_seed, rng};
 use crate::metrics::neural::mode_coverage;
 use crate::nn::{Activation, Mlp};
@@ -138,7 +138,7 @@ fn normalised(w: &[f64]) -> Vec<f64> {
     w.iter().map(|v| v / s).collect()
 }
 
-fn ring_with(cfg: &crate::gan::trainer::TrainConfig, weights: &[f64]) -> Dataset {
+fn ring_with(cfg: &crate::gan::TrainConfig, weights: &[f64]) -> Dataset {
     match &cfg.dataset {
         Dataset::Ring {
             modes, radius, std, ..
@@ -162,9 +162,9 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
         let w = normalised(w);
         for k in 0..b.seeds {
             let seed = derive_seed(study_seed, k as u64);
-            let mut config = r.configs[0].clone();
-            config.seed = seed;
-            config.dataset = ring_with(&config, &w);
+            let config = r.configs[0]
+                .with_seed(seed)
+                .with_dataset(ring_with(&r.configs[0], &w));
             runs.push(RunSpec {
                 block,
                 setting: wi,
@@ -185,8 +185,7 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
     for (li, lr) in spec.release_lrs.iter().enumerate() {
         for k in 0..b.seeds {
             let seed = derive_seed(study_seed, k as u64);
-            let mut config = r.configs[0].clone();
-            config.seed = seed;
+            let config = r.configs[0].with_seed(seed);
             runs.push(RunSpec {
                 block,
                 setting: spec.weights.len() + li,
@@ -232,8 +231,9 @@ fn joint(theta: &[f32], psi: &[f32]) -> Vector {
 }
 
 /// k_D discriminator updates per step and k_G generator updates (0: frozen G), D
-/// first, with the given optimisers: the rule [`crate::dynamics::run`] steps.
-fn d_first(k_g: usize, g: &OptimizerConfig, d: &OptimizerConfig) -> Rule {
+/// first, with the given optimisers: the rule [`crate::dynamics::Run`] steps (built by
+/// hand: k_G = 0, a frozen generator, is not a rule a user can ask for).
+fn d_first(k_g: usize, g: &Optimizer, d: &Optimizer) -> Rule {
     Rule {
         scheme: Scheme::Alternating {
             order: Order::DFirst,
@@ -326,15 +326,13 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 }
                 ControlFlow::Continue(())
             };
-            run(
-                &gan,
-                &rule,
-                &mut x,
-                &mut state,
-                *d_steps,
-                &Bound::none(),
-                &mut log,
-            );
+            Run {
+                game: &gan,
+                rule: &rule,
+                steps: *d_steps,
+                bound: Bound::none(),
+            }
+            .run(&mut x, &mut state, &mut log)?;
             t.write(&spec.dir.join("d_log.csv"))
         }
         OneModeJob::Release {
@@ -366,20 +364,18 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
             let frozen = d_first(0, &cfg.optimizer_g, &cfg.optimizer_d);
             let mut state = frozen.init_seeded(&gan, spec.seed);
             let mut quiet = |_: usize, _: &Vector, _: &RuleState| ControlFlow::Continue(());
-            run(
-                &gan,
-                &frozen,
-                &mut x,
-                &mut state,
-                *d_steps,
-                &Bound::none(),
-                &mut quiet,
-            );
+            Run {
+                game: &gan,
+                rule: &frozen,
+                steps: *d_steps,
+                bound: Bound::none(),
+            }
+            .run(&mut x, &mut state, &mut quiet)?;
             let (b1, b2) = match cfg.optimizer_d {
-                OptimizerConfig::Adam { beta1, beta2, .. } => (beta1, beta2),
+                Optimizer::Adam { beta1, beta2, .. } => (beta1, beta2),
                 _ => (0.9, 0.999),
             };
-            let adam = OptimizerConfig::adam(*lr, b1, b2);
+            let adam = Optimizer::adam(*lr, b1, b2);
             let both = d_first(1, &adam, &adam);
             let mut released = both.init_seeded(&gan, spec.seed);
             released.noise = state.noise;
@@ -413,15 +409,13 @@ pub(super) fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
                 }
                 ControlFlow::Continue(())
             };
-            run(
-                &gan,
-                &both,
-                &mut x,
-                &mut released,
-                *release_steps,
-                &Bound::none(),
-                &mut log,
-            );
+            Run {
+                game: &gan,
+                rule: &both,
+                steps: *release_steps,
+                bound: Bound::none(),
+            }
+            .run(&mut x, &mut released, &mut log)?;
             t.write(&spec.dir.join("release_log.csv"))
         }
     }
@@ -819,7 +813,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     Ok(())
 }
 
-fn ring_std(c: &crate::gan::trainer::TrainConfig) -> f64 {
+fn ring_std(c: &crate::gan::TrainConfig) -> f64 {
     match &c.dataset {
         Dataset::Ring { std, .. } => *std,
         _ => f64::NAN,
@@ -829,7 +823,7 @@ fn ring_std(c: &crate::gan::trainer::TrainConfig) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gan::trainer::TrainConfig;
+    use crate::gan::TrainConfig;
 
     /// |D − D*| allowed at m₁ (the study's tolerance, justified in its report).
     const TOL: f64 = 0.05;
@@ -845,7 +839,7 @@ mod tests {
         {
             let w = normalised(&w);
             let mut config = TrainConfig::default();
-            config.optimizer_d = OptimizerConfig::adam(1e-3, 0.9, 0.999);
+            config.optimizer_d = Optimizer::adam(1e-3, 0.9, 0.999);
             config.dataset = ring_with(&config, &w);
             let job = OneModeJob::Freeze {
                 weights: w.clone(),
@@ -858,7 +852,7 @@ mod tests {
                 seed_index: 0,
                 seed: 0,
                 dir: dir.path().join(format!("w{i}")),
-                config,
+                config: config.validated().unwrap(),
                 job: Job::OneMode(job.clone()),
             };
             execute(&spec, &job).unwrap();

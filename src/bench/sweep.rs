@@ -48,14 +48,13 @@
 //! 11 FMAs); scale by 2^k 1; 1 + u 1; divide 1; ψf′, θf′ 2; two FMA updates 4. Total 40. Not counted: |t|, the clamp, the sign
 //! select and the two integer operations that build 2^k.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::parallel::pool;
 
 /// Cells processed together by one call of the kernel: 8 zmm registers per state
 /// variable on AVX-512. One step of one vector is a dependency chain of ≈ 90 cycles
@@ -436,15 +435,6 @@ impl SweepResult {
     }
 }
 
-/// Builds a rayon pool with `threads` threads (0 → rayon's default: `RAYON_NUM_THREADS`
-/// or all cores).
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::param("threads", format!("cannot build a pool of {threads}: {e}")))
-}
-
 /// Runs the kernel into preallocated row-major `theta`/`psi` (length n_g·n_d) on `pool`.
 fn sweep_into(
     kernel: fn(&mut Block, usize),
@@ -590,14 +580,15 @@ pub const BENCH_REPEATS: usize = 3;
 /// ([`log_grid`]) from (1, 1) for `steps` steps on `threads` threads (0 → all cores),
 /// with the fastest SIMD path. Reports the median of [`BENCH_REPEATS`] runs.
 ///
-/// # Panics
-/// If `grid` is 0 or the thread pool cannot be built.
-#[must_use]
-pub fn bench_sweep(grid: usize, steps: usize, threads: usize) -> BenchSweep {
-    assert!(grid > 0, "grid must be at least 1");
+/// # Errors
+/// [`Error::Param`] if `grid` or `steps` is 0 or the thread pool cannot be built.
+pub fn bench_sweep(grid: usize, steps: usize, threads: usize) -> Result<BenchSweep> {
+    if grid == 0 || steps == 0 {
+        return Err(Error::param("grid", "grid and steps must be at least 1"));
+    }
     let path = SimdPath::detect();
     let kernel = kernel_for(path);
-    let pool = pool(threads).expect("building the rayon pool");
+    let pool = pool(threads)?;
     let lrs = log_grid(grid);
     let cells = grid * grid;
     // Allocated and touched before timing.
@@ -622,7 +613,7 @@ pub fn bench_sweep(grid: usize, steps: usize, threads: usize) -> BenchSweep {
     let cell_steps = (cells * steps) as f64;
     let cell_steps_per_s = cell_steps / seconds;
     let norm = |k: usize| (theta[k] * theta[k] + psi[k] * psi[k]).sqrt();
-    BenchSweep {
+    Ok(BenchSweep {
         name: "dirac-sweep".to_string(),
         grid,
         steps,
@@ -638,48 +629,45 @@ pub fn bench_sweep(grid: usize, steps: usize, threads: usize) -> BenchSweep {
         classes: ClassCounts::of(&theta, &psi),
         norm_lo: norm(0),
         norm_hi: norm(cells - 1),
-    }
+    })
 }
 
-/// Runs a peer program (`python script args…`) and parses the one JSON line it prints.
-///
-/// The peers print exactly one JSON line on stdout; libraries may add warnings on stderr,
-/// and this takes the last non-empty stdout line that parses as JSON.
+/// The numpy (in place and naive) and JAX peers on the same workload, each with our
+/// rate divided by theirs.
 ///
 /// # Errors
-/// [`Error::File`] (naming the script) if the program cannot start, exits unsuccessfully
-/// (the message carries the tail of its stderr) or prints no JSON line.
-pub fn run_peer(python: &Path, script: &Path, args: &[&str]) -> Result<serde_json::Value> {
-    let out = Command::new(python)
-        .arg(script)
-        .args(args)
-        .output()
-        .map_err(|e| Error::file(script, format!("cannot run with {}: {e}", python.display())))?;
-    let stderr_tail = || {
-        let s = String::from_utf8_lossy(&out.stderr);
-        let lines: Vec<&str> = s.lines().collect();
-        lines[lines.len().saturating_sub(5)..].join("\n")
-    };
-    if !out.status.success() {
-        return Err(Error::file(
+/// As [`crate::bench::run_peer`].
+pub fn peer_rates(
+    ours: &BenchSweep,
+    peers: &crate::bench::Peers,
+) -> Result<Vec<crate::bench::PeerRate>> {
+    let (n, st) = (ours.grid.to_string(), ours.steps.to_string());
+    let mut out = Vec::new();
+    for (label, script, extra) in [
+        (
+            "numpy-inplace-f64",
+            "numpy_dirac_sweep.py",
+            vec!["--impl", "inplace"],
+        ),
+        (
+            "numpy-naive-f64",
+            "numpy_dirac_sweep.py",
+            vec!["--impl", "naive"],
+        ),
+        ("jax-f64", "jax_dirac_sweep.py", vec![]),
+    ] {
+        let mut args = vec!["--n", n.as_str(), "--steps", st.as_str()];
+        args.extend(extra);
+        out.push(peers.rate(
+            &peers.python,
+            label,
             script,
-            format!("peer exited with {}: {}", out.status, stderr_tail()),
-        ));
+            &args,
+            "cell_steps_per_s",
+            ours.cell_steps_per_s,
+        )?);
     }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .filter(|l| !l.trim().is_empty())
-        .find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok())
-        .ok_or_else(|| {
-            Error::file(
-                script,
-                format!(
-                    "peer printed no JSON line on stdout; stderr: {}",
-                    stderr_tail()
-                ),
-            )
-        })
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -923,7 +911,7 @@ mod tests {
 
     #[test]
     fn bench_sweep_reports_consistent_fields() {
-        let b = bench_sweep(5, 20, 1);
+        let b = bench_sweep(5, 20, 1).unwrap();
         let v = serde_json::to_value(&b).unwrap();
         assert_eq!(v["name"], "dirac-sweep");
         assert_eq!(
@@ -936,30 +924,5 @@ mod tests {
         assert!((b.ns_per_cell_step * b.cell_steps_per_s / 1e9 - 1.0).abs() < 1e-12);
         assert_eq!(b.classes.cycling, 25);
         assert!(v.get("norm_at_lr_1_1").is_some());
-    }
-
-    #[test]
-    fn bench_run_peer_parses_last_json_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("peer.sh");
-        std::fs::write(
-            &script,
-            "echo warming up\necho '{\"peer\": \"x\", \"n\": '\"$1\"'}'\n",
-        )
-        .unwrap();
-        let v = run_peer(Path::new("/bin/sh"), &script, &["3"]).unwrap();
-        assert_eq!(v["peer"], "x");
-        assert_eq!(v["n"], 3);
-
-        let bad = dir.path().join("bad.sh");
-        std::fs::write(&bad, "echo oops >&2\nexit 3\n").unwrap();
-        let e = run_peer(Path::new("/bin/sh"), &bad, &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("oops"), "{e}");
-
-        let silent = dir.path().join("silent.sh");
-        std::fs::write(&silent, "echo not json\n").unwrap();
-        assert!(run_peer(Path::new("/bin/sh"), &silent, &[]).is_err());
     }
 }

@@ -41,11 +41,14 @@
 
 use serde::Serialize;
 
-use super::loss::GanLoss;
-use super::penalty::Penalty;
-use super::trainer::{NetConfig, OptimizerConfig, Precision, Schedule, TrainConfig, train};
 use crate::datasets::{Dataset, Latent, LatentKind};
+use crate::dynamics::{Optimizer, Order, Scheme};
+use crate::error::{Error, Result};
+use crate::gan::GanLoss;
+use crate::gan::Penalty;
+use crate::gan::{NetConfig, Precision, TrainConfig, train};
 use crate::nn::{Activation, Init, Mlp};
+use crate::parallel::MAX_THREADS;
 
 /// One benchmark measurement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,19 +102,20 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
             dropout_keep: 1.0,
             init: Init::GlorotUniform,
         },
-        optimizer_g: OptimizerConfig::adam(1e-4, 0.5, 0.999),
-        optimizer_d: OptimizerConfig::adam(1e-4, 0.5, 0.999),
+        optimizer_g: Optimizer::adam(1e-4, 0.5, 0.999),
+        optimizer_d: Optimizer::adam(1e-4, 0.5, 0.999),
         ..TrainConfig::default()
     };
     let wgangp = TrainConfig {
         loss: GanLoss::Wasserstein,
         penalty: Penalty::GradientPenalty { lambda: 10.0 },
-        schedule: Schedule {
-            d_steps: 5,
-            ..Schedule::default()
+        schedule: Scheme::Alternating {
+            order: Order::DFirst,
+            k_g: 1,
+            k_d: 5,
         },
-        optimizer_g: OptimizerConfig::adam(1e-4, 0.5, 0.9),
-        optimizer_d: OptimizerConfig::adam(1e-4, 0.5, 0.9),
+        optimizer_g: Optimizer::adam(1e-4, 0.5, 0.9),
+        optimizer_d: Optimizer::adam(1e-4, 0.5, 0.9),
         ..seed002.clone()
     };
     let ganvis = TrainConfig::default();
@@ -137,7 +141,7 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
 ///
 /// # Errors
 /// If the configuration's networks are invalid.
-pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> crate::error::Result<f64> {
+pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> Result<f64> {
     let (g, d, _) = cfg.networks(data_dim)?;
     let macs = |m: &Mlp| m.macs_per_sample() as f64;
     let first = |m: &Mlp| (m.layers()[0].fan_in * m.layers()[0].fan_out) as f64;
@@ -148,17 +152,27 @@ pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> crate::error::Resul
         d_step += 4.0 * 2.0 * b * md;
     }
     let g_step = 2.0 * b * mg + 2.0 * b * md * 2.0 + 2.0 * b * mg + 2.0 * b * (mg - first(&g));
-    Ok(cfg.schedule.d_steps as f64 * d_step + cfg.schedule.g_steps as f64 * g_step)
+    let (k_g, k_d) = cfg.schedule.updates_per_step();
+    Ok(k_d as f64 * d_step + k_g as f64 * g_step)
 }
 
 /// Runs every workload for `steps` steps with `threads` concurrent independent runs
 /// (seeds 0…threads−1) and reports throughput. Workloads whose configuration fails
 /// are skipped (none do). Setting the environment variable `REDQUEEN_BENCH_ONLY` to a
 /// workload name runs only that one (for profiling).
-#[must_use]
-pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
-    let threads = threads.max(1);
-    let steps = steps.max(1);
+///
+/// # Errors
+/// [`Error::Param`] for zero steps, or threads outside 1..=[`MAX_THREADS`].
+pub fn bench_neural(steps: usize, threads: usize) -> Result<Vec<NeuralBench>> {
+    if steps == 0 {
+        return Err(Error::param("steps", "must be at least 1"));
+    }
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(Error::param(
+            "threads",
+            format!("{threads} is not in 1..={MAX_THREADS} (the number of independent runs)"),
+        ));
+    }
     let only = std::env::var("REDQUEEN_BENCH_ONLY").unwrap_or_default();
     let mut out = Vec::new();
     for (name, cfg) in workloads() {
@@ -175,13 +189,11 @@ pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
         let Ok(flops) = flops_per_step(&cfg, 2) else {
             continue;
         };
+        let cfg = cfg.validated()?;
         let times: Vec<f64> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let c = TrainConfig {
-                        seed: t as u64,
-                        ..cfg.clone()
-                    };
+                    let c = cfg.with_seed(t as u64);
                     s.spawn(move || train(&c, None, false).map(|r| r.elapsed_s))
                 })
                 .collect();
@@ -210,7 +222,48 @@ pub fn bench_neural(steps: usize, threads: usize) -> Vec<NeuralBench> {
             gflops: rate * flops / 1e9,
         });
     }
-    out
+    Ok(out)
+}
+
+/// The PyTorch peer of each workload (same model, batch and steps), run with the same
+/// thread count; returns one rate per workload that has a peer, with our ratio.
+///
+/// # Errors
+/// As [`crate::bench::run_peer`].
+pub fn peer_rates(
+    ours: &[NeuralBench],
+    peers: &crate::bench::Peers,
+) -> Result<Vec<crate::bench::PeerRate>> {
+    let mut out = Vec::new();
+    for (name, script, args) in [
+        (
+            "seed002-batch500",
+            "torch_gan2d.py",
+            vec!["--steps", "2000", "--seed", "0"],
+        ),
+        (
+            "seed002-wgangp-batch500",
+            "torch_gan2d.py",
+            vec!["--steps", "500", "--wgan-gp"],
+        ),
+        ("ganvis-batch50", "torch_ganvis.py", vec!["--steps", "2000"]),
+    ] {
+        let Some(mine) = ours.iter().find(|b| b.name == name) else {
+            continue;
+        };
+        let t = mine.threads.to_string();
+        let mut args = args;
+        args.extend(["--threads", t.as_str()]);
+        out.push(peers.rate(
+            &peers.torch_python,
+            name,
+            script,
+            &args,
+            "steps_per_s",
+            mine.steps_per_s,
+        )?);
+    }
+    Ok(out)
 }
 
 /// What the f32 gemm of [`crate::nn::gemm`] reaches alone on one product shape.
@@ -283,7 +336,7 @@ mod tests {
 
     #[test]
     fn bench_reports_every_workload() {
-        let b = bench_neural(3, 1);
+        let b = bench_neural(3, 1).unwrap();
         assert_eq!(b.len(), 6);
         assert!(
             b.iter()

@@ -1,0 +1,14 @@
+//! Benchmarks that time the code paths the commands use, and run the Python peers beside
+//! them (`redqueen bench …`).
+//!
+//! * [`sweep`]: the Dirac-GAN learning-rate sweep of the numpy/JAX peers;
+//! * [`neural`]: neural GAN training steps against the PyTorch peers;
+//! * [`peers`]: running a peer and reading its one JSON line.
+
+pub mod neural;
+pub mod peers;
+pub mod sweep;
+
+pub use neural::{GemmRate, NeuralBench, bench_neural, gemm_rates};
+pub use peers::{PeerRate, Peers, run_peer};
+pub use sweep::{BenchSweep, bench_sweep};

@@ -1,0 +1,91 @@
+//! The command line: clap argument types, one handler per command, printing. The
+//! handlers only translate arguments into the library's types and print what the
+//! library returns; errors go back to `main`, which prints one line and exits with 2.
+
+mod args;
+mod bench;
+mod inspect;
+mod simulate;
+mod study;
+mod sweep;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+use redqueen::error::Result;
+
+const GAME_HELP: &str = "\
+Games and their --set keys (defaults in brackets):
+  dirac           loss=standard|nonsaturating|wgan [standard], r1=γ [0], r2=γ [0],
+                  gp=λ [0], gp_target=t [1], noise=σ [0], consensus=γ [0], clip=c [none]
+  bilinear        a=s [1] (min_x max_y s·xy), or matrix=a11,a12;a21,a22 (rows split by ;)
+  lotka-volterra  alpha [1], beta [1], gamma [1], delta [1]
+  one-mode        modes=k [3], weights=w1,w2,... [equal], on=i [1] (mode the generator sits on)
+  ttur-saddle     (no keys) f = (1 + x²)(100 − y²)";
+
+/// redqueen: GAN training as a dynamical system.
+#[derive(Debug, Parser)]
+#[command(name = "redqueen", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Jacobian, eigenvalues and flow class at a point (and the update map's spectrum with --rule).
+    #[command(after_help = GAME_HELP)]
+    Spectrum(inspect::SpectrumArgs),
+    /// Find a fixed point numerically (Newton) and print it with its eigenvalues.
+    #[command(after_help = GAME_HELP)]
+    Equilibrium(inspect::EquilibriumArgs),
+    /// Run an update rule and write the trajectory (CSV) and a phase portrait.
+    #[command(after_help = GAME_HELP)]
+    Simulate(simulate::SimulateArgs),
+    /// Stability map over a log-spaced (lr_G, lr_D) grid: CSV and heat maps.
+    #[command(after_help = GAME_HELP)]
+    Sweep(sweep::SweepArgs),
+    /// Join sweep shards into the file one unsharded run would write (for studies, use
+    /// `study FILE --merge`).
+    Merge(sweep::MergeArgs),
+    /// Run a study file (studies/*.toml); `--shard I/N` and `--merge` split its neural
+    /// runs across jobs.
+    Study(study::StudyArgs),
+    /// Train a neural GAN from a TOML configuration (every key: see README, "train").
+    Train(train::TrainArgs),
+    /// Benchmarks, optionally measured side by side with the Python peers.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Any library error, to be printed by `main`.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Spectrum(a) => inspect::spectrum(&a),
+        Command::Equilibrium(a) => inspect::equilibrium(&a),
+        Command::Simulate(a) => simulate::simulate(&a),
+        Command::Sweep(a) => sweep::sweep(&a),
+        Command::Merge(a) => sweep::merge(&a),
+        Command::Study(a) => study::study(&a),
+        Command::Train(a) => train::train(&a),
+        Command::Bench(b) => bench::bench(&b),
+    }
+}
+
+/// Prints the first non-empty line of `message` as `redqueen: error: …` (plus `hint`)
+/// and exits with status 2.
+pub fn fail(message: &str, hint: &str) -> ! {
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("redqueen: error: {first}{hint}");
+    std::process::exit(2);
+}

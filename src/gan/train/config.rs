@@ -1,0 +1,502 @@
+//! The training configuration: [`TrainConfig`] as read from TOML (every key optional,
+//! unknown keys refused), validated once into a [`ValidConfig`], the only form the
+//! builder and the trainer accept.
+//!
+//! [`TrainConfig`] is what `redqueen train --config <file>` and a study's `[train]`
+//! section parse ([`TrainConfig::from_toml`]). Every key is optional (defaults: the
+//! gan-vis run); unknown keys are errors. The seed-002 WGAN-GP run, for example:
+//! ```toml
+//! seed = 0
+//! steps = 500
+//! batch_size = 500
+//! loss = "wasserstein"                               # minimax | non_saturating | wasserstein
+//! penalty = { kind = "gradient_penalty", lambda = 10.0 }  # none | r1 | r2 (gamma)
+//! latent = { kind = "gaussian", dim = 15 }
+//! dataset = { kind = "ring", modes = 3, radius = 1.0, std = 0.1 }
+//! schedule = { order = "d_first", d_steps = 5, g_steps = 1 }
+//! [generator]
+//! hidden = [50, 50, 50, 50]
+//! activation = { kind = "leaky_relu", slope = 0.2 }
+//! [discriminator]
+//! hidden = [100, 50, 50]
+//! activation = { kind = "leaky_relu", slope = 0.2 }
+//! [optimizer_g]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.5
+//! beta2 = 0.9
+//! [optimizer_d]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.5
+//! beta2 = 0.9
+//! ```
+//! Other keys: `precision` (`"f32"`/`"f64"`), `label_smoothing`, `weight_clip`,
+//! `[infogan]` (`categories`, `lambda`, `hidden`), `log_every`, `snapshot_every`,
+//! `snapshot_samples`, `eval_samples`, `coverage_min_fraction`, `histogram_bins`; see
+//! the field docs of [`TrainConfig`].
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::{check_memory, product};
+use crate::datasets::{Dataset, Latent};
+use crate::dynamics::{Optimizer, Order, RuleSpec, Scheme};
+use crate::error::{Error, Result};
+use crate::gan::{GanLoss, InfoGanTerm, Objective, Penalty};
+use crate::nn::{Activation, Init, Mlp};
+
+/// Floating-point type of the networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Single precision (measured faster, see [`crate::nn`]).
+    #[default]
+    F32,
+    /// Double precision.
+    F64,
+}
+
+/// One network's architecture (the output layer is always linear: G's samples, D's
+/// logit, Q's class logits).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetConfig {
+    /// Hidden widths, e.g. `[50, 50, 50]` (required when the section is written, since
+    /// G's and D's defaults differ).
+    pub hidden: Vec<usize>,
+    /// Hidden activation, e.g. `{ kind = "relu" }` or `{ kind = "leaky_relu", slope = 0.2 }`.
+    #[serde(default = "relu")]
+    pub activation: Activation,
+    /// Dropout keep probability on hidden layers (1 = off; gan-vis dropout G: 0.5).
+    #[serde(default = "one")]
+    pub dropout_keep: f64,
+    /// Initialisation (default Glorot-uniform weights and biases, as gan-vis).
+    #[serde(default)]
+    pub init: Init,
+}
+
+fn relu() -> Activation {
+    Activation::Relu
+}
+fn one() -> f64 {
+    1.0
+}
+
+/// InfoGAN settings (Chen et al. 2016).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoGanConfig {
+    /// Number of categories k of the code c (gan-vis: 3, 6, 20).
+    pub categories: usize,
+    /// λ (default 1).
+    #[serde(default = "one")]
+    pub lambda: f64,
+    /// Hidden widths of Q (default `[40, 40]`, ReLU; Q is 2→40→40→k with softmax).
+    #[serde(default = "q_hidden")]
+    pub hidden: Vec<usize>,
+}
+
+fn q_hidden() -> Vec<usize> {
+    vec![40, 40]
+}
+
+/// Everything a neural training run needs. Every field has a default matching the
+/// gan-vis configuration (seed 001), so an empty file is a valid config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Master seed (default 0).
+    pub seed: u64,
+    /// Number of steps (G phases) (default 100 000, gan-vis).
+    pub steps: usize,
+    /// Batch size B for real and fake batches (default 50).
+    pub batch_size: usize,
+    /// Network precision (default f32).
+    pub precision: Precision,
+    /// Target distribution (default the gan-vis ring: 3 modes, radius 1, std 0.05).
+    pub dataset: Dataset,
+    /// Latent distribution (default 10-D uniform on [0, 1)).
+    pub latent: Latent,
+    /// Generator (default hidden [50, 50, 50], ReLU, Glorot-uniform).
+    pub generator: NetConfig,
+    /// Discriminator (default hidden [50, 50, 50, 50], ReLU, Glorot-uniform).
+    pub discriminator: NetConfig,
+    /// Adversarial loss (default non-saturating).
+    pub loss: GanLoss,
+    /// Gradient penalty on D (default none).
+    pub penalty: Penalty,
+    /// One-sided label smoothing α ∈ [0, 1) (default 0).
+    pub label_smoothing: f64,
+    /// WGAN weight clip c > 0 on D's parameters (default none; gan-vis WGAN: 0.1).
+    pub weight_clip: Option<f64>,
+    /// InfoGAN categorical code (default none).
+    pub infogan: Option<InfoGanConfig>,
+    /// Generator optimiser (default Adam lr 1e-4, β = (0.9, 0.999), ε = 1e-8).
+    pub optimizer_g: Optimizer,
+    /// Discriminator (and Q) optimiser (default as the generator's).
+    pub optimizer_d: Optimizer,
+    /// Update scheme: order and updates per player (default D first, 1 and 1).
+    pub schedule: Scheme,
+    /// Log a CSV row every this many steps (default 100).
+    pub log_every: usize,
+    /// Write a sample snapshot every this many steps; 0 = never (default 0).
+    pub snapshot_every: usize,
+    /// Samples per snapshot and in `samples_final.csv` (default 500).
+    pub snapshot_samples: usize,
+    /// Generated samples used for the metrics at each log step (default 1000; the
+    /// energy distance uses all of them, cost O(n²)).
+    pub eval_samples: usize,
+    /// A mode counts as covered when it holds at least this fraction of the samples
+    /// (default 0.05).
+    pub coverage_min_fraction: f64,
+    /// Bins of the 1-D histogram KL/JS (default 50).
+    pub histogram_bins: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 0,
+            steps: 100_000,
+            batch_size: 50,
+            precision: Precision::F32,
+            dataset: Dataset::default(),
+            latent: Latent::default(),
+            generator: NetConfig {
+                hidden: vec![50, 50, 50],
+                activation: Activation::Relu,
+                dropout_keep: 1.0,
+                init: Init::GlorotUniform,
+            },
+            discriminator: NetConfig {
+                hidden: vec![50, 50, 50, 50],
+                activation: Activation::Relu,
+                dropout_keep: 1.0,
+                init: Init::GlorotUniform,
+            },
+            loss: GanLoss::NonSaturating,
+            penalty: Penalty::None,
+            label_smoothing: 0.0,
+            weight_clip: None,
+            infogan: None,
+            optimizer_g: Optimizer::adam(1e-4, 0.9, 0.999),
+            optimizer_d: Optimizer::adam(1e-4, 0.9, 0.999),
+            schedule: Scheme::Alternating {
+                order: Order::DFirst,
+                k_g: 1,
+                k_d: 1,
+            },
+            log_every: 100,
+            snapshot_every: 0,
+            snapshot_samples: 500,
+            eval_samples: 1000,
+            coverage_min_fraction: 0.05,
+            histogram_bins: 50,
+        }
+    }
+}
+
+/// Most evaluation samples per log step: the energy distance of 2-D targets compares
+/// every pair, so n = 10⁵ is already 10¹⁰ distance evaluations per log row.
+pub const MAX_EVAL_SAMPLES: usize = 100_000;
+
+impl TrainConfig {
+    /// Parses a TOML document (the `redqueen train --config` file or a study setting):
+    /// the raw form, not yet validated ([`TrainConfig::validated`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `path` and the line for a TOML or unknown-key error.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
+            Error::config(
+                path,
+                match line {
+                    Some(l) => format!("line {l}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            )
+        })
+    }
+
+    /// Checks every value (naming the key and the reason) and the memory the run will
+    /// need, and returns the configuration in the only form the trainer accepts.
+    ///
+    /// # Errors
+    /// [`Error::Param`] with the offending key.
+    pub fn validated(self) -> Result<ValidConfig> {
+        self.check()?;
+        Ok(ValidConfig(self))
+    }
+
+    fn check(&self) -> Result<()> {
+        let pos = |key: &str, v: usize| {
+            if v == 0 {
+                Err(Error::param(key, "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        pos("steps", self.steps)?;
+        pos("batch_size", self.batch_size)?;
+        pos("log_every", self.log_every)?;
+        pos("latent.dim", self.latent.dim)?;
+        self.schedule.validate(&|f| format!("schedule.{f}"))?;
+        if self.eval_samples < 2 {
+            return Err(Error::param("eval_samples", "must be at least 2"));
+        }
+        if self.eval_samples > MAX_EVAL_SAMPLES {
+            return Err(Error::param(
+                "eval_samples",
+                format!(
+                    "{} is more than the limit {MAX_EVAL_SAMPLES} (the energy distance compares every pair)",
+                    self.eval_samples
+                ),
+            ));
+        }
+        if self.snapshot_samples == 0 {
+            return Err(Error::param("snapshot_samples", "must be at least 1"));
+        }
+        pos("histogram_bins", self.histogram_bins)?;
+        for (key, net) in [
+            ("generator", &self.generator),
+            ("discriminator", &self.discriminator),
+        ] {
+            if net.hidden.contains(&0) {
+                return Err(Error::param(format!("{key}.hidden"), "a hidden width is 0"));
+            }
+            if !(net.dropout_keep > 0.0 && net.dropout_keep <= 1.0) {
+                return Err(Error::param(
+                    format!("{key}.dropout_keep"),
+                    format!("{} is not in (0, 1]", net.dropout_keep),
+                ));
+            }
+            if let Init::Normal { std } = net.init
+                && !(std.is_finite() && std > 0.0)
+            {
+                return Err(Error::param(
+                    format!("{key}.init.std"),
+                    format!("{std} is not positive"),
+                ));
+            }
+            if let Activation::LeakyRelu { slope } = net.activation
+                && !slope.is_finite()
+            {
+                return Err(Error::param(
+                    format!("{key}.activation.slope"),
+                    "must be finite",
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(Error::param(
+                "label_smoothing",
+                format!("{} is not in [0, 1)", self.label_smoothing),
+            ));
+        }
+        if let Some(c) = self.weight_clip
+            && !(c.is_finite() && c > 0.0)
+        {
+            return Err(Error::param(
+                "weight_clip",
+                format!("{c} is not a positive number"),
+            ));
+        }
+        let w = self.penalty.weight();
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(Error::param("penalty", format!("weight {w} is not ≥ 0")));
+        }
+        if let Some(info) = &self.infogan {
+            if info.categories < 2 {
+                return Err(Error::param(
+                    "infogan.categories",
+                    "need at least 2 categories",
+                ));
+            }
+            if !(info.lambda.is_finite() && info.lambda >= 0.0) {
+                return Err(Error::param(
+                    "infogan.lambda",
+                    format!("{} is not ≥ 0", info.lambda),
+                ));
+            }
+            if info.hidden.contains(&0) {
+                return Err(Error::param("infogan.hidden", "a hidden width is 0"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.coverage_min_fraction) {
+            return Err(Error::param("coverage_min_fraction", "must be in [0, 1]"));
+        }
+        self.optimizer_g.validate(&|f| format!("optimizer_g.{f}"))?;
+        self.optimizer_d.validate(&|f| format!("optimizer_d.{f}"))?;
+        self.rule_spec().validate().map_err(|e| match e {
+            Error::Param { reason, .. } => Error::param("schedule", reason),
+            other => other,
+        })?;
+        self.check_memory()
+    }
+
+    /// The memory of the run, estimated from the sizes before anything is allocated:
+    /// per parameter the f64 point, its field and two optimiser slots, plus the network
+    /// precision's copy and gradient (≈ 48 bytes); per unit of every layer and batch row
+    /// about ten f64 buffers (activations, derivatives, adjoints), with D run on 3B rows
+    /// (real and fake stacked, plus the generator step); the evaluation and snapshot
+    /// samples through G; the log rows; the histogram bins.
+    fn check_memory(&self) -> Result<()> {
+        let k = self.infogan.as_ref().map_or(0, |i| i.categories) as u128;
+        let width = |hidden: &[usize]| hidden.iter().map(|&h| h as u128).sum::<u128>();
+        // The data dimension is not known before the data set is built; 16 bounds every
+        // synthetic set here (CSV data are checked when they are read).
+        let data = 16u128;
+        let (wg, wd) = (
+            width(&self.generator.hidden),
+            width(&self.discriminator.hidden),
+        );
+        let wq = self.infogan.as_ref().map_or(0, |i| width(&i.hidden));
+        let layer = |input: u128, hidden: &[usize], out: u128| {
+            let mut w = vec![input];
+            w.extend(hidden.iter().map(|&h| h as u128));
+            w.push(out);
+            w.windows(2)
+                .map(|p| product(&[p[0] + 1, p[1]]))
+                .fold(0u128, u128::saturating_add)
+        };
+        let g_params = layer(self.latent.dim as u128 + k, &self.generator.hidden, data);
+        let d_params = layer(data, &self.discriminator.hidden, 1).saturating_add(
+            self.infogan
+                .as_ref()
+                .map_or(0, |i| layer(data, &i.hidden, k)),
+        );
+        let b = self.batch_size as u128;
+        let units_g = wg + self.latent.dim as u128 + k + data;
+        let units_d = wd + data + 1;
+        let eval_rows = self.eval_samples.max(self.snapshot_samples) as u128;
+        let parts = [
+            ("generator.hidden", product(&[g_params, 48])),
+            ("discriminator.hidden", product(&[d_params, 48])),
+            (
+                "batch_size",
+                product(&[b, 80, units_g + 3 * units_d + wq + data]),
+            ),
+            ("eval_samples", product(&[eval_rows, 80, units_g])),
+            (
+                "steps",
+                product(&[(self.steps / self.log_every) as u128 + 2, 8 * 64]),
+            ),
+            (
+                "histogram_bins",
+                product(&[self.histogram_bins as u128, 16]),
+            ),
+        ];
+        let total = parts.iter().fold(0u128, |t, p| t.saturating_add(p.1));
+        let key = parts
+            .iter()
+            .max_by_key(|p| p.1)
+            .map_or("batch_size", |p| p.0);
+        check_memory(key, total, "this training run")
+    }
+
+    /// The three networks (G, D, optional Q) for data of dimension `data_dim`.
+    ///
+    /// # Errors
+    /// [`Error::Param`] for an invalid architecture.
+    pub fn networks(&self, data_dim: usize) -> Result<(Mlp, Mlp, Option<Mlp>)> {
+        let k = self.infogan.as_ref().map_or(0, |i| i.categories);
+        let widths = |input: usize, hidden: &[usize], out: usize| {
+            std::iter::once(input)
+                .chain(hidden.iter().copied())
+                .chain(std::iter::once(out))
+                .collect::<Vec<_>>()
+        };
+        let g = Mlp::new(
+            &widths(self.latent.dim + k, &self.generator.hidden, data_dim),
+            self.generator.activation,
+            Activation::Linear,
+            self.generator.dropout_keep,
+        )?;
+        let d = Mlp::new(
+            &widths(data_dim, &self.discriminator.hidden, 1),
+            self.discriminator.activation,
+            Activation::Linear,
+            self.discriminator.dropout_keep,
+        )?;
+        let q = match &self.infogan {
+            Some(info) => Some(Mlp::new(
+                &widths(data_dim, &info.hidden, info.categories),
+                Activation::Relu,
+                Activation::Linear,
+                1.0,
+            )?),
+            None => None,
+        };
+        Ok((g, d, q))
+    }
+
+    /// The update rule of this configuration, in the rules' one vocabulary: the schedule
+    /// is the scheme and the two optimisers are the players' (no field adjustment).
+    #[must_use]
+    pub fn rule_spec(&self) -> RuleSpec {
+        RuleSpec {
+            scheme: self.schedule.clone(),
+            g: self.optimizer_g,
+            d: self.optimizer_d,
+            adjust: None,
+        }
+    }
+
+    /// The losses and regularisers of both players.
+    #[must_use]
+    pub fn objective(&self) -> Objective {
+        Objective {
+            loss: self.loss,
+            penalty: self.penalty,
+            label_smoothing: self.label_smoothing,
+            weight_clip: self.weight_clip,
+            info: self.infogan.as_ref().map(|i| InfoGanTerm {
+                categories: i.categories,
+                lambda: i.lambda,
+            }),
+        }
+    }
+}
+
+/// A configuration that passed [`TrainConfig::validated`]. It cannot be changed except
+/// through methods that keep it valid, so the builder and the trainer never check again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ValidConfig(TrainConfig);
+
+impl std::ops::Deref for ValidConfig {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
+impl ValidConfig {
+    /// The same configuration with another seed (every seed is valid).
+    #[must_use]
+    pub fn with_seed(&self, seed: u64) -> Self {
+        ValidConfig(TrainConfig {
+            seed,
+            ..self.0.clone()
+        })
+    }
+    /// The same configuration on another data set. (Data sets are checked when the run
+    /// builds them, [`crate::datasets::Dataset::build`], as for every configuration.)
+    #[must_use]
+    pub fn with_dataset(&self, dataset: Dataset) -> Self {
+        ValidConfig(TrainConfig {
+            dataset,
+            ..self.0.clone()
+        })
+    }
+    /// The raw configuration.
+    #[must_use]
+    pub fn into_inner(self) -> TrainConfig {
+        self.0
+    }
+}

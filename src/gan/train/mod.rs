@@ -1,0 +1,313 @@
+//! The seeded neural-GAN trainer: [`ValidConfig`] → [`train`] → [`TrainReport`] plus
+//! tidy CSV files.
+//!
+//! # Training is the runner on a game
+//! [`train`] is not a loop of its own: the configuration becomes a
+//! [`NeuralGan`] (a [`crate::game::Game`]), its initial point x₀ and a
+//! [`crate::dynamics::Rule`] ([`TrainConfig::rule_spec`]), and [`crate::dynamics::Run`]
+//! steps it exactly as it steps a reduced game, with an observer that writes the log.
+//! One step is one outer step of the rule, i.e. one generator phase together with the
+//! discriminator phase that goes with it, in the order given by the `schedule`
+//! ([`crate::dynamics::Scheme`]):
+//! * `d_first` (gan-vis, seed 002): k_D times {draw a batch; ψ ← ψ + opt_D(−∇_ψ L_D);
+//!   clip ψ_D}, then k_G times {draw z; θ ← θ + opt_G(−∇_θ L_G)} (the alternating
+//!   scheme);
+//! * `g_first`: the same two phases in the other order;
+//! * `simultaneous`: one batch, both gradients at the same x, both players updated
+//!   (the discrete map x ← x + step(v(x)) of [`crate::game`]).
+//!
+//! Optimisers are [`crate::optim::Chain`]s, one per player with its own state; the
+//! field block u = −∇L of a player is turned into the step Δ and added. The joint
+//! vector x and the optimiser state are f64; the networks run in f32 or f64
+//! ([`Precision`]), rounding θ and ψ at each evaluation (f64 master weights).
+//!
+//! # Randomness and reproducibility
+//! Three ChaCha8 streams of `seed`: stream 0 draws the training batches (the rule
+//! state's stream, [`crate::dynamics::Rule::init_seeded`]), stream 1 the
+//! initial parameters, stream 2 the fixed evaluation latents and the reference target
+//! sample. Logging never touches stream 0, so the trajectory does not depend on
+//! `log_every`. The same configuration gives byte-identical files.
+//!
+//! # Divergence
+//! A non-finite loss or parameter ends the run with status `diverged` and the reason
+//! `diverged at step k: …` (in [`TrainReport::stop_reason`], `summary.json` and the
+//! last CSV row); it is an outcome, never a panic. The final samples and parameters
+//! are then those of the last metrics row, the latest state known to be finite.
+//!
+//! # Files (when an output directory is given; each written atomically)
+//! * `train_log.csv`: one row every `log_every` steps (and at the last step; the file
+//!   is rewritten at most once a second during the run, and at the end), columns
+//!   `step, loss_d, loss_g, d_real, d_fake, grad_norm_g, grad_norm_d, penalty,
+//!   info_loss`, then for targets with modes `modes_covered, high_quality,
+//!   mode_frac_<k>…`, for 1-D targets `w1, kl, js`, for 2-D and higher
+//!   `energy_distance`, then for targets with modes `d_at_mode_<k>…`;
+//! * `config.json`: the resolved configuration (seed included) and the update order;
+//! * `summary.json`: status, stop reason, steps completed, final metrics;
+//! * `samples_final.csv` and, when `snapshot_every > 0`, `samples_step<k>.csv`
+//!   (columns `x0, x1, …`; G in evaluation mode, i.e. without dropout).
+
+//!
+//! # Parts
+//! [`config`] (raw, then validated once), [`build`] (networks, objective, rule, initial
+//! point), this module (the run) and [`log`] (what the run records, as observers).
+
+pub mod build;
+pub mod config;
+pub mod log;
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::dynamics::{Bound, Every, Run, Stop};
+use crate::error::{Error, Result};
+use crate::export::write_atomic;
+use crate::gan::NeuralGan;
+use crate::nn::Float;
+pub use build::build_game;
+use build::{configured, split_params};
+pub use config::{InfoGanConfig, MAX_EVAL_SAMPLES, NetConfig, Precision, TrainConfig, ValidConfig};
+pub use log::{EvalMetrics, Probe, ProbeFrame};
+use log::{Evaluator, HaltOnNonFiniteLoss, LogRows, Probes, Progress, Snapshots, samples_table};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// All steps ran.
+    Completed,
+    /// A loss or parameter became non-finite.
+    Diverged,
+}
+
+/// The outcome of [`train`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// Completed or diverged.
+    pub status: RunStatus,
+    /// `completed N steps` or `diverged at step k: <reason>`.
+    pub stop_reason: String,
+    /// Steps fully completed.
+    pub steps_completed: usize,
+    /// The update order, as logged.
+    pub update_order: String,
+    /// CSV header of the log.
+    pub header: Vec<String>,
+    /// The logged rows (same columns as `header`).
+    pub rows: Vec<Vec<f64>>,
+    /// Metrics at the last log step.
+    pub final_metrics: EvalMetrics,
+    /// `snapshot_samples` samples of the final generator (rows = samples).
+    pub final_samples: Vec<Vec<f64>>,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// The final joint parameters x = (θ_G, ψ) in f64 (not written to any file), e.g.
+    /// for a Jacobian of [`build_game`]'s game at the end of training.
+    pub final_parameters: Vec<f64>,
+    /// Wall time of the training loop, s (not written to any file).
+    pub elapsed_s: f64,
+    /// Steps per second of the training loop.
+    pub steps_per_s: f64,
+    /// Probe records of [`train_probed`] (empty without a probe).
+    #[serde(skip)]
+    pub frames: Vec<ProbeFrame>,
+}
+
+/// Trains a neural GAN as configured; writes the files listed in the module docs to
+/// `out_dir` if given; shows a progress bar (steps/s, ETA) on stderr if `progress` and
+/// stderr is a terminal.
+///
+/// # Errors
+/// [`Error::Param`]/[`Error::Config`] for an invalid configuration, [`Error::File`] if
+/// an output cannot be written. Divergence is **not** an error: see
+/// [`TrainReport::status`].
+pub fn train(config: &ValidConfig, out_dir: Option<&Path>, progress: bool) -> Result<TrainReport> {
+    train_probed(config, out_dir, progress, None)
+}
+
+/// [`train`], additionally recording [`ProbeFrame`]s at `probe.steps` into
+/// [`TrainReport::frames`]. (Added for the neural studies' D-surface frames; the
+/// trajectory and the files are the same as without a probe.)
+///
+/// # Errors
+/// As [`train`].
+pub fn train_probed(
+    config: &ValidConfig,
+    out_dir: Option<&Path>,
+    progress: bool,
+    probe: Option<&Probe>,
+) -> Result<TrainReport> {
+    match config.precision {
+        Precision::F32 => run::<f32>(config, out_dir, progress, probe),
+        Precision::F64 => run::<f64>(config, out_dir, progress, probe),
+    }
+}
+
+/// One training run: [`crate::dynamics::Run`] drives the configured game with the
+/// configured rule; the observers of [`log`] record.
+fn run<T: Float>(
+    cfg: &ValidConfig,
+    out_dir: Option<&Path>,
+    progress: bool,
+    probe: Option<&Probe>,
+) -> Result<TrainReport> {
+    let (gan, mut x, rule) = configured::<T>(cfg)?;
+    let eval = Evaluator::new(cfg, &gan);
+    let mut files = Vec::new();
+    if let Some(dir) = out_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::file(dir, format!("cannot create output directory: {e}")))?;
+        let resolved = serde_json::json!({
+            "config": cfg,
+            "seed": cfg.seed,
+            "update_order": cfg.schedule.describe(),
+            "rule": rule,
+            "parameters": { "generator": gan.n_generator(), "discriminator": gan.n_discriminator() },
+        });
+        let path = dir.join("config.json");
+        write_atomic(
+            &path,
+            serde_json::to_string_pretty(&resolved)
+                .map_err(|e| Error::file(&path, e))?
+                .as_bytes(),
+        )?;
+        files.push(path);
+    }
+    let bar = if progress && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(cfg.steps as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}",
+        ) {
+            b.set_style(style);
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut observers = (
+        HaltOnNonFiniteLoss::new(&gan),
+        (
+            Every::new(cfg.log_every, LogRows::new(cfg, &gan, &eval, out_dir, &x))
+                .and_at(cfg.steps),
+            (
+                Probes::new(&gan, &eval, probe),
+                (
+                    out_dir.map(|d| Every::new(cfg.snapshot_every, Snapshots::new(&gan, &eval, d))),
+                    Every::new(64, Progress(bar.clone())),
+                ),
+            ),
+        ),
+    );
+    let mut state = rule.init_seeded(&gan, cfg.seed);
+    let start = Instant::now();
+    let stop = Run {
+        game: &gan,
+        rule: &rule,
+        steps: cfg.steps,
+        bound: Bound::none(),
+    }
+    .run(&mut x, &mut state, &mut observers);
+    let elapsed_s = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let stop = stop?;
+    let (_, (log, (probes, (snapshots, _)))) = observers;
+    let mut log = log.into_inner();
+    if let Some(s) = snapshots {
+        files.extend(s.into_inner().files);
+    }
+    let (status, stop_reason, steps_completed) = finish(&gan, &stop, &mut log, &x, cfg.steps);
+    // After a non-finite step the final samples and parameters are those of the last
+    // metrics row, the latest state known to be finite.
+    if matches!(stop, Stop::NonFinite { .. }) {
+        x = log.last_logged.clone();
+    }
+    let (theta, _) = split_params::<T>(&x, gan.n_generator());
+    let final_samples_m = gan.sample_generator(&theta, &eval.snapshot_z);
+    let final_samples: Vec<Vec<f64>> = (0..final_samples_m.nrows())
+        .map(|i| final_samples_m.row(i).iter().map(|v| v.f64()).collect())
+        .collect();
+    if let Some(dir) = out_dir {
+        log.write()?;
+        files.push(dir.join("train_log.csv"));
+        let path = dir.join("samples_final.csv");
+        samples_table(&final_samples_m).write(&path)?;
+        files.push(path);
+        let summary = serde_json::json!({
+            "status": status,
+            "stop_reason": stop_reason,
+            "steps_completed": steps_completed,
+            "update_order": cfg.schedule.describe(),
+            "final_metrics": log.final_metrics,
+        });
+        let path = dir.join("summary.json");
+        write_atomic(
+            &path,
+            serde_json::to_string_pretty(&summary)
+                .map_err(|e| Error::file(&path, e))?
+                .as_bytes(),
+        )?;
+        files.push(path);
+    }
+    Ok(TrainReport {
+        status,
+        stop_reason,
+        steps_completed,
+        update_order: cfg.schedule.describe(),
+        header: log.header,
+        rows: log.rows,
+        final_metrics: log.final_metrics,
+        final_samples,
+        files,
+        final_parameters: x.iter().copied().collect(),
+        elapsed_s,
+        steps_per_s: steps_completed as f64 / elapsed_s.max(1e-12),
+        frames: probes.frames,
+    })
+}
+
+/// Status, reason and completed steps of a run that stopped with `stop`; a stop on a
+/// non-finite value or a halt adds the last row (losses only) to the log.
+fn finish<T: Float>(
+    gan: &NeuralGan<T>,
+    stop: &Stop,
+    log: &mut LogRows<'_, T>,
+    x: &crate::linalg::Vector,
+    steps: usize,
+) -> (RunStatus, String, usize) {
+    match stop {
+        Stop::Budget => (
+            RunStatus::Completed,
+            format!("completed {steps} steps"),
+            steps,
+        ),
+        Stop::NonFinite { step } => {
+            let e = gan.last_evaluation();
+            let what = if !e.d.loss.is_finite() {
+                "non-finite loss_d"
+            } else if !e.g.loss.is_finite() {
+                "non-finite loss_g"
+            } else {
+                "non-finite parameters"
+            };
+            log.push_row(*step, x, false);
+            (
+                RunStatus::Diverged,
+                format!("diverged at step {step}: {what}"),
+                step - 1,
+            )
+        }
+        Stop::Halted { step, why } => {
+            log.push_row(*step, x, false);
+            (
+                RunStatus::Diverged,
+                format!("diverged at step {step}: {why}"),
+                step.saturating_sub(1),
+            )
+        }
+        Stop::Diverged { step } => (RunStatus::Diverged, stop.describe(), step - 1),
+    }
+}
