@@ -70,7 +70,7 @@ pub enum Dataset {
     FourPoints,
     /// The uniform distribution on the unit circle (angle U[0, 2π)).
     UnitCircle,
-    /// PacGAN's 2-D ring (Lin et al. 2018, §5.1 and Table 1; VEEGAN's benchmark, Srivastava et
+    /// PacGAN's 2-D ring (Lin et al. 2018, Table 1; VEEGAN's benchmark, Srivastava et
     /// al. 2017): 8 equally weighted isotropic Gaussians with means (cos 2πk/8, sin 2πk/8) on
     /// the unit circle and std 0.01. A preset: it builds as
     /// `Ring { modes: 8, radius: 1, std: 0.01 }` (see [`Dataset::expanded`]); write that general
@@ -79,7 +79,7 @@ pub enum Dataset {
     /// `MEANS = [(cos(id·2π/8), sin(id·2π/8)) for id in range(8)]`,
     /// `VARIANCES = [0.01² · I₂]`, `x_mode_priors = None` (equal weights).
     Ring8,
-    /// PacGAN's 2-D grid (Lin et al. 2018, §5.1 and Table 1): 25 equally weighted isotropic
+    /// PacGAN's 2-D grid (Lin et al. 2018, Table 1): 25 equally weighted isotropic
     /// Gaussians with means {−4, −2, 0, 2, 4}² and std 0.05. A preset: it builds as
     /// `Grid { side: 5, spacing: 2, std: 0.05 }`, whose means (i − 2)·2 for i = 0..4 are
     /// exactly {−4, −2, 0, 2, 4}² (see [`Dataset::expanded`]). Source: the PacGAN repository,

@@ -1,5 +1,5 @@
 //! The Fréchet (2-Wasserstein) distance between Gaussian fits of two point sets, the
-//! quantity behind FID (Heusel et al. 2017, eq. 6) applied to raw coordinates.
+//! quantity behind FID (Heusel et al. 2017) applied to raw coordinates.
 //!
 //! For N(μ₁, Σ₁) and N(μ₂, Σ₂) (Dowson & Landau 1982; Olkin & Pukelsheim 1982):
 //! d² = ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2 (Σ₁^{1/2} Σ₂ Σ₁^{1/2})^{1/2}).

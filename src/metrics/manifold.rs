@@ -37,9 +37,9 @@ use serde::Serialize;
 use super::points::{Points, sq_dist};
 use crate::error::{Error, Result};
 
-/// Default neighbourhood size k = 3, the value both papers recommend (Kynkäänniemi et al.
-/// 2019 §2; Naeem et al. 2020 use k = 5 for their image experiments, but the issue asks one k for
-/// all four metrics, and we keep Kynkäänniemi's default).
+/// Default neighbourhood size k = 3: Kynkäänniemi et al.'s default (`nhood_sizes=[3]` in
+/// their code). Naeem et al. 2020 use k = 5 in their experiments; we use one k for all four
+/// metrics and keep 3.
 pub const DEFAULT_K: usize = 3;
 
 /// The four k-NN manifold metrics of generated points against target points.
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn same_distribution_matches_naeems_expectations() {
-        // Naeem et al. 2020 (§3, the analytic expectations for identical distributions):
+        // Naeem et al. 2020 (their analytic expectations for identical distributions):
         // E[density] = 1, and E[coverage] = 1 − C(N−1, k)/C(N+M−1, k): a real point's ball
         // misses every fake iff its k nearest among the N−1 other reals and M fakes are all
         // real. With N = M = 2000 and k = 3 that is 1 − Π_{i<3} (1999−i)/(3999−i) ≈ 0.8752.

@@ -1,6 +1,6 @@
 //! PacGAN's mode-collapse measures on a Gaussian mixture with known modes (Lin et al. 2018,
-//! "PacGAN: the power of two samples in generative adversarial networks", §5.1 and Table 1;
-//! after VEEGAN, Srivastava et al. 2017, §5.1).
+//! "PacGAN: the power of two samples in generative adversarial networks", Table 1; after
+//! VEEGAN, Srivastava et al. 2017).
 //!
 //! Implemented exactly as the authors' metric code, `MetricLogger.do` in
 //! `synthetic_data_experiments/PacGAN/pacgan/extensions.py` of github fjxmlzn/PacGAN, which

@@ -63,20 +63,20 @@ pub struct MetricReport {
     /// k of the k-NN radii.
     pub k: usize,
     /// Share of generated points inside the target's k-NN manifold, `≤` (Kynkäänniemi et al.
-    /// 2019, "Improved precision and recall metric for assessing generative models", §2).
+    /// 2019, "Improved precision and recall metric for assessing generative models").
     pub precision: f64,
     /// Share of target points inside the generated k-NN manifold, `≤` (Kynkäänniemi et al.
-    /// 2019, §2).
+    /// 2019).
     pub recall: f64,
     /// Mean number of target k-NN balls (`<`) holding a generated point, over k (Naeem et al.
-    /// 2020, "Reliable fidelity and diversity metrics for generative models", §3); ≈ 1 for
+    /// 2020, "Reliable fidelity and diversity metrics for generative models"); ≈ 1 for
     /// matching distributions.
     pub density: f64,
     /// Share of target points whose k-NN ball (`<`) holds a generated point (Naeem et al.
-    /// 2020, §3).
+    /// 2020).
     pub coverage: f64,
     /// Sliced Wasserstein-1 distance, mean over directions of the exact 1-D W₁ of the
-    /// projections (Bonneel et al. 2015, §2.1), by quantile matching (any sizes).
+    /// projections (Bonneel et al. 2015), by quantile matching (any sizes).
     pub sliced_w1: f64,
     /// Sliced Wasserstein-2 distance, (mean over directions of the 1-D W₂²)^{1/2}.
     pub sliced_w2: f64,
@@ -86,7 +86,7 @@ pub struct MetricReport {
     pub seed: u64,
     /// Squared Fréchet distance between Gaussian fits (sample mean, unbiased covariance):
     /// ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁^{1/2}Σ₂Σ₁^{1/2})^{1/2}) (Dowson & Landau 1982; the FID
-    /// formula of Heusel et al. 2017, eq. 6, on raw coordinates).
+    /// formula of Heusel et al. 2017 on raw coordinates).
     pub frechet: f64,
     /// PacGAN's modes captured, high-quality share and reverse KL of the generated points
     /// against the target's modes (Lin et al. 2018, Table 1); `None` when no modes were given.

@@ -1,4 +1,4 @@
-//! The sliced Wasserstein distance (Rabin et al. 2011; Bonneel et al. 2015, §2.1) and the
+//! The sliced Wasserstein distance (Rabin et al. 2011; Bonneel et al. 2015) and the
 //! exact 1-D Wasserstein distances it averages.
 //!
 //! For a direction θ on the unit sphere S^{d−1}, θ#μ is the law of θ·X. The sliced
