@@ -70,6 +70,23 @@ pub enum Dataset {
     FourPoints,
     /// The uniform distribution on the unit circle (angle U[0, 2π)).
     UnitCircle,
+    /// PacGAN's 2-D ring (Lin et al. 2018, Table 1; VEEGAN's benchmark, Srivastava et
+    /// al. 2017): 8 equally weighted isotropic Gaussians with means (cos 2πk/8, sin 2πk/8) on
+    /// the unit circle and std 0.01. A preset: it builds as
+    /// `Ring { modes: 8, radius: 1, std: 0.01 }` (see [`Dataset::expanded`]); write that general
+    /// form to change a parameter. Source: the PacGAN repository (github fjxmlzn/PacGAN),
+    /// `synthetic_data_experiments/2DRing_GAN&PacGAN/config.py`:
+    /// `MEANS = [(cos(id·2π/8), sin(id·2π/8)) for id in range(8)]`,
+    /// `VARIANCES = [0.01² · I₂]`, `x_mode_priors = None` (equal weights).
+    Ring8,
+    /// PacGAN's 2-D grid (Lin et al. 2018, Table 1): 25 equally weighted isotropic
+    /// Gaussians with means {−4, −2, 0, 2, 4}² and std 0.05. A preset: it builds as
+    /// `Grid { side: 5, spacing: 2, std: 0.05 }`, whose means (i − 2)·2 for i = 0..4 are
+    /// exactly {−4, −2, 0, 2, 4}² (see [`Dataset::expanded`]). Source: the PacGAN repository,
+    /// `synthetic_data_experiments/2DGrid_GAN&PacGAN/config.py`:
+    /// `MEANS = [(i, j) for i, j in product(range(-4, 5, 2), range(-4, 5, 2))]`,
+    /// `VARIANCES = [0.05² · I₂]`, `x_mode_priors = None`.
+    Grid25,
     /// Points read from a CSV file (one point a row, all rows the same number of
     /// numeric columns; an optional header row of non-numbers), drawn uniformly with
     /// replacement.
@@ -131,8 +148,75 @@ pub struct DataSampler {
     points: Vec<Vec<f64>>,
 }
 
+/// PacGAN's ring: number of modes (config.py of `2DRing_GAN&PacGAN`).
+pub const RING8_MODES: usize = 8;
+/// PacGAN's ring: radius of the circle of means.
+pub const RING8_RADIUS: f64 = 1.0;
+/// PacGAN's ring: isotropic std of each mode (`VARIANCES = 0.01² · I`).
+pub const RING8_STD: f64 = 0.01;
+/// PacGAN's grid: modes per side (`range(-4, 5, 2)` has 5 values).
+pub const GRID25_SIDE: usize = 5;
+/// PacGAN's grid: spacing of neighbouring means (the step of `range(-4, 5, 2)`).
+pub const GRID25_SPACING: f64 = 2.0;
+/// PacGAN's grid: isotropic std of each mode (`VARIANCES = 0.05² · I`).
+pub const GRID25_STD: f64 = 0.05;
+
 impl Dataset {
-    /// Validates the description (and reads the CSV file) into a sampler.
+    /// A data set given by name alone, as `{ kind = "<name>" }` in a config: `ring8`, `grid25`,
+    /// `two_points`, `four_points`, `unit_circle`, and `ring` / `grid` with their defaults.
+    /// Used where a command takes a data set on the command line (e.g. the modes of
+    /// `redqueen metrics`).
+    ///
+    /// # Errors
+    /// [`Error::Param`] (key `key`) naming the value when it is not a data set that needs no
+    /// further parameters.
+    pub fn named(key: &str, name: &str) -> Result<Dataset> {
+        #[derive(Deserialize)]
+        struct Wrap {
+            dataset: Dataset,
+        }
+        let mut table = toml::Table::new();
+        let mut inner = toml::Table::new();
+        inner.insert("kind".into(), toml::Value::String(name.into()));
+        table.insert("dataset".into(), toml::Value::Table(inner));
+        toml::Value::Table(table)
+            .try_into::<Wrap>()
+            .map(|w| w.dataset)
+            .map_err(|e| {
+                Error::param(
+                    key,
+                    format!(
+                        "{name:?} is not a data set given by name alone (ring8, grid25, two_points, \
+                         four_points, unit_circle, ring, grid): {}",
+                        e.message()
+                    ),
+                )
+            })
+    }
+
+    /// The general form of a preset (`Ring8` → `Ring { modes: 8, radius: 1, std: 0.01 }`,
+    /// `Grid25` → `Grid { side: 5, spacing: 2, std: 0.05 }`); every other variant unchanged.
+    #[must_use]
+    pub fn expanded(&self) -> Dataset {
+        match self {
+            Dataset::Ring8 => Dataset::Ring {
+                modes: RING8_MODES,
+                radius: RING8_RADIUS,
+                std: RING8_STD,
+                weights: None,
+            },
+            Dataset::Grid25 => Dataset::Grid {
+                side: GRID25_SIDE,
+                spacing: GRID25_SPACING,
+                std: GRID25_STD,
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// Validates the description (and reads the CSV file) into a sampler. A preset
+    /// (`ring8`, `grid25`) builds its [`Dataset::expanded`] general form, which is then what
+    /// [`DataSampler::spec`] reports.
     ///
     /// # Errors
     /// [`Error::Param`] for inconsistent or non-positive parameters (naming the key),
@@ -248,6 +332,7 @@ impl Dataset {
                 weights = vec![1.0; 4];
             }
             Dataset::UnitCircle => dim = 2,
+            Dataset::Ring8 | Dataset::Grid25 => return self.expanded().build(),
             Dataset::Csv { path } => {
                 points = read_points(path)?;
                 dim = points[0].len();
@@ -666,6 +751,47 @@ mod tests {
         .build()
         .unwrap_err();
         assert!(e.to_string().contains("missing.csv"));
+    }
+
+    #[test]
+    fn presets_are_spelled_like_unit_variants_and_expand_to_the_general_form() {
+        #[derive(Deserialize)]
+        struct Cfg {
+            dataset: Dataset,
+        }
+        let c: Cfg = toml::from_str("dataset = { kind = \"ring8\" }").unwrap();
+        assert_eq!(c.dataset, Dataset::Ring8);
+        let c: Cfg = toml::from_str("dataset = { kind = \"grid25\" }").unwrap();
+        assert_eq!(c.dataset, Dataset::Grid25);
+        assert_eq!(
+            Dataset::named("dataset", "grid25").unwrap(),
+            Dataset::Grid25
+        );
+        assert_eq!(
+            Dataset::named("dataset", "ring").unwrap(),
+            Dataset::default(),
+            "a general variant with all its defaults"
+        );
+        let e = Dataset::named("--modes", "csv").unwrap_err().to_string();
+        assert!(e.contains("--modes") && e.contains("\"csv\""), "{e}");
+        let s = Dataset::Ring8.build().unwrap();
+        assert_eq!(
+            s.spec(),
+            &Dataset::Ring {
+                modes: 8,
+                radius: 1.0,
+                std: 0.01,
+                weights: None
+            }
+        );
+        assert_eq!(
+            Dataset::Grid25.build().unwrap().spec(),
+            &Dataset::Grid {
+                side: 5,
+                spacing: 2.0,
+                std: 0.05
+            }
+        );
     }
 
     #[test]

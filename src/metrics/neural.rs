@@ -22,6 +22,12 @@ pub struct ModeCoverage {
 /// Assigns each sample to its nearest mode mean (Euclidean) and counts it if it lies
 /// within that mode's radius. A mode is covered when it holds ≥ `min_fraction` of all
 /// samples (e.g. 0.05 = 5 %).
+///
+/// This is the gan-vis definition, kept for the three-mode studies. It is not PacGAN's
+/// "modes captured" ([`crate::metrics::modes::mode_measures`]): there a single
+/// high-quality sample captures a mode (here, with 2500 samples and 5 %, 125 are needed),
+/// the radius test is strict (‖x − μ‖ < 3σ against ≤ here), and the nearest mode is the
+/// nearest in σ units (the same as here when all modes share one std).
 #[must_use]
 pub fn mode_coverage(samples: &DMatrix<f64>, modes: &Modes, min_fraction: f64) -> ModeCoverage {
     let n = samples.nrows();
