@@ -17,7 +17,9 @@ use redqueen::error::Result;
 const GAME_HELP: &str = "\
 Games and their --set keys (defaults in brackets):
   dirac           loss=standard|nonsaturating|wgan [standard], r1=γ [0], r2=γ [0],
-                  gp=λ [0], gp_target=t [1], noise=σ [0], consensus=γ [0], clip=c [none]
+                  gp=λ [0], gp_target=t [1], noise=σ [0], consensus=γ [0],
+                  consensus_form=exact|notebook [exact] (notebook: GAN_stability's
+                  regulariser gradient, minimax loss only), clip=c [none]
   bilinear        a=s [1] (min_x max_y s·xy), or matrix=a11,a12;a21,a22 (rows split by ;)
   lotka-volterra  alpha [1], beta [1], gamma [1], delta [1]
   one-mode        modes=k [3], weights=w1,w2,... [equal], on=i [1] (mode the generator sits on)

@@ -17,11 +17,15 @@
 //!
 //! Projections (weight clipping) follow every update of every player.
 
+mod named;
+mod optimizer;
 mod runner;
 mod spec;
 
+pub use named::{RuleName, RuleOptions};
+pub use optimizer::Optimizer;
 pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Every, Observer, Run, Stop, Trajectory};
-pub use spec::{Adjustment, Optimizer, Order, RuleName, RuleOptions, RuleSpec, SchemeKind};
+pub use spec::{Adjustment, Order, RuleSpec, SchemeKind};
 
 use serde::{Deserialize, Serialize};
 

@@ -89,6 +89,55 @@ impl Game for Sga {
     }
 }
 
+/// Consensus optimisation on the Dirac-GAN exactly as the GAN_stability notebook writes
+/// it (`notebooks/diracgan/gans.py`, class `GAN_Consensus`), for reproducing its figures.
+/// With v = (−ψf′(θψ), θf′(θψ)) and f′(t) = σ(−t), the exact gradient of ½‖v‖² is
+/// (θf′² + ψ(θ² + ψ²)f′f″, ψf′² + θ(θ² + ψ²)f′f″); the notebook's regulariser halves the
+/// second term of each component (½ψ(θ² + ψ²)f′f″, ½θ(θ² + ψ²)f′f″). At the
+/// equilibrium the two agree (the halved term vanishes there with θ = ψ = 0), so the
+/// linearisation is the same; away from it the notebook's field is weaker, and a run
+/// that leaves the exact consensus basin can stay in the notebook's. The minimax loss
+/// without other regularisers only, as in the notebook. The Jacobian is from central
+/// differences.
+pub struct NotebookConsensus {
+    /// γ ≥ 0.
+    pub gamma: f64,
+}
+
+impl Game for NotebookConsensus {
+    fn name(&self) -> &'static str {
+        "dirac"
+    }
+    fn dim(&self) -> usize {
+        2
+    }
+    fn split(&self) -> usize {
+        1
+    }
+    fn coordinate_names(&self) -> Vec<String> {
+        vec!["theta".into(), "psi".into()]
+    }
+    fn equilibrium(&self) -> Option<Vector> {
+        Some(Vector::zeros(2))
+    }
+    fn field(&self, x: &Vector) -> Vector {
+        use super::sigmoid;
+        let (theta, psi) = (x[0], x[1]);
+        let t = psi * theta;
+        let (fp, fp2) = (sigmoid(-t), -sigmoid(-t) * sigmoid(t));
+        let r2 = psi * psi + theta * theta;
+        let reg_t = theta * fp * fp + 0.5 * psi * r2 * fp * fp2;
+        let reg_p = psi * fp * fp + 0.5 * theta * r2 * fp * fp2;
+        Vector::from_vec(vec![
+            -psi * fp - self.gamma * reg_t,
+            theta * fp - self.gamma * reg_p,
+        ])
+    }
+    fn params(&self) -> serde_json::Value {
+        json!({"loss": "standard", "consensus": self.gamma, "consensus_form": "notebook"})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +146,68 @@ mod tests {
 
     /// Central differences of a field that itself contains a Jacobian (FD error ~1e-9).
     const FD_EIG_TOL: f64 = 1e-6;
+
+    #[test]
+    fn notebook_consensus_halves_the_curvature_term_of_the_exact_gradient() {
+        // At the equilibrium both fields vanish and their Jacobians agree; at a point
+        // away from it, exact − notebook = γ·½(ψ(θ²+ψ²), θ(θ²+ψ²))·f′f″.
+        let gamma = 1.0;
+        let exact = Consensus {
+            inner: Arc::new(Dirac::new(DiracLoss::Standard)),
+            gamma,
+        };
+        let nb = NotebookConsensus { gamma };
+        let j0 = (exact.jacobian(&Vector::zeros(2)) - nb.jacobian(&Vector::zeros(2))).amax();
+        assert!(j0 < FD_EIG_TOL, "{j0}");
+        let (theta, psi) = (0.7, -1.3);
+        let x = Vector::from_vec(vec![theta, psi]);
+        let t: f64 = psi * theta;
+        let (fp, fp2) = (
+            crate::game::sigmoid(-t),
+            -crate::game::sigmoid(-t) * crate::game::sigmoid(t),
+        );
+        let half = 0.5 * (theta * theta + psi * psi) * fp * fp2;
+        let d = nb.field(&x) - exact.field(&x);
+        // The exact field's Jacobian is from differences, so its Jᵀv carries ~1e-9.
+        assert!((d[0] - gamma * half * psi).abs() < FD_EIG_TOL, "{d}");
+        assert!((d[1] - gamma * half * theta).abs() < FD_EIG_TOL, "{d}");
+    }
+
+    #[test]
+    fn from_one_one_with_five_d_steps_only_the_notebook_form_converges() {
+        // The dirac-regularizers finding: same linearisation (ρ = 0.857), different basins.
+        use crate::dynamics::{Bound, Order, RuleName, RuleOptions, Run};
+        let rule = RuleName::Alternating
+            .spec(
+                0.2,
+                0.2,
+                &RuleOptions {
+                    order: Some(Order::DFirst),
+                    k_d: Some(5),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        let end = |game: &dyn Game| {
+            let t = Run {
+                game,
+                rule: &rule,
+                steps: 500,
+                bound: Bound::around(&Vector::zeros(2), 1e3),
+            }
+            .simulate(&Vector::from_vec(vec![1.0, 1.0]));
+            let x = t.states.last().unwrap();
+            (x[0] * x[0] + x[1] * x[1]).sqrt()
+        };
+        let exact = Consensus {
+            inner: Arc::new(Dirac::new(DiracLoss::Standard)),
+            gamma: 1.0,
+        };
+        assert!(end(&exact) > 5.0, "the exact field leaves the basin");
+        assert!(end(&NotebookConsensus { gamma: 1.0 }) < 1e-9);
+    }
 
     #[test]
     fn consensus_and_sga_eigenvalues_at_dirac_equilibrium() {

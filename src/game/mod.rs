@@ -21,7 +21,7 @@ mod one_mode;
 mod spec;
 mod ttur_saddle;
 
-pub use adjusted::{Consensus, Sga};
+pub use adjusted::{Consensus, NotebookConsensus, Sga};
 pub use bilinear::Bilinear;
 pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
 pub use lotka_volterra::LotkaVolterra;

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Bilinear, Consensus, Dirac, DiracLoss, Game, LotkaVolterra, OneMode, TturSaddle};
+use super::{
+    Bilinear, Consensus, Dirac, DiracLoss, Game, LotkaVolterra, NotebookConsensus, OneMode,
+    TturSaddle,
+};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 
@@ -30,6 +33,7 @@ pub const GAME_KEYS: [(&str, &[&str]); 5] = [
             "gp_target",
             "noise",
             "consensus",
+            "consensus_form",
             "clip",
         ],
     ),
@@ -329,6 +333,30 @@ impl GameSpec {
                 }
                 .with_noise(self.nonneg("noise", 0.0)?);
                 let gamma = self.nonneg("consensus", 0.0)?;
+                match self.text("consensus_form", "exact")?.as_str() {
+                    "exact" => {}
+                    "notebook" => {
+                        let plain = self.set.keys().all(|k| {
+                            matches!(k.as_str(), "consensus" | "consensus_form")
+                                || (k == "loss" && loss == DiracLoss::Standard)
+                        });
+                        if !plain || gamma == 0.0 {
+                            return Err(Error::param(
+                                "consensus_form",
+                                "the notebook form is GAN_stability's consensus on the \
+                                 minimax Dirac-GAN: give consensus=γ > 0 and no other \
+                                 setting but loss=standard",
+                            ));
+                        }
+                        return Ok(Arc::new(NotebookConsensus { gamma }));
+                    }
+                    other => {
+                        return Err(Error::param(
+                            "consensus_form",
+                            format!("`{other}` is not exact or notebook"),
+                        ));
+                    }
+                }
                 Ok(if gamma > 0.0 {
                     Arc::new(Consensus {
                         inner: Arc::new(game),
