@@ -40,6 +40,14 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A signal stopped the work; what was written is marked as interrupted.
+    #[error("interrupted by {}: {what}", signal.name())]
+    Interrupted {
+        /// The signal.
+        signal: crate::interrupt::Signal,
+        /// What was stopped and what was left on disk.
+        what: String,
+    },
     /// A study or configuration file is malformed.
     #[error("{path}: {reason}")]
     Config {
@@ -77,6 +85,18 @@ impl Error {
         Error::File {
             path: path.into(),
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl Error {
+    /// The process exit status for this error: 128 + the signal number for an
+    /// interruption, 2 otherwise.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Interrupted { signal, .. } => signal.exit_code(),
+            _ => 2,
         }
     }
 }

@@ -9,26 +9,11 @@ use std::path::Path;
 
 use crate::analysis::{StabilityCell, TrajectoryMetrics};
 use crate::dynamics::Trajectory;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::game::Game;
 use crate::linalg::Vector;
 
-/// Writes `bytes` to `path` atomically, creating parent directories.
-///
-/// # Errors
-/// [`Error::File`] naming the path.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::file(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
-}
+pub use crate::output::write_atomic;
 
 /// A label as a file-name component: lower-case ASCII letters, digits, `.` and `-`;
 /// every other run of characters becomes one `_` (e.g. `"InfoGAN c = 3"` → `infogan_c_3`).
@@ -229,15 +214,5 @@ mod tests {
         assert_eq!(fingerprint(b""), "cbf29ce484222325");
         assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
         assert_eq!(fingerprint(b"foobar"), "85944171f73967e8");
-    }
-
-    #[test]
-    fn atomic_write_leaves_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/out.csv");
-        write_atomic(&p, b"x\n1\n").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"x\n1\n");
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
-        assert_eq!(names.len(), 1);
     }
 }

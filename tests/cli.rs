@@ -283,15 +283,62 @@ fn sweep_shards_merge_to_the_unsharded_bytes() {
         std::fs::read(&merged).unwrap(),
         std::fs::read(dir.path().join("sweep.csv")).unwrap()
     );
-    // A missing shard is an error, not a short file.
-    let out = rq()
-        .arg("merge")
-        .arg(dir.path().join("sweep.shard-0-of-3.csv"))
+    assert_eq!(
+        std::fs::read(dir.path().join("merged.json")).unwrap(),
+        std::fs::read(dir.path().join("sweep.json")).unwrap(),
+        "the merged description is the unsharded run's"
+    );
+    // Everything below is refused with exit 2 and a line naming the bad shard.
+    let shard = |i: usize| dir.path().join(format!("sweep.shard-{i}-of-3.csv"));
+    let merge_fails = |files: Vec<std::path::PathBuf>, expect: &str| {
+        let out = rq()
+            .arg("merge")
+            .args(&files)
+            .arg("--out")
+            .arg(dir.path().join("bad.csv"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{expect}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{expect}: {err}");
+        assert!(!dir.path().join("bad.csv").exists());
+    };
+    // A missing shard.
+    merge_fails(vec![shard(0)], "exactly once");
+    // A shard of a sweep with other --steps.
+    let other = tempfile::tempdir().unwrap();
+    let mut args = base.to_vec();
+    let last = args.len() - 1;
+    args[last] = "301";
+    rq().args(&args)
         .arg("--out")
-        .arg(&merged)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+        .arg(other.path())
+        .args(["--shard", "1/3"])
+        .assert()
+        .success();
+    merge_fails(
+        vec![
+            shard(0),
+            other.path().join("sweep.shard-1-of-3.csv"),
+            shard(2),
+        ],
+        "other parameters",
+    );
+    // A shard cut in the middle of a row.
+    let cut = other.path().join("sweep.shard-2-of-3.csv");
+    let bytes = std::fs::read(shard(2)).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
+    std::fs::copy(shard(2).with_extension("json"), cut.with_extension("json")).unwrap();
+    merge_fails(vec![shard(0), shard(1), cut.clone()], "middle of a row");
+    // A shard missing whole rows.
+    let text = String::from_utf8(bytes).unwrap();
+    let short: Vec<&str> = text.lines().take(text.lines().count() - 1).collect();
+    std::fs::write(&cut, short.join("\n") + "\n").unwrap();
+    merge_fails(vec![shard(0), shard(1), cut.clone()], "rows");
+    // Garbage with a shard's name and no description.
+    let junk = other.path().join("junk.shard-1-of-3.csv");
+    std::fs::write(&junk, "not,a\nsweep\n").unwrap();
+    merge_fails(vec![shard(0), junk, shard(2)], "description is missing");
 }
 
 #[test]

@@ -153,7 +153,7 @@ pub fn stability_map(
     })?;
     base.validate()?;
     let nd = lr_d.len();
-    cells
+    let cells: Vec<StabilityCell> = cells
         .into_par_iter()
         .map(|idx| {
             let spec = base.with_lrs(lr_g[idx / nd], lr_d[idx % nd]);
@@ -174,7 +174,9 @@ pub fn stability_map(
                 sim: classify_trajectory(&traj, center.as_slice(), game.split()),
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    crate::interrupt::check("the map is incomplete and was not written")?;
+    Ok(cells)
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     command: Command,
+    /// No progress display (on a terminal a bar, otherwise a line every few seconds).
+    #[arg(long, global = true)]
+    quiet: bool,
 }
 
 /// The subcommands.
@@ -67,6 +70,7 @@ enum Command {
 /// # Errors
 /// Any library error, to be printed by `main`.
 pub fn run(cli: Cli) -> Result<()> {
+    redqueen::progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Spectrum(a) => inspect::spectrum(&a),
         Command::Equilibrium(a) => inspect::equilibrium(&a),
@@ -80,8 +84,8 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Prints the first non-empty line of `message` as `redqueen: error: …` (plus `hint`)
-/// and exits with status 2.
-pub fn fail(message: &str, hint: &str) -> ! {
+/// and exits with `status`.
+pub fn fail(message: &str, hint: &str, status: i32) -> ! {
     let first = message
         .lines()
         .find(|l| !l.trim().is_empty())
@@ -89,5 +93,5 @@ pub fn fail(message: &str, hint: &str) -> ! {
         .trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     eprintln!("redqueen: error: {first}{hint}");
-    std::process::exit(2);
+    std::process::exit(status);
 }

@@ -107,5 +107,8 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
         metrics.final_distance
     );
     println!("wrote {} (+ .json, .png, .svg)", csv_path.display());
-    Ok(())
+    redqueen::interrupt::check(&format!(
+        "{}; the files hold the steps done so far, and the JSON's stop says so",
+        traj.stop.describe()
+    ))
 }

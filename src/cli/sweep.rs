@@ -58,7 +58,7 @@ pub struct MergeArgs {
     /// Shard files (any order; all N shards of one sweep).
     #[arg(required = true)]
     shards: Vec<PathBuf>,
-    /// The merged file.
+    /// The merged CSV (its description is written beside it as .json).
     #[arg(long)]
     out: PathBuf,
 }
@@ -128,8 +128,15 @@ pub fn sweep(a: &SweepArgs) -> Result<()> {
 
 /// Runs `merge`.
 pub fn merge(a: &MergeArgs) -> Result<()> {
-    let bytes = merge_csv_shards(&a.shards)?;
-    export::write_atomic(&a.out, &bytes)?;
-    println!("merged {} shards → {}", a.shards.len(), a.out.display());
+    let merged = merge_csv_shards(&a.shards)?;
+    let json = a.out.with_extension("json");
+    export::write_atomic(&a.out, &merged.csv)?;
+    export::write_atomic(&json, format!("{:#}\n", merged.json).as_bytes())?;
+    println!(
+        "merged {} shards → {} (+ {})",
+        a.shards.len(),
+        a.out.display(),
+        json.display()
+    );
     Ok(())
 }

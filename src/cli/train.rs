@@ -58,5 +58,16 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     for f in &report.files {
         println!("wrote {}", f.display());
     }
-    Ok(())
+    match (report.status, redqueen::interrupt::requested()) {
+        (redqueen::gan::RunStatus::Interrupted, Some(signal)) => Err(Error::Interrupted {
+            signal,
+            what: format!(
+                "stopped after step {}; the outputs in {} hold the steps done so far and \
+                 summary.json says \"interrupted\"",
+                report.steps_completed,
+                out.display()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -32,6 +32,13 @@ pub enum Stop {
         /// The first non-finite step.
         step: usize,
     },
+    /// A signal (SIGINT, SIGTERM) stopped the run after this step ([`crate::interrupt`]).
+    Interrupted {
+        /// The last step completed.
+        step: usize,
+        /// The signal.
+        signal: crate::interrupt::Signal,
+    },
     /// The observer ended the run after this step (e.g. a neural GAN's loss became
     /// non-finite while its parameters stayed finite); counted as a divergence by
     /// [`Stop::diverged_step`].
@@ -48,7 +55,7 @@ impl Stop {
     #[must_use]
     pub fn diverged_step(&self) -> Option<usize> {
         match self {
-            Stop::Budget => None,
+            Stop::Budget | Stop::Interrupted { .. } => None,
             Stop::Diverged { step } | Stop::NonFinite { step } | Stop::Halted { step, .. } => {
                 Some(*step)
             }
@@ -62,6 +69,9 @@ impl Stop {
             Stop::Diverged { step } => format!("diverged at step {step}"),
             Stop::NonFinite { step } => format!("non-finite at step {step}"),
             Stop::Halted { step, why } => format!("halted at step {step}: {why}"),
+            Stop::Interrupted { step, signal } => {
+                format!("interrupted at step {step} by {}", signal.name())
+            }
         }
     }
 }
@@ -233,7 +243,8 @@ impl Run<'_> {
     /// order, for k = 1, 2, …: one [`Rule::step`]; a non-finite coordinate ends the run
     /// ([`Stop::NonFinite`], not observed); the observer sees x_k and may halt;
     /// ‖x_k − center‖ > radius ends it ([`Stop::Diverged`]). On a non-finite stop `x`
-    /// holds the non-finite state.
+    /// holds the non-finite state. A signal ([`crate::interrupt`]) ends it before the
+    /// next step ([`Stop::Interrupted`]).
     ///
     /// # Errors
     /// An error of the observer, which ends the run.
@@ -248,6 +259,12 @@ impl Run<'_> {
         }
         let bound = &self.bound;
         for k in 1..=self.steps {
+            if let Some(signal) = crate::interrupt::requested() {
+                return Ok(Stop::Interrupted {
+                    step: k - 1,
+                    signal,
+                });
+            }
             self.rule.step(self.game, x, state);
             if !all_finite(x.as_slice()) {
                 return Ok(Stop::NonFinite { step: k });

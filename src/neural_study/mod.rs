@@ -424,11 +424,19 @@ fn done_bytes(spec: &RunSpec) -> Result<Vec<u8>> {
 /// # Errors
 /// Trainer and file errors.
 pub fn execute(spec: &RunSpec) -> Result<()> {
+    // The marker goes first, then everything an earlier run left in the folder.
+    crate::output::remove_marker(&spec.dir.join("done.json"))?;
+    crate::output::clear_folder(&spec.dir, &|_| false)?;
     let t0 = std::time::Instant::now();
     match &spec.job {
         Job::Train { frames, trace } => analyses::execute_train(spec, frames, *trace)?,
         Job::OneMode(j) => one_mode::execute(spec, j)?,
     }
+    // An interrupted run leaves its files but no marker, so no merge can take it.
+    crate::interrupt::check(&format!(
+        "run {} stopped; it has no done.json",
+        spec.dir.display()
+    ))?;
     // Wall time of the run: reported, never part of a CSV (so merged outputs stay
     // byte-identical).
     let secs = t0.elapsed().as_secs_f64();
@@ -502,10 +510,16 @@ pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
     // Longest first helps the scheduler balance uneven runs.
     let mut order: Vec<&RunSpec> = runs.iter().collect();
     order.sort_by_key(|r| std::cmp::Reverse(cost(r)));
+    let shown = crate::progress::Progress::new("study", runs.len() as u64, "runs");
     order
         .par_iter()
-        .map(|r| execute(r))
+        .map(|r| {
+            let done = execute(r);
+            shown.inc(1);
+            done
+        })
         .collect::<Result<Vec<()>>>()?;
+    shown.finish();
     Ok(())
 }
 

@@ -190,54 +190,14 @@ pub(crate) fn with_ext(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Hidden temporary path beside `target`, keeping `target`'s extension last
-/// because plotters picks the image encoder from the extension.
-pub(crate) fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "figure".to_string());
-    let (base, ext) = match name.rsplit_once('.') {
-        Some((b, e)) => (b.to_string(), e.to_string()),
-        None => (name.clone(), "png".to_string()),
-    };
-    // Process id plus a counter: two threads (or processes) writing the same
-    // figure never share a temporary file.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = format!(".{base}.tmp{}-{n}.{ext}", std::process::id());
-    match target.parent() {
-        Some(dir) => dir.join(tmp),
-        None => PathBuf::from(tmp),
-    }
-}
-
-/// Creates the parent directory of `path` if needed.
-fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
-    }
-    Ok(())
-}
-
-/// Renders to a temporary file with `render`, then renames it onto `target`.
-/// The temporary file is removed if rendering fails.
+/// Renders to a temporary file with `render`, then renames it onto `target`
+/// ([`crate::output::write_atomic_with`]: the target is checked, the temporary file is
+/// removed on failure).
 pub(crate) fn atomic_write<F>(target: &Path, render: F) -> Result<()>
 where
     F: FnOnce(&Path) -> std::result::Result<(), DrawError>,
 {
-    ensure_parent(target)?;
-    let tmp = temp_path(target);
-    if let Err(e) = render(&tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::file(target, e.0));
-    }
-    std::fs::rename(&tmp, target).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::file(target, e)
-    })
+    crate::output::write_atomic_with(target, |tmp| render(tmp).map_err(|e| e.0))
 }
 
 /// Writes `<stem>.png` and `<stem>.svg` of `fig` at `size` pixels.

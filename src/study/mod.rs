@@ -194,6 +194,56 @@ pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
     run_study_mode(path, root, quick, RunMode::Full)
 }
 
+/// Removes from the study's folders everything its plan does not produce: every figure
+/// (all are drawn again), every table and report (written again), and every run folder
+/// that is not one of `runs` (left by other settings, seeds or an earlier file). Run
+/// folders of the plan stay: they are the runs being aggregated.
+///
+/// # Errors
+/// [`Error::File`] naming what could not be removed.
+fn clear_stale(
+    data: &Path,
+    figs: &Path,
+    study: &Study,
+    runs: &[crate::neural_study::RunSpec],
+) -> Result<()> {
+    crate::output::clear_folder(figs, &|_| false)?;
+    let blocks: Vec<&str> = study.neural.iter().map(|r| r.block.name.as_str()).collect();
+    crate::output::clear_folder(data, &|name| blocks.contains(&name))?;
+    let planned: std::collections::BTreeSet<&Path> = runs.iter().map(|r| r.dir.as_path()).collect();
+    for b in &blocks {
+        let bdir = data.join(b);
+        crate::output::clear_folder(&bdir, &|name| name == "runs")?;
+        let rdir = bdir.join("runs");
+        let settings = match std::fs::read_dir(&rdir) {
+            Ok(r) => r
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect::<Vec<_>>(),
+            Err(_) => continue,
+        };
+        for sdir in settings {
+            if !sdir.is_dir()
+                || std::fs::symlink_metadata(&sdir).is_ok_and(|m| m.file_type().is_symlink())
+            {
+                crate::output::clear_folder(&rdir, &|name| {
+                    sdir.file_name().is_none_or(|n| n.to_string_lossy() != name)
+                })?;
+                continue;
+            }
+            crate::output::clear_folder(&sdir, &|name| {
+                planned.contains(sdir.join(name).as_path())
+            })?;
+            let empty = std::fs::read_dir(&sdir)
+                .map(|mut r| r.next().is_none())
+                .unwrap_or(false);
+            if empty {
+                std::fs::remove_dir(&sdir).map_err(|e| Error::file(&sdir, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Loads and runs a study in `mode`: everything ([`RunMode::Full`]), only one shard of
 /// the `[[neural]]` runs ([`RunMode::Shard`]: no aggregation, no report), or only the
 /// aggregation over runs already on disk ([`RunMode::Merge`]; the reduced-game blocks,
@@ -223,6 +273,8 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
         .map(|(b, r)| crate::neural_study::plan(b, r, study.seed, &data))
         .collect();
     let all: Vec<crate::neural_study::RunSpec> = plans.iter().flatten().cloned().collect();
+    // The report vouches for everything in the folder: it goes first, and comes back last.
+    crate::output::remove_marker(&data.join("report.md"))?;
     match mode {
         RunMode::Shard(shard) => {
             let (i, n) = (shard.index, shard.count);
@@ -250,6 +302,7 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
         RunMode::Full => crate::neural_study::execute_all(&all)?,
         RunMode::Merge => crate::neural_study::check_done(path, &all)?,
     }
+    clear_stale(&data, &figs, &study, &all)?;
     let mut report = String::new();
     writeln!(report, "# {}\n", f.title).ok();
     if !f.description.is_empty() {

@@ -92,6 +92,7 @@ pub fn simulate(p: &Portraits, bdir: &Path, fdir: &Path) -> Result<Vec<PortraitR
                 bound: Bound::around(&center, p.bound),
             }
             .simulate(&p.starts[gi]);
+            crate::interrupt::check("the study stopped; it has no report.md")?;
             let metrics = analysis::classify_trajectory(&traj, center.as_slice(), game.split());
             let sp = analysis::spectrum(entry.game.as_ref(), &center)?;
             let map = analysis::linearize_update(game, &rule, &center).ok();

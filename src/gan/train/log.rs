@@ -449,12 +449,12 @@ fn take_probe<T: Float>(
     }
 }
 
-/// Moves a progress bar (observe it through [`crate::dynamics::Every`]).
-pub struct Progress(pub indicatif::ProgressBar);
+/// Moves the progress display (observe it through [`crate::dynamics::Every`]).
+pub struct Progress<'a>(pub &'a crate::progress::Progress);
 
-impl Observer for Progress {
+impl Observer for Progress<'_> {
     fn observe(&mut self, step: usize, _: &Vector, _: &RuleState) -> Result<ControlFlow<String>> {
-        self.0.set_position(step as u64);
+        self.0.set(step as u64);
         Ok(ControlFlow::Continue(()))
     }
 }

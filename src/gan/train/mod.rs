@@ -57,7 +57,6 @@ pub mod log;
 #[cfg(test)]
 mod tests;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -82,6 +81,8 @@ pub enum RunStatus {
     Completed,
     /// A loss or parameter became non-finite.
     Diverged,
+    /// A signal stopped the run; the outputs hold the steps done so far.
+    Interrupted,
 }
 
 /// The outcome of [`train`].
@@ -159,8 +160,7 @@ fn run<T: Float>(
     let eval = Evaluator::new(cfg, &gan);
     let mut files = Vec::new();
     if let Some(dir) = out_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::file(dir, format!("cannot create output directory: {e}")))?;
+        prepare_out_dir(dir)?;
         let resolved = serde_json::json!({
             "config": cfg,
             "seed": cfg.seed,
@@ -177,17 +177,8 @@ fn run<T: Float>(
         )?;
         files.push(path);
     }
-    let bar = if progress && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(cfg.steps as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}",
-        ) {
-            b.set_style(style);
-        }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let shown =
+        progress.then(|| crate::progress::Progress::new("train", cfg.steps as u64, "steps"));
     let mut observers = (
         HaltOnNonFiniteLoss::new(&gan),
         (
@@ -197,7 +188,7 @@ fn run<T: Float>(
                 Probes::new(&gan, &eval, probe),
                 (
                     out_dir.map(|d| Every::new(cfg.snapshot_every, Snapshots::new(&gan, &eval, d))),
-                    Every::new(64, Progress(bar.clone())),
+                    shown.as_ref().map(|p| Every::new(64, Progress(p))),
                 ),
             ),
         ),
@@ -212,7 +203,9 @@ fn run<T: Float>(
     }
     .run(&mut x, &mut state, &mut observers);
     let elapsed_s = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
+    if let Some(p) = &shown {
+        p.finish();
+    }
     let stop = stop?;
     let (_, (log, (probes, (snapshots, _)))) = observers;
     let mut log = log.into_inner();
@@ -309,5 +302,37 @@ fn finish<T: Float>(
             )
         }
         Stop::Diverged { step } => (RunStatus::Diverged, stop.describe(), step - 1),
+        Stop::Interrupted { step, .. } => (RunStatus::Interrupted, stop.describe(), *step),
     }
+}
+
+/// Makes `dir` ready for a run's files: a new or empty folder, or the folder of an
+/// earlier run (recognised by its `config.json`), whose outputs are removed — the
+/// completion marker `summary.json` first — so nothing of the old run can be mistaken
+/// for the new one. Any other non-empty folder is refused.
+///
+/// # Errors
+/// [`Error::File`] naming the folder.
+fn prepare_out_dir(dir: &Path) -> Result<()> {
+    crate::output::create_dir(dir)?;
+    let entries: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::file(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ours = std::fs::read(dir.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("config").is_some() && v.get("update_order").is_some());
+    if !ours {
+        return Err(Error::file(
+            dir,
+            "is not empty and holds no earlier training run: choose a new or empty folder \
+             (--out)",
+        ));
+    }
+    crate::output::remove_marker(&dir.join("summary.json"))?;
+    crate::output::clear_folder(dir, &|_| false)
 }
