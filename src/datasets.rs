@@ -132,6 +132,17 @@ pub struct DataSampler {
 }
 
 impl Dataset {
+    /// The isotropic standard deviation shared by every mode, for the targets made of
+    /// equal Gaussian modes (`ring`, `grid`); None for the others (mixtures with one std
+    /// per mode, points, the circle, CSV data). Reports quote it as σ of "within 3σ".
+    #[must_use]
+    pub fn mode_std(&self) -> Option<f64> {
+        match self {
+            Dataset::Ring { std, .. } | Dataset::Grid { std, .. } => Some(*std),
+            _ => None,
+        }
+    }
+
     /// Validates the description (and reads the CSV file) into a sampler.
     ///
     /// # Errors
@@ -526,6 +537,21 @@ impl Latent {
 mod tests {
     use super::*;
     use crate::linalg::rng;
+
+    #[test]
+    fn mode_std_is_the_shared_std_of_equal_gaussian_modes_only() {
+        assert_eq!(Dataset::default().mode_std(), Some(0.05));
+        let grid = Dataset::Grid {
+            side: 3,
+            spacing: 2.0,
+            std: 0.2,
+        };
+        assert_eq!(grid.mode_std(), Some(0.2));
+        assert_eq!(grid.build().unwrap().modes().unwrap().stds, vec![0.2; 9]);
+        for other in [Dataset::TwoPoints, Dataset::FourPoints, Dataset::UnitCircle] {
+            assert_eq!(other.mode_std(), None);
+        }
+    }
 
     #[test]
     fn ring_samples_sit_near_their_means_with_the_right_std() {

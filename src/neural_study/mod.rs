@@ -29,9 +29,28 @@
 //! aggregation over the runs on disk, failing with the list of missing or stale runs.
 //! The merged outputs are byte-identical to an unsharded run's.
 
-mod analyses;
+//!
+//! # Modules
+//! Running: `training` (a training run and its probes) and `one_mode` (the one-mode
+//! experiment's own runs). Reading back: [`outputs`]. Statistics: [`stats`]. One module
+//! per analysis, each computing per-run and per-setting summaries from the runs' files
+//! and then rendering them: `mixture1d`, `ring`, `two_points`, `four_points`,
+//! `circle`, `one_mode`; the point-set analyses share `hops` (the dominant point).
+//! Shared rendering: `render` (paths, links, tables, report header) and `frames`
+//! (D-surface animations).
+
+mod circle;
+mod four_points;
+mod frames;
+mod hops;
+mod mixture1d;
 mod one_mode;
+pub mod outputs;
+mod render;
+mod ring;
 pub mod stats;
+mod training;
+mod two_points;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,7 +62,8 @@ use crate::error::{Error, Result};
 use crate::export::{self, slug};
 use crate::gan::trainer::TrainConfig;
 
-pub use one_mode::OneModeSpec;
+pub use one_mode::{OneModeJob, OneModeSpec};
+pub use outputs::{column, read_csv};
 
 /// What a block measures (selects the per-run records and the aggregation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,7 +232,7 @@ pub enum Job {
         trace: bool,
     },
     /// A one-mode experiment run.
-    OneMode(one_mode::OneModeJob),
+    OneMode(OneModeJob),
 }
 
 /// A block after validation: the resolved config of every setting.
@@ -437,7 +457,7 @@ fn done_bytes(spec: &RunSpec) -> Result<Vec<u8>> {
 pub fn execute(spec: &RunSpec) -> Result<()> {
     let t0 = std::time::Instant::now();
     match &spec.job {
-        Job::Train { frames, trace } => analyses::execute_train(spec, frames, *trace)?,
+        Job::Train { frames, trace } => training::execute_train(spec, frames, *trace)?,
         Job::OneMode(j) => one_mode::execute(spec, j)?,
     }
     // Wall time of the run: reported, never part of a CSV (so merged outputs stay
@@ -546,16 +566,24 @@ pub fn aggregate(
     report: &mut String,
 ) -> Result<()> {
     let _ = study;
-    let ctx = analyses::Ctx {
+    let ctx = render::Ctx {
         r,
         runs,
         data: data.join(&r.block.name),
         figs: figs.join(&r.block.name),
         fig_root: figs.to_path_buf(),
     };
-    match r.block.analysis {
+    let analysis = r.block.analysis;
+    if analysis != Analysis::OneMode {
+        render::block_header(&ctx, report);
+    }
+    match analysis {
+        Analysis::Mixture1d => mixture1d::aggregate(&ctx, report)?,
+        Analysis::Ring => ring::aggregate(&ctx, report)?,
+        Analysis::TwoPoints => two_points::aggregate(&ctx, report)?,
+        Analysis::FourPoints => four_points::aggregate(&ctx, report)?,
+        Analysis::Circle => circle::aggregate(&ctx, report)?,
         Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
-        _ => analyses::aggregate(&ctx, report)?,
     }
     timing_lines(r, runs, report);
     Ok(())
@@ -578,10 +606,10 @@ fn timing_lines(r: &Resolved, runs: &[RunSpec], report: &mut String) {
             return s.label.clone();
         }
         match runs.iter().find(|run| run.setting == i).map(|run| &run.job) {
-            Some(Job::OneMode(one_mode::OneModeJob::Freeze { weights, .. })) => {
+            Some(Job::OneMode(OneModeJob::Freeze { weights, .. })) => {
                 format!("frozen G, w = {weights:.2?}")
             }
-            Some(Job::OneMode(one_mode::OneModeJob::Release { lr, .. })) => {
+            Some(Job::OneMode(OneModeJob::Release { lr, .. })) => {
                 format!("release at lr {lr}")
             }
             _ => format!("part {i}"),
@@ -608,39 +636,11 @@ fn timing_lines(r: &Resolved, runs: &[RunSpec], report: &mut String) {
     .ok();
 }
 
-/// Reads a CSV of numbers written by the trainer or a run: (header, rows).
-///
-/// # Errors
-/// [`Error::File`] for an unreadable or malformed file.
-pub fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::file(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::file(path, e))?;
-        rows.push(
-            rec.iter()
-                .map(|f| f.parse::<f64>().unwrap_or(f64::NAN))
-                .collect(),
-        );
-    }
-    Ok((header, rows))
-}
-
-/// A column of a table by name (NaNs if absent).
-#[must_use]
-pub fn column(t: &(Vec<String>, Vec<Vec<f64>>), name: &str) -> Vec<f64> {
-    match t.0.iter().position(|h| h == name) {
-        Some(j) => {
-            t.1.iter()
-                .map(|r| r.get(j).copied().unwrap_or(f64::NAN))
-                .collect()
-        }
-        None => vec![f64::NAN; t.1.len()],
-    }
+/// Number of modes of a configuration's data set (0 if it has none or is invalid).
+fn mode_count(c: &TrainConfig) -> usize {
+    c.dataset
+        .build()
+        .ok()
+        .and_then(|d| d.modes())
+        .map_or(0, |m| m.means.len())
 }
