@@ -1,5 +1,5 @@
 //! D-surface frames of a 2-D block: D on the probe grid and a generator batch at the
-//! frame steps of a setting's first seed (written by [`super::training`]), rendered as
+//! frame steps of a setting's first seed (written by the `training` module), rendered as
 //! PNG frames and an animated GIF (the gan-vis pictures), and linked from the report.
 
 use std::fmt::Write as _;

@@ -3,10 +3,10 @@
 //! oscillation instead of a split, the four-point one as the "chase" between points.
 
 /// A point *dominates* a log step when it holds at least this fraction of the samples.
-/// 0.4 is the lower end of the two-point split band (0.5 − [`super::two_points`]'s
-/// tolerance 0.1), so a dominant point holds at least a split's share; for four points
-/// it is above the top of the uniform band (0.25 + 0.1), so a dominant point means the
-/// mass is concentrated, not spread.
+/// 0.4 is the lower end of the two-point split band (0.5 − the split tolerance 0.1),
+/// so a dominant point holds at least a split's share; for four points it is above the
+/// top of the uniform band (0.25 + 0.1), so a dominant point means the mass is
+/// concentrated, not spread.
 pub const DOMINANT: f64 = 0.4;
 
 /// Changes of the dominant point along per-point mass series `m[k][i]` (point k, log

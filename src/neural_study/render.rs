@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::stats::MeanCi;
-use super::{Resolved, RunSpec};
+use super::{Job, OneModeJob, Resolved, RunSpec};
 use crate::error::{Error, Result};
 use crate::export::{Table, num, slug};
 use crate::gan::trainer::{OptimizerConfig, TrainConfig};
@@ -287,4 +287,51 @@ pub fn losses_figure(ctx: &Ctx<'_>, report: &mut String, s: usize) -> Result<()>
     )?;
     fig_line(report, ctx, &format!("{label}: losses"), &stem);
     Ok(())
+}
+
+/// Mean wall time per run of each setting, from the runs' `timing.json`.
+pub fn timing_lines(r: &Resolved, runs: &[RunSpec], report: &mut String) {
+    let mut by: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for run in runs {
+        let secs = std::fs::read_to_string(run.dir.join("timing.json"))
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["seconds"].as_f64());
+        if let Some(s) = secs {
+            by.entry(run.setting).or_default().push(s);
+        }
+    }
+    let label = |i: usize| {
+        if let Some(s) = r.block.settings.get(i) {
+            return s.label.clone();
+        }
+        match runs.iter().find(|run| run.setting == i).map(|run| &run.job) {
+            Some(Job::OneMode(OneModeJob::Freeze { weights, .. })) => {
+                format!("frozen G, w = {weights:.2?}")
+            }
+            Some(Job::OneMode(OneModeJob::Release { lr, .. })) => {
+                format!("release at lr {lr}")
+            }
+            _ => format!("part {i}"),
+        }
+    };
+    let parts: Vec<String> = by
+        .iter()
+        .map(|(i, v)| {
+            format!(
+                "{} {:.1} s",
+                label(*i),
+                v.iter().sum::<f64>() / v.len() as f64
+            )
+        })
+        .collect();
+    let total: f64 = by.values().flatten().sum();
+    writeln!(
+        report,
+        "Compute: {:.0} s summed over {} runs (single-threaded each); mean per run: {}.\n",
+        total,
+        runs.len(),
+        parts.join("; ")
+    )
+    .ok();
 }

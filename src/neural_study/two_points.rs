@@ -26,9 +26,9 @@ pub const COLLAPSED: f64 = 0.8;
 /// … while the other point stays below this fraction over the same steps: the mass
 /// never comes back to it (a split would need 0.4 there), only its stray samples.
 pub const ABANDONED: f64 = 0.1;
-/// The share of the log (its last tenth) over which a collapse is judged: long enough
-/// to see a wobble around one point, short enough to be the end state.
-pub const TAIL_FRACTION: usize = 10;
+/// A collapse is judged over the last 1/`TAIL_PARTS` of the log (its last tenth): long
+/// enough to see a wobble around one point, short enough to be the end state.
+pub const TAIL_PARTS: usize = 10;
 
 /// Whether the fractions (`left`, `right`) at the two points form a split.
 #[must_use]
@@ -37,12 +37,12 @@ pub fn is_split(left: f64, right: f64) -> bool {
 }
 
 /// Whether the mass series `left`, `right` end collapsed: over the last
-/// 1/[`TAIL_FRACTION`] of the log one point reaches ≥ [`COLLAPSED`] while the other
+/// 1/[`TAIL_PARTS`] of the log one point reaches ≥ [`COLLAPSED`] while the other
 /// stays below [`ABANDONED`] (the generator wobbles around one point).
 #[must_use]
 pub fn is_collapsed(left: &[f64], right: &[f64]) -> bool {
     let n = left.len().min(right.len());
-    let tail = n - n.div_ceil(TAIL_FRACTION);
+    let tail = n - n.div_ceil(TAIL_PARTS);
     let max = |v: &[f64]| v[tail..n].iter().copied().fold(0.0, f64::max);
     let (ml, mr) = (max(left), max(right));
     (ml >= COLLAPSED && mr < ABANDONED) || (mr >= COLLAPSED && ml < ABANDONED)

@@ -2,8 +2,8 @@
 //! mixture, measured by the final and early W1 to the target, the modes covered, and
 //! the oscillation of the gap D(real) − D(fake). Each run is summarised from its log
 //! ([`MixRun`]), the runs of a setting into a [`MixSetting`]; both are then rendered as
-//! `summary.csv`, `stats.csv`, the report table, the claims ([`claims`]) and the
-//! figures ([`figures`]).
+//! `summary.csv`, `stats.csv`, the report table, the claims (`claims`) and the
+//! figures (`figures`).
 
 mod claims;
 mod figures;

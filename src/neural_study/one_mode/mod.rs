@@ -15,8 +15,8 @@
 //! the collapse) and finally both players for `release_steps`, Adam at each
 //! learning rate of `release_lrs` for both.
 //!
-//! The module is split by stage: [`run`] executes the runs, [`summary`] reads them back
-//! into per-setting summaries (with the verdicts), [`report`] renders those as CSV
+//! The module is split by stage: `run` executes the runs, `summary` reads them back
+//! into per-setting summaries (with the verdicts), `report` renders those as CSV
 //! tables, the report section and the figures.
 
 mod report;
@@ -34,6 +34,9 @@ use crate::linalg::derive_seed;
 
 pub(super) use report::aggregate;
 pub(super) use run::execute;
+
+/// Modes of the experiment's ring (seed 001: three).
+pub const MODES: usize = 3;
 
 /// The one-mode experiment's settings (`[neural.one_mode]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +77,13 @@ impl OneModeSpec {
             return Err("weights and release_lrs must not be empty".into());
         }
         for w in &self.weights {
+            // The experiment is seed 001's three-mode ring: D is logged and judged at
+            // three mode means.
+            if w.len() != MODES {
+                return Err(format!(
+                    "weights {w:?}: give {MODES} weights, one per mode of the ring"
+                ));
+            }
             OneMode::new(w.clone(), 0).map_err(|e| format!("weights {w:?}: {e}"))?;
         }
         if self.d_steps == 0 || self.release_steps == 0 || self.log_every == 0 {
@@ -204,4 +214,39 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
         }
     }
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> OneModeSpec {
+        OneModeSpec {
+            weights: vec![vec![1.0, 1.0, 1.0], vec![2.0, 1.0, 1.0]],
+            d_steps: 100,
+            quick_d_steps: 10,
+            tolerance: 0.05,
+            release_lrs: vec![1e-3],
+            release_steps: 100,
+            quick_release_steps: 10,
+            log_every: 10,
+        }
+    }
+
+    #[test]
+    fn validation_names_what_is_wrong() {
+        assert!(spec().validate().is_ok());
+        let mut s = spec();
+        s.weights[1] = vec![1.0, 1.0];
+        assert!(s.validate().unwrap_err().contains("give 3 weights"));
+        let mut s = spec();
+        s.tolerance = 0.5;
+        assert!(s.validate().unwrap_err().contains("tolerance"));
+        let mut s = spec();
+        s.release_lrs = vec![0.0];
+        assert!(s.validate().unwrap_err().contains("release_lrs"));
+        let mut s = spec();
+        s.quick();
+        assert_eq!((s.d_steps, s.release_steps, s.log_every), (10, 10, 1));
+    }
 }

@@ -1,6 +1,6 @@
 //! Rendering the one-mode experiment: the tables `reduced_game.csv`,
 //! `frozen_generator.csv` and `release.csv`, the report section (a)–(c) and its two
-//! figures, from the summaries of [`super::summary`].
+//! figures, from the summaries of `summary`.
 
 use std::fmt::Write as _;
 
