@@ -162,6 +162,17 @@ pub const GRID25_SPACING: f64 = 2.0;
 pub const GRID25_STD: f64 = 0.05;
 
 impl Dataset {
+    /// The isotropic standard deviation shared by every mode, for the targets made of
+    /// equal Gaussian modes (`ring`, `grid` and their presets `ring8`, `grid25`); None for the others (mixtures with one std
+    /// per mode, points, the circle, CSV data). Reports quote it as σ of "within 3σ".
+    #[must_use]
+    pub fn mode_std(&self) -> Option<f64> {
+        match self.expanded() {
+            Dataset::Ring { std, .. } | Dataset::Grid { std, .. } => Some(std),
+            _ => None,
+        }
+    }
+
     /// A data set given by name alone, as `{ kind = "<name>" }` in a config: `ring8`, `grid25`,
     /// `two_points`, `four_points`, `unit_circle`, and `ring` / `grid` with their defaults.
     /// Used where a command takes a data set on the command line (e.g. the modes of
@@ -611,6 +622,21 @@ impl Latent {
 mod tests {
     use super::*;
     use crate::linalg::rng;
+
+    #[test]
+    fn mode_std_is_the_shared_std_of_equal_gaussian_modes_only() {
+        assert_eq!(Dataset::default().mode_std(), Some(0.05));
+        let grid = Dataset::Grid {
+            side: 3,
+            spacing: 2.0,
+            std: 0.2,
+        };
+        assert_eq!(grid.mode_std(), Some(0.2));
+        assert_eq!(grid.build().unwrap().modes().unwrap().stds, vec![0.2; 9]);
+        for other in [Dataset::TwoPoints, Dataset::FourPoints, Dataset::UnitCircle] {
+            assert_eq!(other.mode_std(), None);
+        }
+    }
 
     #[test]
     fn ring_samples_sit_near_their_means_with_the_right_std() {

@@ -128,6 +128,7 @@ fn shards_and_merge_equal_an_unsharded_run_byte_for_byte() {
             k.display()
         );
     }
+    intervals_stay_inside_the_metrics_ranges(&full.join("data/tiny"));
     // The frames of the ring block exist and the report links them.
     let report = std::fs::read_to_string(sharded.join("data/tiny/report.md")).unwrap();
     assert!(report.contains("standard_surface.gif"), "{report}");
@@ -136,6 +137,56 @@ fn shards_and_merge_equal_an_unsharded_run_byte_for_byte() {
             .join("figures/tiny/ring/standard_surface.gif")
             .exists()
     );
+}
+
+/// The range each metric of the tiny study's `stats.csv` files can take.
+fn range_of(block: &str, metric: &str) -> (f64, f64) {
+    match (block, metric) {
+        (_, "covers_both" | "high_quality") => (0.0, 1.0),
+        // Two mixture modes; three ring modes.
+        ("mix", "modes_covered") => (0.0, 2.0),
+        (_, "modes_covered") => (0.0, 3.0),
+        _ => (0.0, f64::INFINITY),
+    }
+}
+
+/// Every metric of the tiny study is non-negative (W1, counts, amplitudes, periods,
+/// fractions): its 95 % interval must stay in its range, cut where the t-interval of
+/// three seeds (t = 4.303) leaves it, and the report must show the cut ones as
+/// `mean [lo, hi]`.
+fn intervals_stay_inside_the_metrics_ranges(data: &Path) {
+    let mut cut = 0;
+    for block in ["mix", "ring"] {
+        let text = std::fs::read_to_string(data.join(block).join("stats.csv")).unwrap();
+        for line in text.lines().skip(1) {
+            // setting, metric, n, mean, ci95_half, ci95_lo, ci95_hi (no quoted commas
+            // in the tiny study's labels).
+            let f: Vec<&str> = line.split(',').collect();
+            let v = |i: usize| f[i].parse::<f64>().unwrap();
+            let (lo, hi) = range_of(block, f[1]);
+            let (mean, half, ci_lo, ci_hi) = (v(3), v(4), v(5), v(6));
+            if !half.is_finite() {
+                continue;
+            }
+            assert!(ci_lo >= lo && ci_hi <= hi, "{block}: {line}");
+            if mean - half < lo || mean + half > hi {
+                cut += 1;
+                assert!(ci_lo == lo || ci_hi == hi, "{block}: {line}");
+            } else {
+                assert!(
+                    ci_lo == mean - half && ci_hi == mean + half,
+                    "{block}: {line}"
+                );
+            }
+        }
+    }
+    assert!(
+        cut > 0,
+        "no interval needed a cut: the check proves nothing"
+    );
+    let report = std::fs::read_to_string(data.join("report.md")).unwrap();
+    assert!(report.contains("is cut at the boundary and shown as mean [lower, upper]"));
+    assert!(report.contains(" [0.000, "), "no cut W1 interval shown");
 }
 
 #[test]

@@ -28,22 +28,41 @@
 //! contiguous slice of the study's run list (no aggregation); `--merge` = the
 //! aggregation over the runs on disk, failing with the list of missing or stale runs.
 //! The merged outputs are byte-identical to an unsharded run's.
+//!
+//! # Modules
+//! Running: `runs` (planning, executing and checking the runs), `training` (a training
+//! run and its probes) and `one_mode` (the one-mode experiment's own runs). Reading
+//! back: [`outputs`]. Statistics: [`stats`]. One module per analysis, each computing
+//! per-run and per-setting summaries from the runs' files and then rendering them:
+//! `mixture1d`, `ring`, `two_points`, `four_points`, `circle`, `one_mode`; the
+//! point-set analyses share `hops` (the dominant point). Shared rendering: `render`
+//! (paths, links, tables, report header, timing) and `frames` (D-surface animations).
 
-mod analyses;
+mod circle;
+mod four_points;
+mod frames;
+mod hops;
+mod mixture1d;
 mod one_mode;
+pub mod outputs;
+mod render;
+mod ring;
+mod runs;
 pub mod stats;
+mod training;
+mod two_points;
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::export::{self, slug};
+use crate::export::slug;
 use crate::gan::{TrainConfig, ValidConfig};
 
-pub use one_mode::OneModeSpec;
+pub use one_mode::{OneModeJob, OneModeSpec};
+pub use outputs::{column, read_csv};
+pub use runs::{Job, RunSpec, check_done, execute, execute_all, frame_steps, plan};
 
 /// What a block measures (selects the per-run records and the aggregation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,40 +187,6 @@ fn three_hundred() -> usize {
 }
 fn tenth() -> f64 {
     0.1
-}
-
-/// One planned run.
-#[derive(Debug, Clone)]
-pub struct RunSpec {
-    /// Index of the block in the study.
-    pub block: usize,
-    /// Setting index (for one_mode: the experiment's own index).
-    pub setting: usize,
-    /// Seed index k.
-    pub seed_index: usize,
-    /// The trainer seed.
-    pub seed: u64,
-    /// The run folder.
-    pub dir: PathBuf,
-    /// The resolved trainer configuration.
-    pub config: ValidConfig,
-    /// What else the run does.
-    pub job: Job,
-}
-
-/// The work of a run beyond plain training.
-#[derive(Debug, Clone)]
-pub enum Job {
-    /// Train, with D-surface frames at these steps (empty: none) and, for 1-D data,
-    /// a per-log-step trace of the generator's sample mean and spread.
-    Train {
-        /// Frame steps.
-        frames: Vec<usize>,
-        /// Whether to trace 1-D sample statistics.
-        trace: bool,
-    },
-    /// A one-mode experiment run.
-    OneMode(one_mode::OneModeJob),
 }
 
 /// A block after validation: the resolved config of every setting.
@@ -353,190 +338,6 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     Ok(Resolved { block: b, configs })
 }
 
-/// The runs of a block, in a fixed order (setting-major, then seed).
-#[must_use]
-pub fn plan(block_index: usize, r: &Resolved, study_seed: u64, data: &Path) -> Vec<RunSpec> {
-    let b = &r.block;
-    let bdir = data.join(&b.name).join("runs");
-    if b.analysis == Analysis::OneMode {
-        return one_mode::plan(block_index, r, study_seed, &bdir);
-    }
-    let mut runs = Vec::new();
-    for (si, s) in b.settings.iter().enumerate() {
-        for k in 0..b.seeds {
-            let seed = crate::linalg::derive_seed(study_seed, k as u64);
-            let config = r.configs[si].with_seed(seed);
-            let frames = if k == 0 && b.frames > 0 {
-                frame_steps(b.steps, b.frames)
-            } else {
-                vec![]
-            };
-            runs.push(RunSpec {
-                block: block_index,
-                setting: si,
-                seed_index: k,
-                seed,
-                dir: bdir.join(slug(&s.label)).join(format!("seed{k:03}")),
-                config,
-                job: Job::Train {
-                    frames,
-                    trace: b.analysis == Analysis::Mixture1d,
-                },
-            });
-        }
-    }
-    runs
-}
-
-/// `n` frame steps from 0 to `steps`, denser early (quadratic spacing: the early
-/// transient is where most of the motion is), deduplicated.
-#[must_use]
-pub fn frame_steps(steps: usize, n: usize) -> Vec<usize> {
-    if n <= 1 {
-        return vec![steps];
-    }
-    let mut v: Vec<usize> = (0..n)
-        .map(|i| {
-            let f = i as f64 / (n - 1) as f64;
-            (f * f * steps as f64).round() as usize
-        })
-        .collect();
-    v.dedup();
-    v
-}
-
-/// The marker a finished run writes last: the resolved configuration, compared at
-/// merge time so that stale runs from another configuration are refused.
-fn done_bytes(spec: &RunSpec) -> Result<Vec<u8>> {
-    let v = serde_json::json!({
-        "config": spec.config,
-        "seed": spec.seed,
-        "seed_index": spec.seed_index,
-        "job": match &spec.job { Job::Train { frames, trace } => serde_json::json!({"frames": frames, "trace": trace}), Job::OneMode(j) => serde_json::to_value(j).unwrap_or_default() },
-    });
-    let mut s = serde_json::to_string_pretty(&v).map_err(|e| Error::file(&spec.dir, e))?;
-    s.push('\n');
-    Ok(s.into_bytes())
-}
-
-/// Executes one run, writing its folder (and `done.json` last).
-///
-/// # Errors
-/// Trainer and file errors.
-pub fn execute(spec: &RunSpec) -> Result<()> {
-    // The marker goes first, then everything an earlier run left in the folder.
-    crate::output::remove_marker(&spec.dir.join("done.json"))?;
-    crate::output::clear_folder(&spec.dir, &|_| false)?;
-    let t0 = std::time::Instant::now();
-    match &spec.job {
-        Job::Train { frames, trace } => analyses::execute_train(spec, frames, *trace)?,
-        Job::OneMode(j) => one_mode::execute(spec, j)?,
-    }
-    // An interrupted run leaves its files but no marker, so no merge can take it.
-    crate::interrupt::check(&format!(
-        "run {} stopped; it has no done.json",
-        spec.dir.display()
-    ))?;
-    // Wall time of the run: reported, never part of a CSV (so merged outputs stay
-    // byte-identical).
-    let secs = t0.elapsed().as_secs_f64();
-    export::write_atomic(
-        &spec.dir.join("timing.json"),
-        format!("{{\"seconds\": {secs:.3}}}\n").as_bytes(),
-    )?;
-    export::write_atomic(&spec.dir.join("done.json"), &done_bytes(spec)?)
-}
-
-/// Checks that every run of `runs` is on disk and was made with the same configuration.
-///
-/// # Errors
-/// [`Error::Config`] listing the missing or stale run folders.
-pub fn check_done(study: &Path, runs: &[RunSpec]) -> Result<()> {
-    let mut missing = Vec::new();
-    let mut stale = Vec::new();
-    for r in runs {
-        match std::fs::read(r.dir.join("done.json")) {
-            Err(_) => missing.push(r.dir.display().to_string()),
-            Ok(b) => {
-                if b != done_bytes(r)? {
-                    stale.push(r.dir.display().to_string());
-                }
-            }
-        }
-    }
-    if missing.is_empty() && stale.is_empty() {
-        return Ok(());
-    }
-    let show = |v: &[String]| {
-        let mut s = v.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-        if v.len() > 5 {
-            write!(s, " and {} more", v.len() - 5).ok();
-        }
-        s
-    };
-    let mut msg = String::from("cannot merge: ");
-    if !missing.is_empty() {
-        write!(
-            msg,
-            "{} of {} runs are missing ({})",
-            missing.len(),
-            runs.len(),
-            show(&missing)
-        )
-        .ok();
-    }
-    if !stale.is_empty() {
-        if !missing.is_empty() {
-            msg.push_str("; ");
-        }
-        write!(
-            msg,
-            "{} runs were made with another configuration ({}); rerun their shards",
-            stale.len(),
-            show(&stale)
-        )
-        .ok();
-    }
-    msg.push_str(". Run every shard (`redqueen study FILE --shard I/N` for I = 0..N−1) with the same options first.");
-    Err(Error::config(study, msg))
-}
-
-/// Runs `runs` in parallel (rayon; each run is sequential and seeded, so the outputs
-/// do not depend on the thread count).
-///
-/// # Errors
-/// The first failing run's error.
-pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
-    // Longest first helps the scheduler balance uneven runs.
-    let mut order: Vec<&RunSpec> = runs.iter().collect();
-    order.sort_by_key(|r| std::cmp::Reverse(cost(r)));
-    let shown = crate::progress::Progress::new("study", runs.len() as u64, "runs");
-    order
-        .par_iter()
-        .map(|r| {
-            let done = execute(r);
-            shown.inc(1);
-            done
-        })
-        .collect::<Result<Vec<()>>>()?;
-    shown.finish();
-    Ok(())
-}
-
-fn cost(r: &RunSpec) -> usize {
-    let c = &r.config;
-    let (k_g, k_d) = c.schedule.updates_per_step();
-    let k = k_d + k_g;
-    let mut w = c.steps * k * c.batch_size;
-    if c.penalty.is_active() {
-        w *= 2;
-    }
-    if let Job::OneMode(j) = &r.job {
-        w = j.cost();
-    }
-    w
-}
-
 /// Aggregates one block from its runs on disk, appending to the report.
 ///
 /// # Errors
@@ -550,101 +351,34 @@ pub fn aggregate(
     report: &mut String,
 ) -> Result<()> {
     let _ = study;
-    let ctx = analyses::Ctx {
+    let ctx = render::Ctx {
         r,
         runs,
         data: data.join(&r.block.name),
         figs: figs.join(&r.block.name),
         fig_root: figs.to_path_buf(),
     };
-    match r.block.analysis {
-        Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
-        _ => analyses::aggregate(&ctx, report)?,
+    let analysis = r.block.analysis;
+    if analysis != Analysis::OneMode {
+        render::block_header(&ctx, report);
     }
-    timing_lines(r, runs, report);
+    match analysis {
+        Analysis::Mixture1d => mixture1d::aggregate(&ctx, report)?,
+        Analysis::Ring => ring::aggregate(&ctx, report)?,
+        Analysis::TwoPoints => two_points::aggregate(&ctx, report)?,
+        Analysis::FourPoints => four_points::aggregate(&ctx, report)?,
+        Analysis::Circle => circle::aggregate(&ctx, report)?,
+        Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
+    }
+    render::timing_lines(r, runs, report);
     Ok(())
 }
 
-/// Mean wall time per run of each setting, from the runs' `timing.json`.
-fn timing_lines(r: &Resolved, runs: &[RunSpec], report: &mut String) {
-    let mut by: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
-    for run in runs {
-        let secs = std::fs::read_to_string(run.dir.join("timing.json"))
-            .ok()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| v["seconds"].as_f64());
-        if let Some(s) = secs {
-            by.entry(run.setting).or_default().push(s);
-        }
-    }
-    let label = |i: usize| {
-        if let Some(s) = r.block.settings.get(i) {
-            return s.label.clone();
-        }
-        match runs.iter().find(|run| run.setting == i).map(|run| &run.job) {
-            Some(Job::OneMode(one_mode::OneModeJob::Freeze { weights, .. })) => {
-                format!("frozen G, w = {weights:.2?}")
-            }
-            Some(Job::OneMode(one_mode::OneModeJob::Release { lr, .. })) => {
-                format!("release at lr {lr}")
-            }
-            _ => format!("part {i}"),
-        }
-    };
-    let parts: Vec<String> = by
-        .iter()
-        .map(|(i, v)| {
-            format!(
-                "{} {:.1} s",
-                label(*i),
-                v.iter().sum::<f64>() / v.len() as f64
-            )
-        })
-        .collect();
-    let total: f64 = by.values().flatten().sum();
-    writeln!(
-        report,
-        "Compute: {:.0} s summed over {} runs (single-threaded each); mean per run: {}.\n",
-        total,
-        runs.len(),
-        parts.join("; ")
-    )
-    .ok();
-}
-
-/// Reads a CSV of numbers written by the trainer or a run: (header, rows).
-///
-/// # Errors
-/// [`Error::File`] for an unreadable or malformed file.
-pub fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::file(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::file(path, e))?;
-        rows.push(
-            rec.iter()
-                .map(|f| f.parse::<f64>().unwrap_or(f64::NAN))
-                .collect(),
-        );
-    }
-    Ok((header, rows))
-}
-
-/// A column of a table by name (NaNs if absent).
-#[must_use]
-pub fn column(t: &(Vec<String>, Vec<Vec<f64>>), name: &str) -> Vec<f64> {
-    match t.0.iter().position(|h| h == name) {
-        Some(j) => {
-            t.1.iter()
-                .map(|r| r.get(j).copied().unwrap_or(f64::NAN))
-                .collect()
-        }
-        None => vec![f64::NAN; t.1.len()],
-    }
+/// Number of modes of a configuration's data set (0 if it has none or is invalid).
+fn mode_count(c: &TrainConfig) -> usize {
+    c.dataset
+        .build()
+        .ok()
+        .and_then(|d| d.modes())
+        .map_or(0, |m| m.means.len())
 }

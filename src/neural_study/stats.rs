@@ -3,7 +3,13 @@
 //! chi-square test on a histogram, and a period estimate from the autocorrelation.
 //!
 //! Every interval in the reports is a two-sided 95 % Student-t interval
-//! x̄ ± t₀.₉₇₅,ₙ₋₁ · s/√n over the seeds (finite values only).
+//! x̄ ± t₀.₉₇₅,ₙ₋₁ · s/√n over the seeds (finite values only). For a metric whose values
+//! cannot leave a range (W1 ≥ 0, a fraction in [0, 1], a count of modes in [0, k]) the
+//! interval is intersected with that range ([`Support`], [`MeanCi::within`]): with few
+//! seeds (n = 2 gives t = 12.7) the plain interval reaches far below 0, which no mean of
+//! such a metric can. Cutting keeps the coverage: the true mean lies in the range, so it
+//! lies in the cut interval exactly when it lies in the uncut one. A cut interval is
+//! shown as `mean [lo, hi]` instead of `mean ± half` ([`MeanCi::show`]).
 
 /// t₀.₉₇₅ quantiles for 1..=30 degrees of freedom (standard tables).
 const T975: [f64; 30] = [
@@ -29,52 +35,122 @@ pub fn t975(df: usize) -> f64 {
         + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
 }
 
-/// Mean and the half-width of its 95 % t-interval over the finite values.
+/// The range a metric's values, and so its mean, cannot leave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Support {
+    /// Smallest possible value (−∞: unbounded).
+    pub lo: f64,
+    /// Largest possible value (+∞: unbounded).
+    pub hi: f64,
+}
+
+impl Support {
+    /// The whole real line (differences, for example): intervals are never cut.
+    pub const REAL: Support = Support {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
+    /// [0, ∞): distances (W1), errors, amplitudes, counts, steps.
+    pub const NON_NEGATIVE: Support = Support {
+        lo: 0.0,
+        hi: f64::INFINITY,
+    };
+    /// [0, 1]: fractions and probabilities.
+    pub const UNIT: Support = Support { lo: 0.0, hi: 1.0 };
+    /// [0, `hi`]: a bounded count (modes covered of `hi`) or a step within a run.
+    #[must_use]
+    pub fn up_to(hi: f64) -> Support {
+        Support { lo: 0.0, hi }
+    }
+}
+
+/// Mean and the half-width of its 95 % t-interval over the finite values, with the
+/// range the interval is cut to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeanCi {
     /// Sample mean.
     pub mean: f64,
-    /// Half-width (NaN with fewer than two values).
+    /// Half-width of the t-interval before any cut (NaN with fewer than two values).
     pub half: f64,
     /// Number of finite values used.
     pub n: usize,
+    /// The metric's range: [`MeanCi::lo`] and [`MeanCi::hi`] do not leave it.
+    pub support: Support,
 }
 
 impl MeanCi {
-    /// `mean ± half (n = …)` for reports.
+    /// The same interval cut to `support` (see the module doc for why this keeps the
+    /// coverage).
+    #[must_use]
+    pub fn within(self, support: Support) -> MeanCi {
+        MeanCi { support, ..self }
+    }
+    /// Whether the t-interval leaves the support, so that [`MeanCi::lo`] or
+    /// [`MeanCi::hi`] is the support's end rather than mean ∓ half.
+    #[must_use]
+    pub fn is_cut(&self) -> bool {
+        self.mean - self.half < self.support.lo || self.mean + self.half > self.support.hi
+    }
+    /// `mean ± half` for reports, or `mean [lo, hi]` when the interval is cut to the
+    /// support (the two ends then differ from mean ∓ half).
     #[must_use]
     pub fn show(&self, digits: usize) -> String {
         if self.n == 0 {
             return "n/a".into();
         }
-        if self.half.is_finite() {
-            format!("{:.*} ± {:.*}", digits, self.mean, digits, self.half)
-        } else {
+        if !self.half.is_finite() {
             format!("{:.*}", digits, self.mean)
+        } else if self.is_cut() {
+            format!(
+                "{:.*} [{:.*}, {:.*}]",
+                digits,
+                self.mean,
+                digits,
+                self.lo(),
+                digits,
+                self.hi()
+            )
+        } else {
+            format!("{:.*} ± {:.*}", digits, self.mean, digits, self.half)
         }
     }
-    /// Lower end of the interval.
+    /// Lower end of the interval: mean − half, or the support's lower end if that is
+    /// larger (NaN when the half-width is NaN).
     #[must_use]
     pub fn lo(&self) -> f64 {
-        self.mean - self.half
+        let raw = self.mean - self.half;
+        // `raw < lo` is false for NaN, so an undefined interval stays NaN.
+        if raw < self.support.lo {
+            self.support.lo
+        } else {
+            raw
+        }
     }
-    /// Upper end of the interval.
+    /// Upper end of the interval: mean + half, or the support's upper end if smaller.
     #[must_use]
     pub fn hi(&self) -> f64 {
-        self.mean + self.half
+        let raw = self.mean + self.half;
+        if raw > self.support.hi {
+            self.support.hi
+        } else {
+            raw
+        }
     }
 }
 
-/// 95 % t-interval of the mean of the finite values of `xs`.
+/// 95 % t-interval of the mean of the finite values of `xs` (not cut: see
+/// [`MeanCi::within`]).
 #[must_use]
 pub fn mean_ci(xs: &[f64]) -> MeanCi {
     let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
     let n = v.len();
+    let support = Support::REAL;
     if n == 0 {
         return MeanCi {
             mean: f64::NAN,
             half: f64::NAN,
             n,
+            support,
         };
     }
     let mean = v.iter().sum::<f64>() / n as f64;
@@ -83,6 +159,7 @@ pub fn mean_ci(xs: &[f64]) -> MeanCi {
             mean,
             half: f64::NAN,
             n,
+            support,
         };
     }
     let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
@@ -90,6 +167,7 @@ pub fn mean_ci(xs: &[f64]) -> MeanCi {
         mean,
         half: t975(n - 1) * (var / n as f64).sqrt(),
         n,
+        support,
     }
 }
 
@@ -244,20 +322,37 @@ pub fn autocorrelation(x: &[f64], max_lag: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Minimum autocorrelation peak for a period to count as detected (the mixture's gap,
+/// the four points' masses). The sample autocorrelation of white noise at a fixed lag
+/// has standard error about 1/√n; the second half of a study run holds n ≈ 100–200 log
+/// points, so 0.2 is 2–3 standard errors: a peak above it is a repeating pattern, not
+/// noise.
+pub const ACF_MIN_PEAK: f64 = 0.2;
+
 /// The dominant period of `x` in samples: the lag of the highest autocorrelation
 /// peak after the first negative value, when that peak exceeds `min_peak` (else None).
 /// Lags up to half the series are searched.
 #[must_use]
 pub fn acf_period(x: &[f64], min_peak: f64) -> Option<(f64, f64)> {
-    let acf = autocorrelation(x, x.len() / 2);
+    acf_peak(&autocorrelation(x, x.len() / 2), min_peak)
+}
+
+/// The highest local maximum of an autocorrelation `acf` (lags 0, 1, …) after its
+/// first negative value, if it exceeds `min_peak`: (lag, value). Starting after the
+/// first zero crossing skips the lag-0 peak and its slow decay, so a peak found is a
+/// return of the series to itself, i.e. a period. None when the autocorrelation never
+/// goes negative (a trend or a single transient) or no peak clears `min_peak`.
+#[must_use]
+pub fn acf_peak(acf: &[f64], min_peak: f64) -> Option<(f64, f64)> {
     let first_neg = acf.iter().position(|v| *v < 0.0)?;
     let mut best: Option<(usize, f64)> = None;
     for l in first_neg.max(1)..acf.len().saturating_sub(1) {
-        if acf[l] > acf[l - 1] && acf[l] >= acf[l + 1] && acf[l] > min_peak {
-            match best {
-                Some((_, b)) if b >= acf[l] => {}
-                _ => best = Some((l, acf[l])),
-            }
+        if acf[l] > acf[l - 1]
+            && acf[l] >= acf[l + 1]
+            && acf[l] > min_peak
+            && best.is_none_or(|(_, b)| acf[l] > b)
+        {
+            best = Some((l, acf[l]));
         }
     }
     best.map(|(l, v)| (l as f64, v))
@@ -301,6 +396,67 @@ mod tests {
         assert_eq!(c.n, 5);
         assert!((c.mean - 3.0).abs() < 1e-12);
         assert!((c.half - 2.776 * 0.5f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn intervals_of_non_negative_metrics_are_cut_at_zero() {
+        // n = 2 W1 values 0.1 and 3.0: mean 1.55, half = 12.706 · 2.05/√2 ≈ 18.4.
+        let raw = mean_ci(&[0.1, 3.0]);
+        assert!(raw.lo() < 0.0 && !raw.is_cut());
+        let c = raw.within(Support::NON_NEGATIVE);
+        assert!(c.is_cut());
+        assert_eq!(c.lo(), 0.0);
+        assert_eq!(c.hi(), raw.hi());
+        assert_eq!((c.mean, c.half, c.n), (raw.mean, raw.half, raw.n));
+        assert_eq!(c.show(3), format!("1.550 [0.000, {:.3}]", raw.hi()));
+        // An interval inside the support is untouched, and shown as before.
+        let inside = mean_ci(&[1.0, 1.1, 0.9, 1.0, 1.05]);
+        let cut = inside.within(Support::NON_NEGATIVE);
+        assert!(!cut.is_cut());
+        assert_eq!((cut.lo(), cut.hi()), (inside.lo(), inside.hi()));
+        assert_eq!(cut.show(3), inside.show(3));
+        assert!(cut.show(3).contains(" ± "));
+        // A fraction's interval is cut at both ends of [0, 1].
+        let f = mean_ci(&[0.05, 0.95]).within(Support::UNIT);
+        assert_eq!((f.lo(), f.hi()), (0.0, 1.0));
+        // A zero-width interval on the boundary is not cut.
+        assert!(!mean_ci(&[0.0, 0.0]).within(Support::NON_NEGATIVE).is_cut());
+        // Fewer than two values: no interval, nothing to cut.
+        let one = mean_ci(&[2.0]).within(Support::NON_NEGATIVE);
+        assert!(one.lo().is_nan() && one.hi().is_nan() && !one.is_cut());
+        assert_eq!(one.show(1), "2.0");
+        assert_eq!(mean_ci(&[]).within(Support::UNIT).show(1), "n/a");
+    }
+
+    #[test]
+    fn cutting_never_changes_whether_a_mean_in_the_support_is_covered() {
+        // For every sample pair from a grid and true means inside [0, ∞), the cut
+        // interval contains μ exactly when the uncut one does (so coverage is kept).
+        let covers = |c: &MeanCi, mu: f64| c.lo() <= mu && mu <= c.hi();
+        for i in 0..40 {
+            for j in 0..40 {
+                let xs = [0.05 * f64::from(i), 0.3 * f64::from(j)];
+                let raw = mean_ci(&xs);
+                let cut = raw.within(Support::NON_NEGATIVE);
+                for mu in [0.0, 0.01, 0.5, 2.0, 7.0, 40.0] {
+                    assert_eq!(covers(&raw, mu), covers(&cut, mu), "{xs:?} {mu}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_acf_peak_skips_lag_zero_and_weak_peaks() {
+        // Decays, goes negative at lag 3, peaks at lag 6 (0.5) and lag 9 (0.3).
+        let acf = [1.0, 0.5, 0.1, -0.2, 0.0, 0.2, 0.5, 0.1, 0.2, 0.3, 0.0];
+        assert_eq!(acf_peak(&acf, ACF_MIN_PEAK), Some((6.0, 0.5)));
+        // A peak at the threshold itself does not count (strictly above).
+        let weak = [1.0, 0.1, -0.1, 0.1, ACF_MIN_PEAK, 0.0];
+        assert_eq!(acf_peak(&weak, ACF_MIN_PEAK), None);
+        let strong = [1.0, 0.1, -0.1, 0.1, ACF_MIN_PEAK + 1e-9, 0.0];
+        assert_eq!(acf_peak(&strong, ACF_MIN_PEAK).map(|p| p.0), Some(4.0));
+        // Never negative (a trend): no period.
+        assert_eq!(acf_peak(&[1.0, 0.9, 0.8, 0.9, 0.7], ACF_MIN_PEAK), None);
     }
 
     #[test]
