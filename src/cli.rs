@@ -361,6 +361,26 @@ pub struct StudyArgs {
     /// unsharded run. Fails listing missing or stale runs.
     #[arg(long)]
     pub merge: bool,
+    /// Write SLURM job scripts (an array job of --shards tasks, a merge job after it,
+    /// and submit.sh) into data/<study>/slurm/, with times measured on this machine;
+    /// prints the command to submit. See README, "On a cluster".
+    #[arg(long, conflicts_with_all = ["shard", "merge"])]
+    pub slurm: bool,
+    /// With --slurm: array tasks (default: about an hour each, at most one per run).
+    #[arg(long, requires = "slurm")]
+    pub shards: Option<usize>,
+    /// With --slurm: the partition (default: the cluster's default).
+    #[arg(long, requires = "slurm")]
+    pub partition: Option<String>,
+    /// With --slurm: the account to charge (default: your default account).
+    #[arg(long, requires = "slurm")]
+    pub account: Option<String>,
+    /// With --slurm: CPUs per array task = runs at once in a shard.
+    #[arg(long, requires = "slurm", default_value_t = crate::slurm::DEFAULT_CPUS_PER_TASK)]
+    pub cpus_per_task: usize,
+    /// With --slurm: safety factor on the measured times (raise it for slower nodes).
+    #[arg(long, requires = "slurm", default_value_t = crate::slurm::DEFAULT_TIME_FACTOR)]
+    pub time_factor: f64,
 }
 
 /// Parses and runs the command line.
@@ -377,6 +397,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(a) => cmd_train(&a),
         Command::Bench(BenchCommand::Sweep(a)) => cmd_bench_sweep(&a),
         Command::Bench(BenchCommand::Neural(a)) => cmd_bench_neural(&a),
+        Command::Study(a) if a.slurm => {
+            let opts = crate::slurm::SlurmOptions {
+                shards: a.shards,
+                partition: a.partition.clone(),
+                account: a.account.clone(),
+                cpus_per_task: a.cpus_per_task,
+                time_factor: a.time_factor,
+            };
+            let g = crate::slurm::generate(&a.file, &a.root, a.quick, &opts)?;
+            println!("{}", g.summary());
+            Ok(())
+        }
         Command::Study(a) => {
             let mode = match (&a.shard, a.merge) {
                 (Some(s), _) => {

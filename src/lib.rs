@@ -21,4 +21,5 @@ pub mod neural_study;
 pub mod nn;
 pub mod optim;
 pub mod plot;
+pub mod slurm;
 pub mod study;

@@ -323,6 +323,35 @@ impl Study {
     }
 }
 
+impl Study {
+    /// The output folders under `root`: `data/<name>` and `figures/<name>`. A quick look
+    /// goes to its own folders (`<name>-quick`), so it never overwrites the outputs of
+    /// a full run.
+    #[must_use]
+    pub fn output_dirs(&self, root: &Path) -> (PathBuf, PathBuf) {
+        let folder = if self.quick {
+            format!("{}-quick", self.file.name)
+        } else {
+            self.file.name.clone()
+        };
+        (
+            root.join("data").join(&folder),
+            root.join("figures").join(&folder),
+        )
+    }
+
+    /// The runs of every `[[neural]]` block, block by block, each in its fixed order;
+    /// flattened, this is the list that `--shard I/N` slices.
+    #[must_use]
+    pub fn neural_plans(&self, data: &Path) -> Vec<Vec<crate::neural_study::RunSpec>> {
+        self.neural
+            .iter()
+            .enumerate()
+            .map(|(b, r)| crate::neural_study::plan(b, r, self.file.seed, data))
+            .collect()
+    }
+}
+
 fn check_run(path: &Path, at: &str, steps: usize, bound: f64) -> Result<()> {
     if steps == 0 {
         return Err(Error::config(
@@ -412,21 +441,8 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
     let study = Study::load(path, quick)?;
     let t0 = Instant::now();
     let f = &study.file;
-    // A quick look goes to its own folders (`<name>-quick`), so it never overwrites
-    // the outputs of a full run.
-    let folder = if quick {
-        format!("{}-quick", f.name)
-    } else {
-        f.name.clone()
-    };
-    let data = root.join("data").join(&folder);
-    let figs = root.join("figures").join(&folder);
-    let plans: Vec<Vec<crate::neural_study::RunSpec>> = study
-        .neural
-        .iter()
-        .enumerate()
-        .map(|(b, r)| crate::neural_study::plan(b, r, f.seed, &data))
-        .collect();
+    let (data, figs) = study.output_dirs(root);
+    let plans = study.neural_plans(&data);
     let all: Vec<crate::neural_study::RunSpec> = plans.iter().flatten().cloned().collect();
     match mode {
         RunMode::Shard(i, n) => {

@@ -30,6 +30,7 @@
 //! The merged outputs are byte-identical to an unsharded run's.
 
 mod analyses;
+pub mod budget;
 mod one_mode;
 pub mod stats;
 
@@ -520,7 +521,12 @@ pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
     Ok(())
 }
 
-fn cost(r: &RunSpec) -> usize {
+/// Relative compute cost of a run: training steps × (D + G updates per step) × batch
+/// size, doubled with a gradient penalty (double backprop); one-mode runs use their
+/// own step counts ([`budget`] converts it into seconds by timing a shortened run).
+/// Also the longest-first key of [`execute_all`].
+#[must_use]
+pub fn cost(r: &RunSpec) -> usize {
     let c = &r.config;
     let k = c.schedule.d_steps + c.schedule.g_steps;
     let mut w = c.steps * k * c.batch_size;
