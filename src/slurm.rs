@@ -128,7 +128,7 @@ impl SlurmOptions {
                 if v.is_empty() || !v.chars().all(ok) {
                     return Err(Error::param(
                         key,
-                        format!("`{v}` is not a SLURM name (letters, digits and _-.,:+ only)"),
+                        format!("{v:?} is not a SLURM name (letters, digits and _-.,:+ only)"),
                     ));
                 }
             }
@@ -277,11 +277,7 @@ pub fn resources(runs: &[RunCost], opts: &SlurmOptions, reduced_blocks: bool) ->
         merge: Request {
             cpus: if reduced_blocks { cpus } else { 1 },
             estimate_seconds: merge_estimate,
-            time_seconds: time_request(
-                merge_estimate,
-                opts.time_factor,
-                MERGE_TIME_FLOOR_SECONDS,
-            ),
+            time_seconds: time_request(merge_estimate, opts.time_factor, MERGE_TIME_FLOOR_SECONDS),
             estimate_mib: MEM_BASE_MIB as f64,
             mem_mib: mem_request(MEM_BASE_MIB as f64),
         },
@@ -342,7 +338,17 @@ fn job_head(s: &ScriptSpec, r: &Resources, o: &SlurmOptions, merge: bool) -> Str
     writeln!(t, "# Written by `redqueen study {} --slurm` (redqueen {}).\n#\n# How each request was estimated (on the machine that wrote this script):", s.args.join(" "), env!("CARGO_PKG_VERSION")).ok();
     if merge {
         writeln!(t, "# - time: {MERGE_SECONDS_PER_RUN} s per run × {} runs = {:.0} s, × time factor {} = {:.0} s;\n#   floor {} min; rounded up to the minute: {}.", r.runs, req.estimate_seconds, r.time_factor, req.estimate_seconds * r.time_factor, MERGE_TIME_FLOOR_SECONDS / 60, slurm_time(req.time_seconds)).ok();
-        writeln!(t, "# - cpus: {} ({}).", req.cpus, if req.cpus == 1 { "the aggregation is light; the study has no reduced-game blocks" } else { "the study's reduced-game blocks run here, in parallel" }).ok();
+        writeln!(
+            t,
+            "# - cpus: {} ({}).",
+            req.cpus,
+            if req.cpus == 1 {
+                "the aggregation is light; the study has no reduced-game blocks"
+            } else {
+                "the study's reduced-game blocks run here, in parallel"
+            }
+        )
+        .ok();
         writeln!(t, "# - mem: the process ({MEM_BASE_MIB} MiB; the aggregation measured under 16 MB resident);\n#   floor {MEM_FLOOR_MIB} MiB: {} MiB.", req.mem_mib).ok();
     } else {
         writeln!(t, "# - time: each run's cost (steps × updates per step × batch) × the seconds per unit of\n#   cost measured by timing a shortened copy of each setting's first run on one core:").ok();
@@ -354,7 +360,12 @@ fn job_head(s: &ScriptSpec, r: &Resources, o: &SlurmOptions, merge: bool) -> Str
         writeln!(t, "# - mem: the process ({MEM_BASE_MIB} MiB) + {} × the largest run's modelled peak (its networks'\n#   workspaces at its largest batch, parameters, logs) = {}; floor {MEM_FLOOR_MIB} MiB, rounded up\n#   to {MEM_STEP_MIB} MiB: {} MiB.", req.cpus, mib_text(req.estimate_mib), req.mem_mib).ok();
     }
     t.push_str("# For your cluster: --partition and --account (regenerate with them, or edit below);\n# a larger --time if its cores are slower than this machine's (regenerate with\n# --time-factor); `module load` lines below if the binary needs them. The binary and the\n# working directory must be visible from the compute nodes (a shared file system), or\n# set REDQUEEN_BIN and REDQUEEN_WORKDIR when you submit.\n");
-    writeln!(t, "#SBATCH --job-name=rq-{name}{}", if merge { "-merge" } else { "" }).ok();
+    writeln!(
+        t,
+        "#SBATCH --job-name=rq-{name}{}",
+        if merge { "-merge" } else { "" }
+    )
+    .ok();
     if !merge {
         writeln!(t, "#SBATCH --array=0-{}", r.shards - 1).ok();
     }
@@ -451,7 +462,11 @@ impl Generated {
             dir = self.dir.display(),
             cal = self.calibration_seconds,
             n = r.shards,
-            chosen = if r.shards_chosen { " (chosen for about an hour each; set --shards to change)" } else { "" },
+            chosen = if r.shards_chosen {
+                " (chosen for about an hour each; set --shards to change)"
+            } else {
+                ""
+            },
             c = r.array.cpus,
             t = slurm_time(r.array.time_seconds),
             m = r.array.mem_mib,
@@ -479,10 +494,9 @@ impl Drop for TempDir {
 /// # Errors
 /// Trainer and file errors of the calibration runs.
 pub fn calibrate(runs: &[RunSpec]) -> Result<(Vec<RunCost>, Vec<String>, f64)> {
-    let tmp = TempDir(std::env::temp_dir().join(format!(
-        "redqueen-slurm-calibration-{}",
-        std::process::id()
-    )));
+    let tmp = TempDir(
+        std::env::temp_dir().join(format!("redqueen-slurm-calibration-{}", std::process::id())),
+    );
     let t_all = Instant::now();
     let mut costs = Vec::with_capacity(runs.len());
     let mut lines = Vec::new();
@@ -498,11 +512,10 @@ pub fn calibrate(runs: &[RunSpec]) -> Result<(Vec<RunCost>, Vec<String>, f64)> {
         neural_study::execute(&copy)?;
         let secs = t0.elapsed().as_secs_f64();
         let per_unit = secs / neural_study::cost(&copy).max(1) as f64;
-        let setting = first
-            .dir
-            .parent()
-            .and_then(Path::file_name)
-            .map_or_else(|| format!("setting {}", first.setting), |s| s.to_string_lossy().into_owned());
+        let setting = first.dir.parent().and_then(Path::file_name).map_or_else(
+            || format!("setting {}", first.setting),
+            |s| s.to_string_lossy().into_owned(),
+        );
         let est = per_unit * neural_study::cost(first) as f64;
         lines.push(format!(
             "block {} `{setting}`: a copy at {:.0} % of the first run's cost took {secs:.3} s → {est:.2} s per run × {n} runs",
@@ -541,7 +554,13 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
         ));
     }
     // Refuse a bad shard count before spending time on the calibration.
-    let placeholder = vec![RunCost { seconds: 0.0, bytes: 0 }; runs.len()];
+    let placeholder = vec![
+        RunCost {
+            seconds: 0.0,
+            bytes: 0
+        };
+        runs.len()
+    ];
     resources(&placeholder, opts, false)?;
     let (costs, calibration, calibration_seconds) = calibrate(&runs)?;
     let reduced = !study.file.portraits.is_empty() || !study.file.maps.is_empty();
@@ -588,4 +607,361 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
         resources: res,
         calibration_seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// Sums of a few dozen doubles of size ≤ 1e3: rounding stays far below this.
+    const BOUND_TOL: f64 = 1e-9;
+
+    fn key_of(e: Error) -> String {
+        match e {
+            Error::Param { key, reason } => {
+                assert!(!reason.contains('\n'), "one line: {reason}");
+                key
+            }
+            other => panic!("expected Error::Param, got {other}"),
+        }
+    }
+
+    fn runs(seconds: &[f64], bytes: u64) -> Vec<RunCost> {
+        seconds
+            .iter()
+            .map(|&s| RunCost { seconds: s, bytes })
+            .collect()
+    }
+
+    fn opts(shards: Option<usize>, cpus: usize) -> SlurmOptions {
+        SlurmOptions {
+            shards,
+            cpus_per_task: cpus,
+            ..SlurmOptions::default()
+        }
+    }
+
+    #[test]
+    fn makespan_bound_closed_forms() {
+        // One worker runs everything in sequence: the bound is the sum.
+        assert!((makespan_bound(&[3.0, 5.0, 7.0], 1) - 15.0).abs() < BOUND_TOL);
+        // C equal jobs on C workers: t + (1 − 1/C)·t = (2 − 1/C)·t.
+        let t = 10.0;
+        for c in 1..8 {
+            let jobs = vec![t; c];
+            let want = (2.0 - 1.0 / c as f64) * t;
+            assert!(
+                (makespan_bound(&jobs, c) - want).abs() < BOUND_TOL,
+                "C = {c}"
+            );
+        }
+        assert_eq!(makespan_bound(&[], 4), 0.0);
+    }
+
+    /// Graham's theorem: every greedy list schedule (each job, in list order, goes to the
+    /// least-loaded worker) finishes within the bound; checked on seeded random
+    /// instances, in the given order and longest first (the order `execute_all` uses).
+    #[test]
+    fn makespan_bound_holds_for_list_schedules() {
+        let mut rng = crate::linalg::rng(14, 0);
+        for _ in 0..500 {
+            let n = rng.random_range(1..40);
+            let c = rng.random_range(1..9);
+            let mut jobs: Vec<f64> = (0..n).map(|_| rng.random_range(0.01..1000.0)).collect();
+            let bound = makespan_bound(&jobs, c);
+            for pass in 0..2 {
+                if pass == 1 {
+                    jobs.sort_by(|a, b| b.total_cmp(a));
+                }
+                let mut load = vec![0.0f64; c];
+                for &j in &jobs {
+                    let k = (0..c).min_by(|&a, &b| load[a].total_cmp(&load[b])).unwrap();
+                    load[k] += j;
+                }
+                let makespan = load.iter().copied().fold(0.0, f64::max);
+                assert!(makespan <= bound + BOUND_TOL, "{makespan} > {bound}");
+            }
+        }
+    }
+
+    #[test]
+    fn slurm_time_format() {
+        assert_eq!(slurm_time(0), "00:00:00");
+        assert_eq!(slurm_time(59), "00:00:59");
+        assert_eq!(slurm_time(600), "00:10:00");
+        assert_eq!(slurm_time(3600), "01:00:00");
+        assert_eq!(slurm_time(86_399), "23:59:59");
+        assert_eq!(slurm_time(86_400), "1-00:00:00");
+        assert_eq!(slurm_time(90_061), "1-01:01:01");
+        assert_eq!(slurm_time(10 * 86_400 + 120), "10-00:02:00");
+    }
+
+    #[test]
+    fn time_requests_apply_factor_and_floor_and_round_up_to_minutes() {
+        assert_eq!(time_request(0.0, 2.0, 600), 600);
+        assert_eq!(time_request(100.0, 2.0, 600), 600);
+        // 301 s × 2 = 602 s → 11 minutes.
+        assert_eq!(time_request(301.0, 2.0, 0), 660);
+        // Exact minutes are not rounded further.
+        assert_eq!(time_request(1800.0, 2.0, 600), 3600);
+        assert_eq!(time_request(3600.01, 1.0, 0), 3660);
+        // Never zero, even with no floor.
+        assert_eq!(time_request(0.0, 1.0, 0), 60);
+    }
+
+    #[test]
+    fn mem_requests_round_up_with_a_floor() {
+        assert_eq!(mem_request(0.0), MEM_FLOOR_MIB);
+        assert_eq!(mem_request(1024.0), 1024);
+        assert_eq!(mem_request(1024.5), 1280);
+        assert_eq!(mem_request(3000.0), 3072);
+    }
+
+    #[test]
+    fn bad_options_are_refused_naming_the_flag() {
+        let six = runs(&[1.0; 6], 0);
+        let e = resources(&six, &opts(Some(0), 4), false).unwrap_err();
+        assert_eq!(key_of(e), "shards");
+        let e = resources(&six, &opts(Some(7), 4), false).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("7 shards for 6 runs"), "{msg}");
+        assert_eq!(key_of(e), "shards");
+        assert_eq!(
+            key_of(resources(&[], &opts(None, 4), false).unwrap_err()),
+            "shards"
+        );
+        assert_eq!(
+            key_of(resources(&six, &opts(Some(3), 0), false).unwrap_err()),
+            "cpus-per-task"
+        );
+        for f in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let o = SlurmOptions {
+                time_factor: f,
+                ..opts(Some(3), 4)
+            };
+            assert_eq!(
+                key_of(resources(&six, &o, false).unwrap_err()),
+                "time-factor"
+            );
+        }
+        for (p, a, key) in [
+            (Some("gpu;rm -rf"), None, "partition"),
+            (Some("a b"), None, "partition"),
+            (None, Some(""), "account"),
+            (None, Some("x\n#SBATCH --mem=1"), "account"),
+        ] {
+            let o = SlurmOptions {
+                partition: p.map(String::from),
+                account: a.map(String::from),
+                ..opts(Some(3), 4)
+            };
+            assert_eq!(key_of(o.validate().unwrap_err()), key);
+        }
+        // Every shard count from 1 to the number of runs is accepted.
+        for n in 1..=6 {
+            assert_eq!(resources(&six, &opts(Some(n), 4), false).unwrap().shards, n);
+        }
+    }
+
+    #[test]
+    fn default_shards_aim_at_an_hour_per_task() {
+        // 100 runs of 360 s, × 2, on 4 CPUs: 72 000 / (4 × 3600) = 5 tasks.
+        let r = resources(&runs(&[360.0; 100], 0), &opts(None, 4), false).unwrap();
+        assert_eq!((r.shards, r.shards_chosen), (5, true));
+        // Small studies get one task; huge ones at most one task per run.
+        assert_eq!(
+            resources(&runs(&[1.0; 6], 0), &opts(None, 4), false)
+                .unwrap()
+                .shards,
+            1
+        );
+        assert_eq!(
+            resources(&runs(&[1e6; 6], 0), &opts(None, 4), false)
+                .unwrap()
+                .shards,
+            6
+        );
+    }
+
+    #[test]
+    fn array_requests_follow_the_slowest_shard() {
+        // Shards of 6 runs in 3: 0..2, 2..4, 4..6; shard 1 holds the 1000 s run.
+        let r = resources(
+            &runs(&[100.0, 100.0, 1000.0, 10.0, 10.0, 10.0], 0),
+            &opts(Some(3), 4),
+            false,
+        )
+        .unwrap();
+        // At most 2 runs per shard: 2 CPUs, not the 4 asked.
+        assert_eq!(r.array.cpus, 2);
+        assert_eq!(r.slowest, (1, 2..4));
+        // Graham: 1010/2 + (1 − 1/2)·1000 = 1005 s; × 2 = 2010 s → 34 minutes.
+        assert!((r.array.estimate_seconds - 1005.0).abs() < BOUND_TOL);
+        assert_eq!(r.array.time_seconds, 34 * 60);
+        assert!((r.total_seconds - 1230.0).abs() < BOUND_TOL);
+        // The merge: 6 runs × 1 s × 2 is under its floor; one CPU without reduced games.
+        assert_eq!(r.merge.time_seconds, MERGE_TIME_FLOOR_SECONDS);
+        assert_eq!(r.merge.cpus, 1);
+        assert_eq!(
+            resources(&runs(&[1.0; 6], 0), &opts(Some(3), 4), true)
+                .unwrap()
+                .merge
+                .cpus,
+            2
+        );
+    }
+
+    #[test]
+    fn memory_is_the_process_plus_concurrent_runs() {
+        let mib = 1_048_576;
+        // 2 × 100 MiB + 64 MiB is under the floor.
+        let r = resources(&runs(&[1.0; 4], 100 * mib), &opts(Some(2), 2), false).unwrap();
+        assert!((r.array.estimate_mib - 264.0).abs() < BOUND_TOL);
+        assert_eq!(r.array.mem_mib, MEM_FLOOR_MIB);
+        // 4 × 1 GiB + 64 MiB = 4160 MiB → 17 × 256 = 4352 MiB.
+        let r = resources(&runs(&[1.0; 8], 1024 * mib), &opts(Some(2), 4), false).unwrap();
+        assert_eq!(r.array.mem_mib, 4352);
+    }
+
+    fn spec(dir: &Path) -> ScriptSpec {
+        ScriptSpec {
+            study: "my study".into(),
+            binary: PathBuf::from("/opt/red queen/bin/redqueen"),
+            workdir: dir.to_path_buf(),
+            args: vec![
+                "studies/it's.toml".into(),
+                "--root".into(),
+                "out dir".into(),
+                "--quick".into(),
+            ],
+            dir: dir.join("slurm"),
+            calibration: vec!["block 0 `a`: 0.1 s".into()],
+        }
+    }
+
+    fn three_shards() -> Resources {
+        resources(
+            &runs(&[100.0, 100.0, 1000.0, 10.0, 10.0, 10.0], 0),
+            &opts(Some(3), 4),
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn scripts_carry_the_array_the_requests_and_the_dependency() {
+        let s = spec(Path::new("/data/w"));
+        let r = three_shards();
+        let o = SlurmOptions {
+            partition: Some("short".into()),
+            account: Some("proj-42".into()),
+            ..opts(Some(3), 4)
+        };
+        let array = array_script(&s, &r, &o);
+        for line in [
+            "#SBATCH --array=0-2\n",
+            "#SBATCH --cpus-per-task=2\n",
+            "#SBATCH --time=00:34:00\n",
+            "#SBATCH --mem=1024M\n",
+            "#SBATCH --partition=short\n",
+            "#SBATCH --account=proj-42\n",
+            "#SBATCH --job-name=rq-my_study\n",
+            "--shard \"$SLURM_ARRAY_TASK_ID/3\"",
+        ] {
+            assert!(array.contains(line), "array.sh lacks {line:?}:\n{array}");
+        }
+        let merge = merge_script(&s, &r, &o);
+        assert!(
+            merge.contains(" --merge ") && !merge.contains("--array") && !merge.contains("--shard")
+        );
+        assert!(merge.contains("#SBATCH --time=00:15:00\n"));
+        let plain = array_script(&s, &r, &opts(Some(3), 4));
+        assert!(!plain.contains("#SBATCH --partition") && !plain.contains("#SBATCH --account"));
+        let submit = submit_script(&s, &r);
+        let a = submit.find("sbatch --parsable --output").unwrap();
+        let m = submit.find("--dependency=\"afterok:$array\"").unwrap();
+        assert!(a < m, "the array is submitted before the merge");
+        assert!(submit.contains("--kill-on-invalid-dep=yes"));
+        assert!(submit.contains("\"$dir/array.sh\"") && submit.contains("\"$dir/merge.sh\""));
+    }
+
+    /// The scripts are valid bash, quote every path, and honour the environment
+    /// overrides: array.sh run by hand with a stand-in binary prints the command line
+    /// a SLURM task would run.
+    #[cfg(unix)]
+    #[test]
+    fn scripts_parse_and_run_with_a_stand_in_binary() {
+        use std::process::Command;
+        let tmp = tempfile::tempdir().unwrap();
+        let s = spec(tmp.path());
+        let r = three_shards();
+        let o = opts(Some(3), 4);
+        for (name, text) in [
+            ("array.sh", array_script(&s, &r, &o)),
+            ("merge.sh", merge_script(&s, &r, &o)),
+            ("submit.sh", submit_script(&s, &r)),
+        ] {
+            let p = tmp.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            let st = Command::new("bash").arg("-n").arg(&p).status().unwrap();
+            assert!(st.success(), "{name} is not valid bash");
+        }
+        let out = Command::new("bash")
+            .arg(tmp.path().join("array.sh"))
+            .current_dir("/")
+            .env("REDQUEEN_BIN", "echo")
+            .env("SLURM_ARRAY_TASK_ID", "1")
+            .env_remove("SLURM_CPUS_PER_TASK")
+            .env_remove("REDQUEEN_WORKDIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let first = lines.next().unwrap();
+        assert!(
+            first.ends_with(&format!("in {}", tmp.path().display())),
+            "{first}"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "study studies/it's.toml --root out dir --quick --shard 1/3 --threads 2"
+        );
+        // Without a task id the array script refuses to run.
+        let out = Command::new("bash")
+            .arg(tmp.path().join("array.sh"))
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env("REDQUEEN_BIN", "echo")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shell_quoting_round_trips() {
+        for s in [
+            "plain/path-1.2",
+            "a b",
+            "it's",
+            "$HOME",
+            "x;rm -rf /",
+            "",
+            "é",
+            "a\"b`c`",
+        ] {
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("printf %s {}", sh_quote(s)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), s, "{}", sh_quote(s));
+        }
+        assert_eq!(sh_quote("studies/x.toml"), "studies/x.toml");
+    }
 }

@@ -121,3 +121,95 @@ pub fn calibration_run(spec: &RunSpec, steps: usize, dir: PathBuf) -> RunSpec {
     }
     copy
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::neural_study::{NeuralBlock, cost, plan, resolve};
+
+    fn runs(steps: usize, log_every: usize, batch: usize, frames: usize) -> Vec<RunSpec> {
+        let text = format!(
+            r#"
+name = "ring"
+analysis = "ring"
+seeds = 2
+steps = {steps}
+log_every = {log_every}
+frames = {frames}
+base = {{ batch_size = {batch}, eval_samples = 100, generator = {{ hidden = [8] }}, discriminator = {{ hidden = [8] }} }}
+[[settings]]
+label = "standard"
+"#
+        );
+        let block: NeuralBlock = toml::from_str(&text).unwrap();
+        let r = resolve(Path::new("t.toml"), 0, &block, false).unwrap();
+        plan(0, &r, 7, Path::new("data"))
+    }
+
+    #[test]
+    fn calibration_copy_scales_the_cost_by_its_steps() {
+        let full = runs(4000, 10, 32, 5);
+        let copy = calibration_run(&full[0], 200, PathBuf::from("c"));
+        assert_eq!(copy.config.steps, 200);
+        assert_eq!(copy.dir, PathBuf::from("c"));
+        // cost = steps × updates × batch: exactly 200/4000 of the run's.
+        assert_eq!(cost(&copy) * 4000, cost(&full[0]) * 200);
+        let (Job::Train { frames: f0, .. }, Job::Train { frames: f1, .. }) =
+            (&full[0].job, &copy.job)
+        else {
+            panic!("train jobs")
+        };
+        let kept: Vec<usize> = f0.iter().copied().filter(|&f| f <= 200).collect();
+        assert!(!kept.is_empty() && f1 == &kept, "{f0:?} → {f1:?}");
+        // At least four log intervals.
+        let sparse = runs(4000, 100, 32, 0);
+        assert_eq!(
+            calibration_run(&sparse[0], 200, PathBuf::new())
+                .config
+                .steps,
+            400
+        );
+        // A run shorter than the calibration is timed whole.
+        let short = runs(120, 10, 32, 0);
+        assert_eq!(
+            cost(&calibration_run(&short[0], 200, PathBuf::new())),
+            cost(&short[0])
+        );
+    }
+
+    #[test]
+    fn one_mode_copies_shorten_both_phases() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/one-mode.toml");
+        let study = crate::study::Study::load(&path, false).unwrap();
+        let all: Vec<RunSpec> = study.neural_plans(Path::new("data")).concat();
+        assert!(!all.is_empty());
+        for r in &all {
+            let c = calibration_run(r, 200, PathBuf::new());
+            match &c.job {
+                Job::OneMode(OneModeJob::Freeze { d_steps, .. }) => assert!(*d_steps <= 200),
+                Job::OneMode(OneModeJob::Release {
+                    d_steps,
+                    release_steps,
+                    ..
+                }) => assert!(*d_steps <= 200 && *release_steps <= 200),
+                Job::Train { .. } => panic!("one-mode study planned a train job"),
+            }
+            assert!(cost(&c) > 0 && cost(&c) < cost(r));
+        }
+    }
+
+    #[test]
+    fn memory_grows_with_batch_and_frames() {
+        let small = memory_bytes(&runs(400, 10, 32, 0)[0]).unwrap();
+        let batch = memory_bytes(&runs(400, 10, 4096, 0)[0]).unwrap();
+        let frames = memory_bytes(&runs(400, 10, 32, 5)[0]).unwrap();
+        let longer = memory_bytes(&runs(40_000, 10, 32, 0)[0]).unwrap();
+        assert!(small < batch && small < frames && small < longer);
+        // D on the 80 × 80 grid: at least its workspaces (D = 2 → 8 → 1: widths 10 + 9).
+        let grid = (GRID * GRID) as u64 * 19 * BUFFERS_PER_WIDTH * NUMBER_BYTES;
+        // Without frames D sees at most max(2 × batch, eval_samples) = 100 rows.
+        assert!(frames - small >= grid - 100 * 19 * BUFFERS_PER_WIDTH * NUMBER_BYTES);
+    }
+}
