@@ -196,13 +196,23 @@ impl Drop for TempDir {
     }
 }
 
+/// What [`calibrate`] measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// Every run's estimated cost, in the order of the runs.
+    pub costs: Vec<RunCost>,
+    /// One line per setting: what was timed and the estimate it gave.
+    pub lines: Vec<String>,
+    /// Seconds spent timing.
+    pub seconds: f64,
+}
+
 /// Times a shortened copy of the first run of each setting (consecutive runs with the
-/// same block and setting) on this thread, and returns every run's estimated cost with
-/// one comment line per setting.
+/// same block and setting) on this thread, and estimates every run's cost from it.
 ///
 /// # Errors
 /// Trainer and file errors of the calibration runs.
-pub fn calibrate(runs: &[RunSpec]) -> Result<(Vec<RunCost>, Vec<String>, f64)> {
+pub fn calibrate(runs: &[RunSpec]) -> Result<Calibration> {
     let tmp = TempDir(
         std::env::temp_dir().join(format!("redqueen-slurm-calibration-{}", std::process::id())),
     );
@@ -239,7 +249,11 @@ pub fn calibrate(runs: &[RunSpec]) -> Result<(Vec<RunCost>, Vec<String>, f64)> {
         }
         i += n;
     }
-    Ok((costs, lines, t_all.elapsed().as_secs_f64()))
+    Ok(Calibration {
+        costs,
+        lines,
+        seconds: t_all.elapsed().as_secs_f64(),
+    })
 }
 
 /// Loads the study, times its runs, and writes `array.sh`, `merge.sh` and `submit.sh`
@@ -271,9 +285,9 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
         runs.len()
     ];
     resources(&placeholder, opts, false)?;
-    let (costs, calibration, calibration_seconds) = calibrate(&runs)?;
+    let calibration = calibrate(&runs)?;
     let reduced = !study.file.portraits.is_empty() || !study.file.maps.is_empty();
-    let res = resources(&costs, opts, reduced)?;
+    let res = resources(&calibration.costs, opts, reduced)?;
     let workdir = std::env::current_dir().map_err(|e| Error::file(".", e))?;
     let binary = std::env::current_exe().map_err(|e| Error::file("redqueen", e))?;
     // `components()` drops the `.` of a default `--root .`.
@@ -292,7 +306,7 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
         workdir,
         args,
         dir: dir.clone(),
-        calibration,
+        calibration: calibration.lines,
     };
     let files = [
         ("array.sh", array_script(&spec, &res, opts)),
@@ -314,6 +328,6 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
         submit: dir.join("submit.sh"),
         dir,
         resources: res,
-        calibration_seconds,
+        calibration_seconds: calibration.seconds,
     })
 }
