@@ -47,9 +47,11 @@ fn width_sum(m: &Mlp) -> u64 {
 ///   (generator samples and D on the grid at every probe step) and the frame tables
 ///   held as strings before they are written.
 ///
-/// Checked against the peak resident size of the quick studies (point-sets: about
-/// 45 MB per run, with D on the 6400-point grid; model ≈ 120 MB): the model is an upper
-/// bound, within a factor of three where it matters.
+/// Checked against the peak resident size of one shard of each quick study on one
+/// thread (process and one run at a time): point-sets 55 MB measured against a model of
+/// 162 MiB per run (D on the 6400-point grid dominates both), gan-vis 47 MB against
+/// 136 MiB, constraints-latent 13 MB against 9 MiB + the 64 MiB allowed for the process.
+/// The model is an upper bound, within a factor of about three where it matters.
 ///
 /// # Errors
 /// [`crate::error::Error::Param`] for an invalid architecture or data set (checked

@@ -181,6 +181,7 @@ mod tests {
         SlurmOptions {
             shards,
             cpus_per_task: cpus,
+            time_factor: 2.0,
             ..SlurmOptions::default()
         }
     }
