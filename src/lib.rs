@@ -26,4 +26,5 @@ pub mod parallel;
 pub mod plot;
 pub mod progress;
 pub mod shard;
+pub mod slurm;
 pub mod study;

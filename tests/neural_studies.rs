@@ -252,3 +252,77 @@ fn bad_neural_blocks_are_rejected_with_their_key() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("shard"));
 }
+
+/// `study --slurm` writes array.sh, merge.sh and submit.sh and prints the submit
+/// command; running the array's tasks and then the merge by hand, as SLURM would (from
+/// another directory, with SLURM's variables set), reproduces an unsharded run's CSVs.
+/// (scripts/slurm-e2e.sh does the same on a real SLURM.)
+#[cfg(unix)]
+#[test]
+fn slurm_scripts_run_by_hand_equal_an_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = write_study(tmp.path(), TINY);
+    let (full, cluster) = (tmp.path().join("full"), tmp.path().join("cluster"));
+    let o = run(&study, &full, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        &study,
+        &cluster,
+        &["--slurm", "--shards", "3", "--cpus-per-task", "2"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let dir = cluster.join("data/tiny/slurm");
+    assert!(
+        out.contains("submit with:") && out.contains(&dir.join("submit.sh").display().to_string()),
+        "{out}"
+    );
+    let array = std::fs::read_to_string(dir.join("array.sh")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2\n"), "{array}");
+    assert!(array.contains("#SBATCH --cpus-per-task=2\n"), "{array}");
+    assert!(
+        !cluster.join("data/tiny/mix/summary.csv").exists(),
+        "nothing ran yet"
+    );
+    for i in 0..3 {
+        let o = std::process::Command::new("bash")
+            .arg(dir.join("array.sh"))
+            .current_dir("/")
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .env("SLURM_CPUS_PER_TASK", "2")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "task {i}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = std::process::Command::new("bash")
+        .arg(dir.join("merge.sh"))
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "merge: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (a, b) = (
+        csvs(&full.join("data/tiny")),
+        csvs(&cluster.join("data/tiny")),
+    );
+    assert!(a.len() > 4);
+    assert_eq!(a, b, "the merged CSVs equal the unsharded ones");
+
+    // More shards than runs (8), or a shard count without --slurm, are refused.
+    let o = run(&study, &cluster, &["--slurm", "--shards", "9"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("shards") && err.contains("9 shards for 8 runs"),
+        "{err}"
+    );
+    let o = run(&study, &cluster, &["--shards", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+}

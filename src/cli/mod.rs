@@ -86,12 +86,15 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Prints the first non-empty line of `message` as `redqueen: error: …` (plus `hint`)
 /// and exits with `status`.
 pub fn fail(message: &str, hint: &str, status: i32) -> ! {
-    let first = message
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines.next().unwrap_or("invalid arguments").to_string();
+    // clap puts what is missing on the next line ("… were not provided:\n  --slurm").
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {next}");
+    }
+    let first = first.strip_prefix("error: ").unwrap_or(&first);
     eprintln!("redqueen: error: {first}{hint}");
     std::process::exit(status);
 }

@@ -36,10 +36,44 @@ pub struct StudyArgs {
     /// unsharded run. Fails listing missing or stale runs.
     #[arg(long)]
     merge: bool,
+    /// Write SLURM job scripts (an array job of --shards tasks, a merge job after it,
+    /// and submit.sh) into data/<study>/slurm/, with times measured on this machine;
+    /// prints the command to submit. See README, "On a cluster".
+    #[arg(long, conflicts_with_all = ["shard", "merge"])]
+    slurm: bool,
+    /// With --slurm: array tasks (default: about an hour each, at most one per run).
+    #[arg(long, requires = "slurm", allow_negative_numbers = true)]
+    shards: Option<usize>,
+    /// With --slurm: the partition (default: the cluster's default).
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// With --slurm: the account to charge (default: your default account).
+    #[arg(long, requires = "slurm")]
+    account: Option<String>,
+    /// With --slurm: CPUs per array task = runs at once in a shard.
+    #[arg(long, requires = "slurm", allow_negative_numbers = true,
+          default_value_t = redqueen::slurm::DEFAULT_CPUS_PER_TASK)]
+    cpus_per_task: usize,
+    /// With --slurm: safety factor on the measured times (raise it for slower nodes).
+    #[arg(long, requires = "slurm", allow_negative_numbers = true,
+          default_value_t = redqueen::slurm::DEFAULT_TIME_FACTOR)]
+    time_factor: f64,
 }
 
 /// Runs `study`.
 pub fn study(a: &StudyArgs) -> Result<()> {
+    if a.slurm {
+        let opts = redqueen::slurm::SlurmOptions {
+            shards: a.shards,
+            partition: a.partition.clone(),
+            account: a.account.clone(),
+            cpus_per_task: a.cpus_per_task,
+            time_factor: a.time_factor,
+        };
+        let g = redqueen::slurm::generate(&a.file, &a.root, a.quick, &opts)?;
+        println!("{}", g.summary());
+        return Ok(());
+    }
     let mode = match (a.shard, a.merge) {
         (Some(s), _) => RunMode::Shard(s),
         (None, true) => RunMode::Merge,

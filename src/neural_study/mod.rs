@@ -38,6 +38,7 @@
 //! point-set analyses share `hops` (the dominant point). Shared rendering: `render`
 //! (paths, links, tables, report header, timing) and `frames` (D-surface animations).
 
+pub mod budget;
 mod circle;
 mod four_points;
 mod frames;
@@ -62,7 +63,7 @@ use crate::gan::{TrainConfig, ValidConfig};
 
 pub use one_mode::{OneModeJob, OneModeSpec};
 pub use outputs::{column, read_csv};
-pub use runs::{Job, RunSpec, check_done, execute, execute_all, frame_steps, plan};
+pub use runs::{Job, RunSpec, check_done, cost, execute, execute_all, frame_steps, plan};
 
 /// What a block measures (selects the per-run records and the aggregation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -218,7 +218,12 @@ pub fn execute_all(runs: &[RunSpec]) -> Result<()> {
     Ok(())
 }
 
-fn cost(r: &RunSpec) -> usize {
+/// Relative compute cost of a run: training steps × (D + G updates per step) × batch
+/// size, doubled with a gradient penalty (double backprop); one-mode runs use their
+/// own step counts ([`super::budget`] converts it into seconds by timing a shortened
+/// run). Also the longest-first key of [`execute_all`].
+#[must_use]
+pub fn cost(r: &RunSpec) -> usize {
     let c = &r.config;
     let (k_g, k_d) = c.schedule.updates_per_step();
     let k = k_d + k_g;

@@ -153,6 +153,33 @@ impl Study {
         })
     }
 
+    /// The output folders under `root`: `data/<name>` and `figures/<name>`. A quick look
+    /// goes to its own folders (`<name>-quick`), so it never overwrites the outputs of
+    /// a full run.
+    #[must_use]
+    pub fn output_dirs(&self, root: &Path) -> (PathBuf, PathBuf) {
+        let folder = if self.quick {
+            format!("{}-quick", self.name)
+        } else {
+            self.name.clone()
+        };
+        (
+            root.join("data").join(&folder),
+            root.join("figures").join(&folder),
+        )
+    }
+
+    /// The runs of every `[[neural]]` block, block by block, each in its fixed order;
+    /// flattened, this is the list that `--shard I/N` slices.
+    #[must_use]
+    pub fn neural_plans(&self, data: &Path) -> Vec<Vec<crate::neural_study::RunSpec>> {
+        self.neural
+            .iter()
+            .enumerate()
+            .map(|(b, r)| crate::neural_study::plan(b, r, self.seed, data))
+            .collect()
+    }
+
     /// The resolved plan as JSON (for `config.json`).
     #[must_use]
     pub fn resolved(&self) -> serde_json::Value {
@@ -257,21 +284,8 @@ pub fn run_study_mode(path: &Path, root: &Path, quick: bool, mode: RunMode) -> R
     let study = Study::load(path, quick)?;
     let t0 = Instant::now();
     let f = &study;
-    // A quick look goes to its own folders (`<name>-quick`), so it never overwrites
-    // the outputs of a full run.
-    let folder = if quick {
-        format!("{}-quick", f.name)
-    } else {
-        f.name.clone()
-    };
-    let data = root.join("data").join(&folder);
-    let figs = root.join("figures").join(&folder);
-    let plans: Vec<Vec<crate::neural_study::RunSpec>> = study
-        .neural
-        .iter()
-        .enumerate()
-        .map(|(b, r)| crate::neural_study::plan(b, r, study.seed, &data))
-        .collect();
+    let (data, figs) = study.output_dirs(root);
+    let plans = study.neural_plans(&data);
     let all: Vec<crate::neural_study::RunSpec> = plans.iter().flatten().cloned().collect();
     // The report vouches for everything in the folder: it goes first, and comes back last.
     crate::output::remove_marker(&data.join("report.md"))?;

@@ -485,6 +485,17 @@ impl ValidConfig {
             ..self.0.clone()
         })
     }
+    /// The same configuration cut to at most `steps` steps (at least 1), with the log
+    /// interval cut to match: a shorter run of the same kind needs no new check.
+    #[must_use]
+    pub fn shortened(&self, steps: usize) -> Self {
+        let steps = self.0.steps.min(steps).max(1);
+        ValidConfig(TrainConfig {
+            steps,
+            log_every: self.0.log_every.min(steps),
+            ..self.0.clone()
+        })
+    }
     /// The same configuration on another data set. (Data sets are checked when the run
     /// builds them, [`crate::datasets::Dataset::build`], as for every configuration.)
     #[must_use]
