@@ -398,6 +398,19 @@ fn check_nonneg(key: &str, v: f64) -> Result<()> {
 /// [`Error::File`] naming the file, the line and the reason (unreadable file, no data
 /// rows, a non-numeric or non-finite field, a row of another width).
 pub fn read_points(path: &Path) -> Result<Vec<Vec<f64>>> {
+    // A regular file, sized before reading: /dev/zero or a FIFO would never end, and the
+    // points take at most about 8× the file's bytes in memory (a row of two short numbers,
+    // "1,2\n", becomes two f64 in a Vec of its own).
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::file(path, "is not a regular file"));
+    }
+    crate::budget::check_memory(
+        &path.display().to_string(),
+        u128::from(meta.len()) * 8,
+        "reading this CSV",
+    )?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -38,6 +38,16 @@ pub fn fixed_point(game: &dyn Game, start: &Vector) -> Result<FixedPoint> {
     let mut x = start.clone();
     let mut v = game.field(&x);
     let mut norm = v.norm();
+    if !norm.is_finite() {
+        return Err(Error::numerical(
+            "fixed_point (Newton)",
+            format!(
+                "the field is not finite at the start {:?} (choose a start nearer the \
+                 equilibrium)",
+                start.as_slice()
+            ),
+        ));
+    }
     for it in 0..NEWTON_MAX_ITER {
         if norm <= NEWTON_TOL {
             return Ok(FixedPoint {
@@ -48,6 +58,15 @@ pub fn fixed_point(game: &dyn Game, start: &Vector) -> Result<FixedPoint> {
             });
         }
         let j = game.jacobian(&x);
+        if j.iter().any(|e| !e.is_finite()) {
+            return Err(Error::numerical(
+                "fixed_point (Newton)",
+                format!(
+                    "the Jacobian is not finite at {:?} (iteration {it})",
+                    x.as_slice()
+                ),
+            ));
+        }
         let svd = j.svd(true, true);
         let cutoff = PINV_RTOL * svd.singular_values.max();
         let step = svd
@@ -93,6 +112,12 @@ mod tests {
 
     /// Distance to the closed-form equilibrium after Newton.
     const LOCATION_TOL: f64 = 1e-9;
+
+    #[test]
+    fn a_start_where_the_field_overflows_is_an_error_not_a_panic() {
+        let e = fixed_point(&Dirac::default(), &Vector::from_vec(vec![1e200, -1e200]));
+        assert!(e.is_err());
+    }
 
     #[test]
     fn finds_known_equilibria_from_nearby_starts() {

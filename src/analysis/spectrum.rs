@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::game::Game;
 use crate::linalg::{Eigenvalue, Matrix, Vector, eigenvalues};
 
@@ -135,6 +135,15 @@ pub fn rows(m: &Matrix) -> Vec<Vec<f64>> {
 pub fn spectrum(game: &dyn Game, x: &Vector) -> Result<Spectrum> {
     let j = game.jacobian(x);
     let ev = eigenvalues(&j)?;
+    if ev.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+        return Err(Error::numerical(
+            "spectrum",
+            format!(
+                "the eigenvalues overflow (J has entries up to {:.3e})",
+                j.amax()
+            ),
+        ));
+    }
     let s = (&j + j.transpose()) * 0.5;
     let a = (&j - j.transpose()) * 0.5;
     let (sn, an) = (s.norm(), a.norm());

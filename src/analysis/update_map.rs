@@ -184,6 +184,16 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
         }
     };
     let ev = eigenvalues(&jac)?;
+    if ev.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+        return Err(Error::numerical(
+            "linearize_update",
+            format!(
+                "the map's eigenvalues overflow (its Jacobian has entries up to {:.3e}: are \
+                 the learning rates too large?)",
+                jac.amax()
+            ),
+        ));
+    }
     Ok(MapSpectrum {
         spectral_radius: spectral_radius(&ev),
         class: classify_map(&ev),

@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use redqueen::analysis;
-use redqueen::dynamics::{Bound, DEFAULT_DIVERGE_BOUND, RuleName, Run};
+use redqueen::dynamics::{Bound, DEFAULT_DIVERGE_BOUND, RuleName, Run, trajectory_bytes};
 use redqueen::error::Result;
 use redqueen::export::{self, fingerprint, slug};
 use redqueen::linalg::Vector;
@@ -54,6 +54,11 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
         Some(s) => parse_point("from", s, game.as_ref())?,
         None => game.default_start(),
     };
+    redqueen::budget::check_memory(
+        "--steps",
+        trajectory_bytes(steps, game.dim()),
+        "recording every state of this run",
+    )?;
     let center = game
         .equilibrium()
         .unwrap_or_else(|| Vector::zeros(game.dim()));

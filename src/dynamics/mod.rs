@@ -24,7 +24,9 @@ mod spec;
 
 pub use named::{RuleName, RuleOptions};
 pub use optimizer::Optimizer;
-pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Every, Observer, Run, Stop, Trajectory};
+pub use runner::{
+    Bound, DEFAULT_DIVERGE_BOUND, Every, Observer, Run, Stop, Trajectory, trajectory_bytes,
+};
 pub use spec::{Adjustment, Order, RuleSpec, SchemeKind};
 
 use serde::{Deserialize, Serialize};

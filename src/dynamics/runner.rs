@@ -76,6 +76,14 @@ impl Stop {
     }
 }
 
+/// The memory a recorded run of `steps` steps in `dim` coordinates needs (each state is
+/// a vector of its own: its numbers plus about 40 bytes of vector and allocation), for
+/// refusing what cannot fit before it starts ([`crate::budget::check_memory`]).
+#[must_use]
+pub fn trajectory_bytes(steps: usize, dim: usize) -> u128 {
+    crate::budget::product(&[steps as u128 + 1, 40 + 8 * dim as u128])
+}
+
 /// A recorded run: the states at steps 0, 1, …, with the reason it ended. Only finite
 /// states are recorded: a run that leaves the finite numbers stops before that state.
 #[derive(Debug, Clone, Serialize)]

@@ -58,7 +58,7 @@ fn width_sum(m: &Mlp) -> u64 {
 /// when the study was loaded, so not expected here).
 pub fn memory_bytes(r: &RunSpec) -> Result<u64> {
     let c = &r.config;
-    let dim = c.dataset.build()?.dim();
+    let dim = c.data().dim();
     let (g, d, q) = c.networks(dim)?;
     let (frames, trace) = match &r.job {
         Job::Train { frames, trace } => (frames.len() as u64, *trace),

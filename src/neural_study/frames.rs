@@ -27,7 +27,7 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
     let (ss, sx, sy) = (column(&s, "step"), column(&s, "x0"), column(&s, "x1"));
     let mut steps: Vec<f64> = fs.clone();
     steps.dedup();
-    let data = r.config.dataset.build()?;
+    let data = r.config.data();
     let modes: Vec<(f64, f64)> = data
         .modes()
         .map(|m| m.means.iter().map(|v| (v[0], v[1])).collect())

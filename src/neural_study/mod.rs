@@ -305,7 +305,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         let cfg = cfg
             .validated()
             .map_err(|e| Error::config(path, format!("{at}.settings[{i}]: {e}")))?;
-        let dim = cfg.dataset.build().map(|d| d.dim()).unwrap_or(0);
+        let dim = cfg.data().dim();
         let want = match b.analysis {
             Analysis::Mixture1d => 1,
             _ => 2,
@@ -335,6 +335,11 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
                 ));
             }
         }
+    }
+    if let (Analysis::OneMode, Some(spec)) = (b.analysis, &b.one_mode) {
+        let extra = one_mode::weighted_configs(&configs[0], spec)
+            .map_err(|e| Error::config(path, format!("{at}.one_mode.weights: {e}")))?;
+        configs.extend(extra);
     }
     Ok(Resolved { block: b, configs })
 }

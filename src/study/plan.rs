@@ -341,6 +341,15 @@ pub fn plan_portraits(path: &Path, b: usize, p: &PortraitsBlock, quick: bool) ->
         .iter()
         .map(|g| start_point(path, &at, g.game.as_ref(), p.from.as_deref()))
         .collect::<Result<Vec<_>>>()?;
+    // Every run of the block is kept in memory until its figures are drawn.
+    let dim = games.iter().map(|g| g.game.dim()).max().unwrap_or(0);
+    let runs = (games.len() * rules.len() * p.lrs.len()) as u128;
+    crate::budget::check_memory(
+        &format!("{at}.steps"),
+        crate::budget::product(&[runs, crate::dynamics::trajectory_bytes(p.steps, dim)]),
+        &format!("recording the {runs} runs of this block"),
+    )
+    .map_err(|e| Error::config(path, e))?;
     Ok(Portraits {
         name: p.name.clone(),
         games,

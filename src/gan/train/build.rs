@@ -50,7 +50,7 @@ pub fn initial_point<T: Float>(cfg: &TrainConfig, g: &Mlp, d: &Mlp, q: Option<&M
 /// game holds the batch of the first update (stream 0 of the seed, which the rule
 /// state of [`Rule::init_seeded`] draws from again).
 pub fn configured<T: Float>(cfg: &ValidConfig) -> Result<(NeuralGan<T>, Vector, Rule)> {
-    let data = cfg.dataset.build()?;
+    let data = cfg.data().clone();
     let (g, d, q) = cfg.networks(data.dim())?;
     let mut x0 = initial_point::<T>(cfg, &g, &d, q.as_ref());
     let gan = NeuralGan::<T>::new(

@@ -37,11 +37,12 @@
 //! the field docs of [`TrainConfig`].
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{check_memory, product};
-use crate::datasets::{Dataset, Latent};
+use crate::datasets::{DataSampler, Dataset, Latent};
 use crate::dynamics::{Optimizer, Order, RuleSpec, Scheme};
 use crate::error::{Error, Result};
 use crate::gan::{GanLoss, InfoGanTerm, Objective, Penalty};
@@ -230,7 +231,8 @@ impl TrainConfig {
     /// [`Error::Param`] with the offending key.
     pub fn validated(self) -> Result<ValidConfig> {
         self.check()?;
-        Ok(ValidConfig(self))
+        let data = Arc::new(self.dataset.build()?);
+        Ok(ValidConfig { config: self, data })
     }
 
     fn check(&self) -> Result<()> {
@@ -463,51 +465,84 @@ impl TrainConfig {
     }
 }
 
-/// A configuration that passed [`TrainConfig::validated`]. It cannot be changed except
-/// through methods that keep it valid, so the builder and the trainer never check again.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct ValidConfig(TrainConfig);
+/// A configuration that passed [`TrainConfig::validated`], with its data set built (so a
+/// bad data set, a CSV file included, is reported when the configuration is read). It
+/// cannot be changed except through methods that keep it valid, so the builder and the
+/// trainer never check again.
+#[derive(Debug, Clone)]
+pub struct ValidConfig {
+    config: TrainConfig,
+    data: Arc<DataSampler>,
+}
+
+impl PartialEq for ValidConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+    }
+}
+
+/// Written as the configuration alone (the data set is its description).
+impl Serialize for ValidConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.config.serialize(s)
+    }
+}
 
 impl std::ops::Deref for ValidConfig {
     type Target = TrainConfig;
     fn deref(&self) -> &TrainConfig {
-        &self.0
+        &self.config
     }
 }
 
 impl ValidConfig {
+    /// The data set, built once.
+    #[must_use]
+    pub fn data(&self) -> &DataSampler {
+        &self.data
+    }
     /// The same configuration with another seed (every seed is valid).
     #[must_use]
     pub fn with_seed(&self, seed: u64) -> Self {
-        ValidConfig(TrainConfig {
-            seed,
-            ..self.0.clone()
-        })
+        ValidConfig {
+            config: TrainConfig {
+                seed,
+                ..self.config.clone()
+            },
+            data: self.data.clone(),
+        }
     }
     /// The same configuration cut to at most `steps` steps (at least 1), with the log
     /// interval cut to match: a shorter run of the same kind needs no new check.
     #[must_use]
     pub fn shortened(&self, steps: usize) -> Self {
-        let steps = self.0.steps.min(steps).max(1);
-        ValidConfig(TrainConfig {
-            steps,
-            log_every: self.0.log_every.min(steps),
-            ..self.0.clone()
-        })
+        let steps = self.config.steps.min(steps).max(1);
+        ValidConfig {
+            config: TrainConfig {
+                steps,
+                log_every: self.config.log_every.min(steps),
+                ..self.config.clone()
+            },
+            data: self.data.clone(),
+        }
     }
-    /// The same configuration on another data set. (Data sets are checked when the run
-    /// builds them, [`crate::datasets::Dataset::build`], as for every configuration.)
-    #[must_use]
-    pub fn with_dataset(&self, dataset: Dataset) -> Self {
-        ValidConfig(TrainConfig {
-            dataset,
-            ..self.0.clone()
+    /// The same configuration on another data set.
+    ///
+    /// # Errors
+    /// As [`crate::datasets::Dataset::build`].
+    pub fn with_dataset(&self, dataset: Dataset) -> Result<Self> {
+        let data = Arc::new(dataset.build()?);
+        Ok(ValidConfig {
+            config: TrainConfig {
+                dataset,
+                ..self.config.clone()
+            },
+            data,
         })
     }
     /// The raw configuration.
     #[must_use]
     pub fn into_inner(self) -> TrainConfig {
-        self.0
+        self.config
     }
 }

@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Job, Resolved, RunSpec};
 use crate::datasets::Dataset;
+use crate::error::Result;
 use crate::game::OneMode;
+use crate::gan::ValidConfig;
 use crate::linalg::derive_seed;
 
 pub(super) use report::aggregate;
@@ -146,6 +148,18 @@ pub(super) fn normalised(w: &[f64]) -> Vec<f64> {
     w.iter().map(|v| v / s).collect()
 }
 
+/// The configurations of a one-mode block after the base one: the base on the ring with
+/// each weight set of the frozen-D experiment.
+///
+/// # Errors
+/// As [`crate::datasets::Dataset::build`].
+pub(super) fn weighted_configs(base: &ValidConfig, spec: &OneModeSpec) -> Result<Vec<ValidConfig>> {
+    spec.weights
+        .iter()
+        .map(|w| base.with_dataset(ring_with(base, &normalised(w))))
+        .collect()
+}
+
 pub(super) fn ring_with(cfg: &crate::gan::TrainConfig, weights: &[f64]) -> Dataset {
     match &cfg.dataset {
         Dataset::Ring {
@@ -170,9 +184,9 @@ pub(super) fn plan(block: usize, r: &Resolved, study_seed: u64, bdir: &Path) -> 
         let w = normalised(w);
         for k in 0..b.seeds {
             let seed = derive_seed(study_seed, k as u64);
-            let config = r.configs[0]
-                .with_seed(seed)
-                .with_dataset(ring_with(&r.configs[0], &w));
+            // The block's resolved configs: the base, then one per frozen-D weight set
+            // (its ring with those weights, built when the study was loaded).
+            let config = r.configs[1 + wi].with_seed(seed);
             runs.push(RunSpec {
                 block,
                 setting: wi,

@@ -74,7 +74,7 @@ fn losses_finite(gan: &NeuralGan<f32>, with_g: bool) -> ControlFlow<String> {
 /// Invalid data set or network configuration; file errors.
 pub fn execute(spec: &RunSpec, job: &OneModeJob) -> Result<()> {
     let cfg = &spec.config;
-    let data = cfg.dataset.build()?;
+    let data = cfg.data().clone();
     let modes = data
         .modes()
         .ok_or_else(|| Error::param("dataset", "needs modes"))?;
