@@ -162,6 +162,32 @@ pub const GRID25_SPACING: f64 = 2.0;
 pub const GRID25_STD: f64 = 0.05;
 
 impl Dataset {
+    /// Density of a 1-D Gaussian mixture at `x`: Σ (wₖ/Σw) φ((x − μₖ)/σₖ)/σₖ (None for
+    /// other data sets).
+    #[must_use]
+    pub fn mixture_density(&self, x: f64) -> Option<f64> {
+        let Dataset::GaussianMixture1d {
+            means,
+            stds,
+            weights,
+        } = self
+        else {
+            return None;
+        };
+        let tot: f64 = weights.iter().sum();
+        Some(
+            means
+                .iter()
+                .zip(stds)
+                .zip(weights)
+                .map(|((m, s), w)| {
+                    w / tot * (-(x - m).powi(2) / (2.0 * s * s)).exp()
+                        / (s * (std::f64::consts::TAU).sqrt())
+                })
+                .sum(),
+        )
+    }
+
     /// The isotropic standard deviation shared by every mode, for the targets made of
     /// equal Gaussian modes (`ring`, `grid` and their presets `ring8`, `grid25`); None for the others (mixtures with one std
     /// per mode, points, the circle, CSV data). Reports quote it as σ of "within 3σ".

@@ -25,6 +25,7 @@ pub mod output;
 pub mod parallel;
 pub mod plot;
 pub mod progress;
+pub mod report;
 pub mod shard;
 pub mod slurm;
 pub mod study;

@@ -46,7 +46,7 @@ use crate::dynamics::{Optimizer, Order, Scheme};
 use crate::error::{Error, Result};
 use crate::gan::GanLoss;
 use crate::gan::Penalty;
-use crate::gan::{NetConfig, Precision, TrainConfig, train};
+use crate::gan::{NetConfig, Precision, Recording, TrainConfig, train};
 use crate::nn::{Activation, Init, Mlp};
 use crate::parallel::MAX_THREADS;
 
@@ -194,7 +194,7 @@ pub fn bench_neural(steps: usize, threads: usize) -> Result<Vec<NeuralBench>> {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let c = cfg.with_seed(t as u64);
-                    s.spawn(move || train(&c, None, false).map(|r| r.elapsed_s))
+                    s.spawn(move || train(&c, &Recording::default()).map(|r| r.elapsed_s))
                 })
                 .collect();
             handles

@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod inspect;
+mod report;
 mod simulate;
 mod study;
 mod sweep;
@@ -60,6 +61,9 @@ enum Command {
     Study(study::StudyArgs),
     /// Train a neural GAN from a TOML configuration (every key: see README, "train").
     Train(train::TrainArgs),
+    /// Draw the figures and report.md of a finished train or study output folder again,
+    /// from its files.
+    Report(report::ReportArgs),
     /// Benchmarks, optionally measured side by side with the Python peers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Merge(a) => sweep::merge(&a),
         Command::Study(a) => study::study(&a),
         Command::Train(a) => train::train(&a),
+        Command::Report(a) => report::report(&a),
         Command::Bench(b) => bench::bench(&b),
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use redqueen::error::{Error, Result};
+use redqueen::gan::Recording;
 
 /// Arguments of `train`.
 #[derive(Debug, Args)]
@@ -21,6 +22,9 @@ pub struct TrainArgs {
     /// Override the seed.
     #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
+    /// Write no figures (they can be drawn later with `redqueen report DIR`).
+    #[arg(long)]
+    no_figures: bool,
 }
 
 /// Runs `train`.
@@ -41,7 +45,15 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             .map_or("run".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("data/train").join(stem)
     });
-    let report = redqueen::gan::train(&cfg, Some(&out), true)?;
+    let report = redqueen::gan::train(
+        &cfg,
+        &Recording {
+            out_dir: Some(&out),
+            progress: true,
+            probe: None,
+            surfaces: true,
+        },
+    )?;
     let m = &report.final_metrics;
     let coverage = match (m.modes_covered, m.high_quality) {
         (Some(c), Some(h)) => format!(
@@ -57,6 +69,14 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     );
     for f in &report.files {
         println!("wrote {}", f.display());
+    }
+    if !a.no_figures {
+        let figures = redqueen::report::train::render(&out)?;
+        println!(
+            "figures: {} in {} (report.md links them)",
+            figures.len(),
+            out.display()
+        );
     }
     match (report.status, redqueen::interrupt::requested()) {
         (redqueen::gan::RunStatus::Interrupted, Some(signal)) => Err(Error::Interrupted {

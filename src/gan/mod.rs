@@ -7,7 +7,7 @@
 //! smoothing).
 //!
 //! Entry points for the command line and studies:
-//! * [`train`]`(&ValidConfig, Option<&Path>, progress) -> Result<TrainReport>` for
+//! * [`train`]`(&ValidConfig, &Recording) -> Result<TrainReport>` for
 //!   `redqueen train --config <file>` (parse with [`TrainConfig::from_toml`], validate
 //!   once with [`TrainConfig::validated`]; a study's settings deserialise into the same
 //!   [`TrainConfig`]);
@@ -24,6 +24,6 @@ pub use loss::GanLoss;
 pub use neural::{Batch, DStats, Evaluation, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;
 pub use train::{
-    EvalMetrics, InfoGanConfig, NetConfig, Precision, Probe, ProbeFrame, RunStatus, TrainConfig,
-    TrainReport, ValidConfig, build_game, train, train_probed,
+    EvalMetrics, InfoGanConfig, NetConfig, Precision, Probe, ProbeFrame, Recording, RunStatus,
+    TrainConfig, TrainReport, ValidConfig, build_game, train,
 };

@@ -1,4 +1,4 @@
-//! A training run of a block: the seeded trainer ([`train_probed`]) plus the probes the
+//! A training run of a block: the seeded trainer ([`train`]) plus the probes the
 //! analyses read back. For 1-D data the probe traces the generator's sample mean and
 //! spread at every log step (`trace.csv`, the mixture's phase figure); for 2-D data with
 //! frames it records D on a grid and a generator batch at the frame steps
@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 use super::RunSpec;
 use crate::error::Result;
 use crate::export::{Table, num};
-use crate::gan::{Probe, train_probed};
+use crate::gan::{Probe, Recording, train};
 
 /// D-surface grid: `GRID × GRID` cell centres over `[−EXTENT, EXTENT]²` (gan-vis: 80 × 80
 /// over [−2, 2]²).
@@ -24,15 +24,8 @@ pub const TRACE_SAMPLES: usize = 500;
 /// The D-surface grid's cell centres, one row (x, y) per cell, x fastest.
 #[must_use]
 pub fn grid_points() -> DMatrix<f64> {
-    let h = 2.0 * EXTENT / GRID as f64;
-    DMatrix::from_fn(GRID * GRID, 2, |r, c| {
-        let (i, j) = (r / GRID, r % GRID);
-        if c == 0 {
-            -EXTENT + (j as f64 + 0.5) * h
-        } else {
-            -EXTENT + (i as f64 + 0.5) * h
-        }
-    })
+    let c = crate::plot::cell_centres(EXTENT, GRID);
+    DMatrix::from_fn(GRID * GRID, 2, |r, k| if k == 0 { c[r].0 } else { c[r].1 })
 }
 
 /// Trains one run into its folder: the trainer's files plus `trace.csv` (1-D: the
@@ -73,7 +66,14 @@ pub fn execute_train(spec: &RunSpec, frames: &[usize], trace: bool) -> Result<()
     };
     // A run that stops early (non-finite loss) still writes its files and its status;
     // the analyses read the status back, so it is not an error here.
-    let rep = train_probed(&cfg, Some(&spec.dir), false, probe.as_ref())?;
+    let rep = train(
+        &cfg,
+        &Recording {
+            out_dir: Some(&spec.dir),
+            probe: probe.as_ref(),
+            ..Recording::default()
+        },
+    )?;
     if trace {
         let mut t = Table::new(["step", "g_mean", "g_std"]);
         for f in &rep.frames {

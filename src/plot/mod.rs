@@ -77,7 +77,7 @@ pub use eigen::{EigenKind, EigenPlot, EigenSeries, eigenvalue_plot};
 pub use heatmap::{Heatmap, LevelEdges, heatmap, level_set_edges};
 pub use line::{Histogram, LinePlot, Series, histogram, line_plot};
 pub use phase::{Arrow, Path2, PhasePortrait, phase_grid, phase_portrait};
-pub use surface::{SurfaceFrame, surface_frames};
+pub use surface::{SurfaceFrame, cell_centres, surface, surface_frames};
 
 pub(crate) use draw::*;
 pub(crate) use numeric::*;

@@ -42,6 +42,31 @@ pub struct SurfaceFrame {
     pub modes: Vec<(f64, f64)>,
 }
 
+/// The cell centres of an `n × n` grid over `[−extent, extent]²`, in the order of
+/// [`SurfaceFrame::values`] (x fastest, rows from the bottom): cell (i, j) is centred at
+/// (−e + (j + ½)h, −e + (i + ½)h) with h = 2e/n.
+#[must_use]
+pub fn cell_centres(extent: f64, n: usize) -> Vec<(f64, f64)> {
+    let h = 2.0 * extent / n as f64;
+    (0..n * n)
+        .map(|r| {
+            let (i, j) = (r / n, r % n);
+            (
+                -extent + (j as f64 + 0.5) * h,
+                -extent + (i as f64 + 0.5) * h,
+            )
+        })
+        .collect()
+}
+
+/// Writes one frame as `<stem>.png` and `<stem>.svg`.
+///
+/// # Errors
+/// [`crate::error::Error::File`] if a file cannot be written.
+pub fn surface(stem: &Path, frame: &SurfaceFrame) -> Result<()> {
+    write_figure(stem, DEFAULT_SIZE, frame)
+}
+
 /// Writes each frame as `<dir_stem>_<index:05>.png` and `.svg`, and, if
 /// `gif_path` is given, all frames as one animated GIF with `gif_delay_ms`
 /// between frames. Every file is written atomically.

@@ -56,12 +56,23 @@ pub struct Evaluator<T: Float> {
     reference: DMatrix<f64>,
     modes: Option<Modes>,
     mode_points: Option<DMatrix<T>>,
+    /// For 2-D data: the cell centres where D is recorded for the surface figures.
+    surface: Option<DMatrix<T>>,
+}
+
+/// Cells per side of the recorded D surface (2-D data): 80 × 80, as gan-vis draws it.
+pub const SURFACE_GRID: usize = 80;
+
+/// Half-width of the recorded D surface: 1.25 × the largest coordinate of the target's
+/// reference sample, at least 1, so every mode and its spread is inside.
+fn surface_extent(reference: &DMatrix<f64>) -> f64 {
+    (1.25 * reference.amax()).max(1.0)
 }
 
 impl<T: Float> Evaluator<T> {
     /// The evaluation inputs of `cfg` for `gan`'s data set.
     #[must_use]
-    pub fn new(cfg: &ValidConfig, gan: &NeuralGan<T>) -> Self {
+    pub fn new(cfg: &ValidConfig, gan: &NeuralGan<T>, surfaces: bool) -> Self {
         let data = &gan.data;
         let mut eval_rng = rng(cfg.seed, 2);
         Evaluator {
@@ -72,7 +83,35 @@ impl<T: Float> Evaluator<T> {
             mode_points: data
                 .modes()
                 .map(|m| DMatrix::from_fn(m.means.len(), data.dim(), |i, j| T::of(m.means[i][j]))),
+            surface: None,
         }
+        .with_surface(surfaces)
+    }
+
+    fn with_surface(mut self, on: bool) -> Self {
+        if on && self.reference.ncols() == 2 {
+            let c = crate::plot::cell_centres(surface_extent(&self.reference), SURFACE_GRID);
+            self.surface = Some(DMatrix::from_fn(c.len(), 2, |r, k| {
+                T::of(if k == 0 { c[r].0 } else { c[r].1 })
+            }));
+        }
+        self
+    }
+
+    /// D on the surface grid as CSV (`x0, x1, d`), for 2-D data; None otherwise.
+    #[must_use]
+    pub fn surface_table(&self, gan: &NeuralGan<T>, psi: &[T]) -> Option<Table> {
+        let pts = self.surface.as_ref()?;
+        let d = gan.evaluate_discriminator(psi, pts);
+        let mut t = Table::new(["x0", "x1", "d"]);
+        for (i, v) in d.iter().enumerate() {
+            t.push(vec![
+                num(pts[(i, 0)].f64()),
+                num(pts[(i, 1)].f64()),
+                num(*v),
+            ]);
+        }
+        Some(t)
     }
 
     /// The log's columns: `step, loss_d, loss_g, d_real, d_fake, grad_norm_g,
@@ -328,8 +367,8 @@ impl<T: Float> Observer for LogRows<'_, T> {
     }
 }
 
-/// Writes `samples_step<k>.csv` (observe it through [`crate::dynamics::Every`] with
-/// `snapshot_every`; no snapshot at step 0).
+/// Writes `samples_step<k>.csv` and, for 2-D data, `d_surface_step<k>.csv` (observe it
+/// through [`crate::dynamics::Every`] with `snapshot_every`; no snapshot at step 0).
 pub struct Snapshots<'a, T: Float> {
     gan: &'a NeuralGan<T>,
     eval: &'a Evaluator<T>,
@@ -354,11 +393,16 @@ impl<'a, T: Float> Snapshots<'a, T> {
 impl<T: Float> Observer for Snapshots<'_, T> {
     fn observe(&mut self, step: usize, x: &Vector, _: &RuleState) -> Result<ControlFlow<String>> {
         if step > 0 {
-            let (theta, _) = split_params::<T>(x, self.gan.n_generator());
+            let (theta, psi) = split_params::<T>(x, self.gan.n_generator());
             let path = self.dir.join(format!("samples_step{step:07}.csv"));
             samples_table(&self.gan.sample_generator(&theta, &self.eval.snapshot_z))
                 .write(&path)?;
             self.files.push(path);
+            if let Some(t) = self.eval.surface_table(self.gan, &psi) {
+                let path = self.dir.join(format!("d_surface_step{step:07}.csv"));
+                t.write(&path)?;
+                self.files.push(path);
+            }
         }
         Ok(ControlFlow::Continue(()))
     }

@@ -118,46 +118,39 @@ pub struct TrainReport {
     pub frames: Vec<ProbeFrame>,
 }
 
-/// Trains a neural GAN as configured; writes the files listed in the module docs to
-/// `out_dir` if given; shows a progress bar (steps/s, ETA) on stderr if `progress` and
-/// stderr is a terminal.
-///
-/// # Errors
-/// [`Error::Param`]/[`Error::Config`] for an invalid configuration, [`Error::File`] if
-/// an output cannot be written. Divergence is **not** an error: see
-/// [`TrainReport::status`].
-pub fn train(config: &ValidConfig, out_dir: Option<&Path>, progress: bool) -> Result<TrainReport> {
-    train_probed(config, out_dir, progress, None)
+/// What a training run records besides its trajectory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recording<'a> {
+    /// The folder for the files listed in the module docs (none: nothing is written).
+    pub out_dir: Option<&'a Path>,
+    /// Show progress on stderr ([`crate::progress`]).
+    pub progress: bool,
+    /// Probe frames to record into [`TrainReport::frames`] (the neural studies'
+    /// D-surface frames); the trajectory and the files are the same without.
+    pub probe: Option<&'a Probe>,
+    /// For 2-D data, also write D on a grid (`d_surface_step<k>.csv` at the snapshots and
+    /// `d_surface_final.csv`), which the figures of `redqueen train` are drawn from.
+    pub surfaces: bool,
 }
 
-/// [`train`], additionally recording [`ProbeFrame`]s at `probe.steps` into
-/// [`TrainReport::frames`]. (Added for the neural studies' D-surface frames; the
-/// trajectory and the files are the same as without a probe.)
+/// Trains a neural GAN as configured and records as `rec` says.
 ///
 /// # Errors
-/// As [`train`].
-pub fn train_probed(
-    config: &ValidConfig,
-    out_dir: Option<&Path>,
-    progress: bool,
-    probe: Option<&Probe>,
-) -> Result<TrainReport> {
+/// [`Error::File`] if an output cannot be written. Divergence is **not** an error: see
+/// [`TrainReport::status`].
+pub fn train(config: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> {
     match config.precision {
-        Precision::F32 => run::<f32>(config, out_dir, progress, probe),
-        Precision::F64 => run::<f64>(config, out_dir, progress, probe),
+        Precision::F32 => run::<f32>(config, rec),
+        Precision::F64 => run::<f64>(config, rec),
     }
 }
 
 /// One training run: [`crate::dynamics::Run`] drives the configured game with the
 /// configured rule; the observers of [`log`] record.
-fn run<T: Float>(
-    cfg: &ValidConfig,
-    out_dir: Option<&Path>,
-    progress: bool,
-    probe: Option<&Probe>,
-) -> Result<TrainReport> {
+fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> {
+    let (out_dir, progress, probe) = (rec.out_dir, rec.progress, rec.probe);
     let (gan, mut x, rule) = configured::<T>(cfg)?;
-    let eval = Evaluator::new(cfg, &gan);
+    let eval = Evaluator::new(cfg, &gan, rec.surfaces);
     let mut files = Vec::new();
     if let Some(dir) = out_dir {
         prepare_out_dir(dir)?;
@@ -229,6 +222,12 @@ fn run<T: Float>(
         let path = dir.join("samples_final.csv");
         samples_table(&final_samples_m).write(&path)?;
         files.push(path);
+        let (_, psi) = split_params::<T>(&x, gan.n_generator());
+        if let Some(t) = eval.surface_table(&gan, &psi) {
+            let path = dir.join("d_surface_final.csv");
+            t.write(&path)?;
+            files.push(path);
+        }
         let summary = serde_json::json!({
             "status": status,
             "stop_reason": stop_reason,

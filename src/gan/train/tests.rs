@@ -12,7 +12,14 @@ use crate::nn::{Activation, Init};
 
 /// [`super::train`] of a raw configuration, validated here (as the command line does).
 fn train(cfg: &TrainConfig, out: Option<&Path>, progress: bool) -> Result<TrainReport> {
-    super::train(&cfg.clone().validated()?, out, progress)
+    super::train(
+        &cfg.clone().validated()?,
+        &Recording {
+            out_dir: out,
+            progress,
+            ..Recording::default()
+        },
+    )
 }
 
 /// [`super::build_game`] of a raw configuration.

@@ -11,29 +11,11 @@ use crate::gan::TrainConfig;
 /// Simulated pairs behind the W1 noise floor.
 pub const FLOOR_REPS: usize = 200;
 
-/// Density of a 1-D mixture at `x`: Σ (wₖ/Σw) φ((x − μₖ)/σₖ)/σₖ (NaN for another data
+/// Density of a 1-D mixture at `x` ([`Dataset::mixture_density`]; NaN for another data
 /// set).
 #[must_use]
 pub fn mixture_density(d: &Dataset, x: f64) -> f64 {
-    if let Dataset::GaussianMixture1d {
-        means,
-        stds,
-        weights,
-    } = d
-    {
-        let tot: f64 = weights.iter().sum();
-        means
-            .iter()
-            .zip(stds)
-            .zip(weights)
-            .map(|((m, s), w)| {
-                w / tot * (-(x - m).powi(2) / (2.0 * s * s)).exp()
-                    / (s * (std::f64::consts::TAU).sqrt())
-            })
-            .sum()
-    } else {
-        f64::NAN
-    }
+    d.mixture_density(x).unwrap_or(f64::NAN)
 }
 
 /// Mean and standard deviation of a 1-D mixture: m = Σ w̄ₖμₖ, s² = Σ w̄ₖ(σₖ² + μₖ²) − m²
