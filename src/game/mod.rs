@@ -16,6 +16,7 @@
 mod adjusted;
 mod bilinear;
 mod dirac;
+mod jvp;
 mod lotka_volterra;
 mod one_mode;
 mod spec;
@@ -24,6 +25,7 @@ mod ttur_saddle;
 pub use adjusted::{Consensus, Sga};
 pub use bilinear::Bilinear;
 pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
+pub use jvp::{JVP_FD_STEP, JvpMethod, central_jvp};
 pub use lotka_volterra::LotkaVolterra;
 pub use one_mode::{D_BOUND as ONE_MODE_D_BOUND, OneMode, OneModeOptimum};
 pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, parse_f64, parse_matrix};
@@ -96,6 +98,56 @@ pub trait Game: Send + Sync {
     /// Whether [`Game::jacobian`] is a closed form (and so is tested against differences).
     fn has_analytic_jacobian(&self) -> bool {
         false
+    }
+    /// The Jacobian-vector product J·u, the only access to J that Krylov eigen-solvers
+    /// need. Default: `jacobian(x)·u` for games with a closed-form Jacobian, otherwise
+    /// central differences of the field along u ([`central_jvp`], two field
+    /// evaluations). Games with an exact product (the neural GAN) override it and
+    /// [`Game::jvp_method`].
+    ///
+    /// # Panics
+    /// If `x` or `u` does not have length [`Game::dim`] (a programming error).
+    fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
+        assert!(x.len() == self.dim() && u.len() == self.dim(), "jvp: length ≠ dim");
+        if self.has_analytic_jacobian() {
+            self.jacobian(x) * u
+        } else {
+            central_jvp(|y| self.field(y), x, u)
+        }
+    }
+    /// How [`Game::jvp`] and [`Game::hessian_vp`] compute their products (recorded in
+    /// every output built from them). Must agree with those two methods.
+    fn jvp_method(&self) -> JvpMethod {
+        if self.has_analytic_jacobian() {
+            JvpMethod::Exact
+        } else {
+            JvpMethod::CentralDifference { step: JVP_FD_STEP }
+        }
+    }
+    /// A player's Hessian-vector product: H_G·w = ∇²_θ L_G·w for the generator,
+    /// H_D·w = ∇²_ψ L_D·w for the discriminator, with `w` and the result of the
+    /// player's length. These are the diagonal blocks of −J (v = −∇L per player), so
+    /// H_G·w = −(J·(w, 0))_θ and H_D·w = −(J·(0, w))_ψ; symmetric where L is twice
+    /// continuously differentiable. Default: the block of the closed-form Jacobian,
+    /// otherwise central differences of [`Game::player_field`] along (w, 0) or (0, w)
+    /// (so only that player's block of the field is evaluated).
+    ///
+    /// # Panics
+    /// If `x` does not have length [`Game::dim`] or `w` the player's length.
+    fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
+        let r = player.range(self.split(), self.dim());
+        assert!(
+            x.len() == self.dim() && w.len() == r.len(),
+            "hessian_vp: length mismatch"
+        );
+        if self.has_analytic_jacobian() {
+            let j = self.jacobian(x);
+            return -(j.view((r.start, r.start), (r.len(), r.len())) * w);
+        }
+        let mut u = Vector::zeros(self.dim());
+        u.rows_mut(r.start, r.len()).copy_from(w);
+        let ju = central_jvp(|y| self.player_field(y, player), x, &u);
+        -ju.rows(r.start, r.len())
     }
     /// Coordinate names used as CSV columns and axis labels.
     fn coordinate_names(&self) -> Vec<String> {

@@ -17,6 +17,7 @@
 //!   (`NeuralBench` is `Serialize`, for `--json`).
 
 pub mod bench;
+pub mod jvp;
 pub mod loss;
 pub mod neural;
 pub mod penalty;

@@ -26,17 +26,18 @@ use nalgebra::DMatrix;
 use rand::RngExt;
 use serde::Serialize;
 
+use super::jvp::TangentScratch;
 use super::loss::{GanLoss, categorical_cross_entropy};
 use super::penalty::Penalty;
 use crate::datasets::{DataSampler, Latent};
 use crate::error::{Error, Result};
-use crate::game::{Game, Player};
+use crate::game::{Game, JvpMethod, Player};
 use crate::linalg::{Rng, Vector, rng};
 use crate::nn::{Float, Mlp, Mode, Workspace};
 
 /// `dst ← src` for equally shaped matrices, as one slice copy (nalgebra's `copy_from`
 /// walks element by element).
-fn copy_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>) {
+pub(super) fn copy_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>) {
     debug_assert_eq!(dst.shape(), src.shape());
     dst.as_mut_slice().copy_from_slice(src.as_slice());
 }
@@ -183,13 +184,16 @@ pub struct NeuralGan<T: Float> {
     pub data: DataSampler,
     batch_size: usize,
     /// The current minibatch ([`Game::draw_batch`] replaces it).
-    batch: Mutex<Batch<T>>,
+    pub(super) batch: Mutex<Batch<T>>,
     scratch: Mutex<Scratch<T>>,
+    /// Buffers of the tangent passes ([`Game::jvp`], [`Game::hessian_vp`]), built on
+    /// first use; training never touches them.
+    pub(super) tangent: Mutex<Option<Box<TangentScratch<T>>>>,
 }
 
 /// Locks a mutex, recovering the data after a panic elsewhere (the buffers hold no
 /// invariants a panic could break).
-fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
+pub(super) fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
     match m.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -286,6 +290,7 @@ impl<T: Float> NeuralGan<T> {
             latent,
             data,
             scratch: Mutex::new(scratch),
+            tangent: Mutex::new(None),
         };
         gan.draw_batch(None, rng);
         Ok(gan)
@@ -359,16 +364,18 @@ impl<T: Float> NeuralGan<T> {
         }
     }
 
-    /// G forward on the batch's z into `s.g` (training mode: dropout on).
-    fn generate(&self, batch: &Batch<T>, theta: &[T], s: &mut Scratch<T>) {
-        copy_into(s.g.input_mut(), &batch.z);
+    /// G forward on the batch's z into `ws` (training mode: dropout on).
+    pub(super) fn generate(&self, batch: &Batch<T>, theta: &[T], ws: &mut Workspace<T>) {
+        copy_into(ws.input_mut(), &batch.z);
         if self.g.has_dropout() {
-            self.g.draw_masks(&mut s.g, &mut rng(batch.g_mask_seed, 0));
+            self.g.draw_masks(ws, &mut rng(batch.g_mask_seed, 0));
         }
-        self.g.forward(theta, &mut s.g, Mode::Train);
+        self.g.forward(theta, ws, Mode::Train);
     }
 
-    fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
+    /// D's dropout masks for this batch: stream 0 for the stacked [real; fake] batch of
+    /// L_D, 1 for the penalty points, 2 for the fakes of L_G.
+    pub(super) fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
         if self.d.has_dropout() {
             self.d.draw_masks(ws, &mut rng(batch.d_mask_seed, stream));
         }
@@ -390,7 +397,7 @@ impl<T: Float> NeuralGan<T> {
         let (psi_d, psi_q) = psi.split_at(nd);
         let (grad_d, grad_q) = grad.split_at_mut(nd);
         let batch = lock(&self.batch);
-        self.generate(&batch, theta, s);
+        self.generate(&batch, theta, &mut s.g);
         // Stack [real; fake] into one 2B batch: one gemm per layer for both halves.
         {
             let fake = s.g.output();
@@ -489,7 +496,7 @@ impl<T: Float> NeuralGan<T> {
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
         let batch = lock(&self.batch);
-        self.generate(&batch, theta, s);
+        self.generate(&batch, theta, &mut s.g);
         copy_into(s.d1.input_mut(), s.g.output());
         self.d_masks(&batch, &mut s.d1, 2);
         self.d.forward(psi_d, &mut s.d1, Mode::Train);
@@ -629,6 +636,18 @@ impl<T: Float> Game for NeuralGan<T> {
             Player::Generator => self.field_blocks(x, true, false),
             Player::Discriminator => self.field_blocks(x, false, true),
         }
+    }
+    /// Exact J·u by forward-mode differentiation through the backward passes
+    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included.
+    fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
+        self.exact_jvp(x, u)
+    }
+    fn jvp_method(&self) -> JvpMethod {
+        JvpMethod::Exact
+    }
+    /// Exact H·w, computing only the requested player's block.
+    fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
+        self.exact_hessian_vp(x, player, w)
     }
     fn draw_batch(&self, for_player: Option<Player>, rng: &mut Rng) {
         let mut batch = lock(&self.batch);

@@ -44,25 +44,25 @@ pub struct Mlp {
 /// while the batch size stays the same.
 #[derive(Debug, Clone)]
 pub struct Workspace<T: Float> {
-    batch: usize,
+    pub(super) batch: usize,
     /// h[0] = input, h[l] = output of layer l.
-    h: Vec<DMatrix<T>>,
+    pub(super) h: Vec<DMatrix<T>>,
     /// σ′(A_l) ⊙ M_l.
-    deriv: Vec<DMatrix<T>>,
+    pub(super) deriv: Vec<DMatrix<T>>,
     /// σ″(A_l) ⊙ M_l (empty for piecewise-linear σ).
-    curv: Vec<DMatrix<T>>,
+    pub(super) curv: Vec<DMatrix<T>>,
     /// Dropout masks (empty when keep = 1).
-    masks: Vec<DMatrix<T>>,
+    pub(super) masks: Vec<DMatrix<T>>,
     /// δ_l = ∂/∂A_l of the last backward pass.
-    delta: Vec<DMatrix<T>>,
+    pub(super) delta: Vec<DMatrix<T>>,
     /// dh[l] = ∂/∂H_l; dh[L] is the seed of a backward pass, dh[0] the input gradient.
-    dh: Vec<DMatrix<T>>,
+    pub(super) dh: Vec<DMatrix<T>>,
     /// Adjoints of the input-gradient graph (double backprop): Ḡ_{l−1} (B × fan_in).
-    gbar: Vec<DMatrix<T>>,
+    pub(super) gbar: Vec<DMatrix<T>>,
     /// δ̄_l (B × fan_out), reused as H̄_l in the curvature pass.
-    dbar: Vec<DMatrix<T>>,
+    pub(super) dbar: Vec<DMatrix<T>>,
     /// Ā_l seeds of the curvature pass (B × fan_out).
-    abar: Vec<DMatrix<T>>,
+    pub(super) abar: Vec<DMatrix<T>>,
 }
 
 impl<T: Float> Workspace<T> {
@@ -620,7 +620,7 @@ impl Mlp {
 
 /// g[k] += Σ_i m[i, k].
 #[inline(always)]
-fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
+pub(super) fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
     if batch == 0 {
         return;
     }
