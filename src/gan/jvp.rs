@@ -486,7 +486,7 @@ mod tests {
     fn small_gan(
         objective: Objective,
         act: Activation,
-        g_keep: f64,
+        (g_keep, d_keep): (f64, f64),
         seed: u64,
     ) -> (NeuralGan<f64>, Vector, Vector) {
         let k = objective.info.map_or(0, |i| i.categories);
@@ -495,7 +495,7 @@ mod tests {
             dim: 3,
         };
         let g = Mlp::new(&[3 + k, 6, 5, 2], act, Activation::Linear, g_keep).unwrap();
-        let d = Mlp::new(&[2, 7, 5, 1], act, Activation::Linear, 1.0).unwrap();
+        let d = Mlp::new(&[2, 7, 5, 1], act, Activation::Linear, d_keep).unwrap();
         let q = objective
             .info
             .map(|i| Mlp::new(&[2, 4, i.categories], act, Activation::Linear, 1.0).unwrap());
@@ -536,7 +536,7 @@ mod tests {
             for (ai, &act) in ACTS.iter().enumerate() {
                 for smoothing in [0.0, 0.1] {
                     let o = objective(loss, Penalty::None, smoothing, false);
-                    let (gan, x, u) = small_gan(o, act, 1.0, (10 * li + ai) as u64);
+                    let (gan, x, u) = small_gan(o, act, (1.0, 1.0), (10 * li + ai) as u64);
                     check_directional(&gan, &x, &u, &format!("{loss:?} {act:?} α={smoothing}"));
                 }
             }
@@ -544,12 +544,17 @@ mod tests {
     }
 
     #[test]
-    fn exact_jvp_matches_differences_with_infogan_and_a_dropout_generator() {
+    fn exact_jvp_matches_differences_with_infogan_and_dropout() {
         for (ai, &act) in ACTS.iter().enumerate() {
-            for (info, keep) in [(true, 1.0), (false, 0.5), (true, 0.5)] {
+            for (info, keep) in [
+                (true, (1.0, 1.0)),
+                (false, (0.5, 1.0)),
+                (true, (0.5, 1.0)),
+                (false, (1.0, 0.6)),
+            ] {
                 let o = objective(GanLoss::NonSaturating, Penalty::None, 0.1, info);
                 let (gan, x, u) = small_gan(o, act, keep, 100 + ai as u64);
-                check_directional(&gan, &x, &u, &format!("{act:?} info={info} keep={keep}"));
+                check_directional(&gan, &x, &u, &format!("{act:?} info={info} keep={keep:?}"));
             }
         }
     }
@@ -565,8 +570,10 @@ mod tests {
         for (pi, &pen) in PENALTIES.iter().enumerate() {
             for (ai, &act) in ACTS.iter().enumerate() {
                 let loss = LOSSES[(pi + ai) % 3];
+                // InfoGAN with tanh, dropout in both networks with sigmoid (σ‴ under a mask).
                 let o = objective(loss, pen, 0.1, ai == 3);
-                let (gan, x, u) = small_gan(o, act, 1.0, (200 + 10 * pi + ai) as u64);
+                let keep = if ai == 4 { (0.7, 0.6) } else { (1.0, 1.0) };
+                let (gan, x, u) = small_gan(o, act, keep, (200 + 10 * pi + ai) as u64);
                 let dense: Matrix = central_jacobian(|y| gan.field(y), &x);
                 let err = rel_err(&gan.jvp(&x, &u), &(&dense * &u));
                 eprintln!("{pen:?} {act:?} {loss:?}: {err:e}");
@@ -580,7 +587,7 @@ mod tests {
         for (pi, &pen) in [Penalty::None, PENALTIES[0], PENALTIES[1]].iter().enumerate() {
             for &act in &[Activation::Tanh, Activation::LeakyRelu { slope: 0.2 }] {
                 let o = objective(GanLoss::NonSaturating, pen, 0.0, pi == 1);
-                let (gan, x, u) = small_gan(o, act, 1.0, 300 + pi as u64);
+                let (gan, x, u) = small_gan(o, act, (1.0, 0.7), 300 + pi as u64);
                 let dense: Matrix = central_jacobian(|y| gan.field(y), &x);
                 let (ng, n) = (gan.split(), gan.dim());
                 for (player, r) in [(Player::Generator, 0..ng), (Player::Discriminator, ng..n)] {
