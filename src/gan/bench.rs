@@ -260,6 +260,105 @@ pub fn gemm_rates() -> Vec<GemmRate> {
         .collect()
 }
 
+/// Timing of the exact Jacobian-vector products of one workload ([`bench_jvp`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JvpBench {
+    /// Workload name, e.g. `ganvis-batch4096`.
+    pub name: String,
+    /// Batch size of the field.
+    pub batch: usize,
+    /// Joint parameters n.
+    pub n_params: usize,
+    /// One field evaluation v(x), ms (best of the repeats).
+    pub field_ms: f64,
+    /// One exact J·u, ms.
+    pub jvp_ms: f64,
+    /// One exact H_G·w, ms.
+    pub hvp_g_ms: f64,
+    /// One exact H_D·w, ms.
+    pub hvp_d_ms: f64,
+}
+
+/// The product workloads: the gan-vis GAN (f64, ReLU, non-saturating) at `batch`,
+/// alone and with WGAN-GP (λ = 10, Wasserstein loss) and R1 (γ = 1), the objectives
+/// the neural-spectra study compares.
+#[must_use]
+pub fn jvp_workloads(batch: usize) -> Vec<(String, TrainConfig)> {
+    let base = TrainConfig {
+        precision: Precision::F64,
+        batch_size: batch,
+        ..TrainConfig::default()
+    };
+    vec![
+        (format!("ganvis-batch{batch}"), base.clone()),
+        (
+            format!("ganvis-wgangp-batch{batch}"),
+            TrainConfig {
+                loss: GanLoss::Wasserstein,
+                penalty: Penalty::GradientPenalty { lambda: 10.0 },
+                ..base.clone()
+            },
+        ),
+        (
+            format!("ganvis-r1-batch{batch}"),
+            TrainConfig {
+                penalty: Penalty::R1 { gamma: 1.0 },
+                ..base
+            },
+        ),
+    ]
+}
+
+/// Times v(x), J·u, H_G·w and H_D·w (best of `reps` calls each, after one warm-up call
+/// that also builds the buffers) at the initial point of each of [`jvp_workloads`],
+/// single thread, with a fixed pseudo-random direction. Workloads whose configuration
+/// fails are skipped (none do).
+#[must_use]
+pub fn bench_jvp(batch: usize, reps: usize) -> Vec<JvpBench> {
+    use crate::game::{Game, Player};
+    use crate::linalg::Vector;
+    let reps = reps.max(1);
+    let time = |f: &mut dyn FnMut()| {
+        f();
+        (0..reps)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut out = Vec::new();
+    for (name, cfg) in jvp_workloads(batch.max(1)) {
+        let Ok((gan, x)) = super::build_game(&cfg) else {
+            continue;
+        };
+        let n = gan.dim();
+        let ng = gan.split();
+        let u = Vector::from_fn(n, |i, _| ((i as f64) * 0.618).sin());
+        let ug = u.rows(0, ng).into_owned();
+        let ud = u.rows(ng, n - ng).into_owned();
+        out.push(JvpBench {
+            name,
+            batch: gan.batch_size(),
+            n_params: n,
+            field_ms: time(&mut || {
+                std::hint::black_box(gan.field(&x));
+            }),
+            jvp_ms: time(&mut || {
+                std::hint::black_box(gan.jvp(&x, &u));
+            }),
+            hvp_g_ms: time(&mut || {
+                std::hint::black_box(gan.hessian_vp(&x, Player::Generator, &ug));
+            }),
+            hvp_d_ms: time(&mut || {
+                std::hint::black_box(gan.hessian_vp(&x, Player::Discriminator, &ud));
+            }),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +378,69 @@ mod tests {
         let r = gemm_rates();
         assert_eq!(r.len(), 4);
         assert!(r.iter().all(|g| g.gflops.is_finite() && g.gflops > 0.0));
+    }
+
+    #[test]
+    fn jvp_bench_reports_every_workload() {
+        let b = bench_jvp(8, 1);
+        assert_eq!(b.len(), 3);
+        assert!(b.iter().all(|r| r.batch == 8
+            && r.n_params == 13_603
+            && [r.field_ms, r.jvp_ms, r.hvp_g_ms, r.hvp_d_ms]
+                .iter()
+                .all(|t| t.is_finite() && *t > 0.0)));
+    }
+
+    /// CPU seconds of this process (utime + stime from /proc, 100 Hz ticks).
+    fn cpu_s() -> f64 {
+        let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let rest = &s[s.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = rest.split(' ').collect();
+        (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
+    }
+
+    #[test]
+    #[ignore = "timing for the report, not a check"]
+    fn jvp_timing() {
+        use crate::game::{Game, Player};
+        use crate::linalg::Vector;
+        let reps: usize = std::env::var("REPS").map_or(20, |v| v.parse().unwrap());
+        let only = std::env::var("ONLY").unwrap_or_default();
+        for (name, cfg) in jvp_workloads(4096) {
+            if !name.contains(&only) {
+                continue;
+            }
+            let (gan, x) = super::super::build_game(&cfg).unwrap();
+            let n = gan.dim();
+            let ng = gan.split();
+            let u = Vector::from_fn(n, |i, _| ((i as f64) * 0.618).sin());
+            let ug = u.rows(0, ng).into_owned();
+            let ud = u.rows(ng, n - ng).into_owned();
+            let t = |f: &mut dyn FnMut()| {
+                f();
+                let (c, w) = (cpu_s(), std::time::Instant::now());
+                for _ in 0..reps {
+                    f();
+                }
+                (
+                    (cpu_s() - c) * 1e3 / reps as f64,
+                    w.elapsed().as_secs_f64() * 1e3 / reps as f64,
+                )
+            };
+            let f = t(&mut || {
+                std::hint::black_box(gan.field(&x));
+            });
+            let j = t(&mut || {
+                std::hint::black_box(gan.jvp(&x, &u));
+            });
+            let hg = t(&mut || {
+                std::hint::black_box(gan.hessian_vp(&x, Player::Generator, &ug));
+            });
+            let hd = t(&mut || {
+                std::hint::black_box(gan.hessian_vp(&x, Player::Discriminator, &ud));
+            });
+            eprintln!("{name}: cpu/wall ms field {f:.1?} jvp {j:.1?} hvp_g {hg:.1?} hvp_d {hd:.1?}");
+        }
     }
 
     #[test]

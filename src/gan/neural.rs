@@ -364,18 +364,19 @@ impl<T: Float> NeuralGan<T> {
         }
     }
 
-    /// G forward on the batch's z into `ws` (training mode: dropout on).
-    pub(super) fn generate(&self, batch: &Batch<T>, theta: &[T], ws: &mut Workspace<T>) {
-        copy_into(ws.input_mut(), &batch.z);
+    /// G forward on the batch's z into `s.g` (training mode: dropout on).
+    fn generate(&self, batch: &Batch<T>, theta: &[T], s: &mut Scratch<T>) {
+        copy_into(s.g.input_mut(), &batch.z);
         if self.g.has_dropout() {
-            self.g.draw_masks(ws, &mut rng(batch.g_mask_seed, 0));
+            self.g.draw_masks(&mut s.g, &mut rng(batch.g_mask_seed, 0));
         }
-        self.g.forward(theta, ws, Mode::Train);
+        self.g.forward(theta, &mut s.g, Mode::Train);
     }
 
     /// D's dropout masks for this batch: stream 0 for the stacked [real; fake] batch of
-    /// L_D, 1 for the penalty points, 2 for the fakes of L_G.
-    pub(super) fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
+    /// L_D, 1 for the penalty points, 2 for the fakes of L_G (the tangent passes of
+    /// [`crate::gan::jvp`] draw the same).
+    fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
         if self.d.has_dropout() {
             self.d.draw_masks(ws, &mut rng(batch.d_mask_seed, stream));
         }
@@ -397,7 +398,7 @@ impl<T: Float> NeuralGan<T> {
         let (psi_d, psi_q) = psi.split_at(nd);
         let (grad_d, grad_q) = grad.split_at_mut(nd);
         let batch = lock(&self.batch);
-        self.generate(&batch, theta, &mut s.g);
+        self.generate(&batch, theta, s);
         // Stack [real; fake] into one 2B batch: one gemm per layer for both halves.
         {
             let fake = s.g.output();
@@ -496,7 +497,7 @@ impl<T: Float> NeuralGan<T> {
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
         let batch = lock(&self.batch);
-        self.generate(&batch, theta, &mut s.g);
+        self.generate(&batch, theta, s);
         copy_into(s.d1.input_mut(), s.g.output());
         self.d_masks(&batch, &mut s.d1, 2);
         self.d.forward(psi_d, &mut s.d1, Mode::Train);

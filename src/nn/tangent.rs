@@ -54,6 +54,10 @@ pub struct Tangent<T: Float> {
     rabar: Vec<DMatrix<T>>,
     /// σ‴(A_l) ⊙ M_l (curved σ only).
     third: Vec<DMatrix<T>>,
+    /// Row-scaled δ and its tangent for [`Mlp::seeded_gradient_tangent`] (sized on
+    /// first use).
+    scaled: Vec<T>,
+    rscaled: Vec<T>,
 }
 
 impl<T: Float> Tangent<T> {
@@ -102,30 +106,33 @@ impl<T: Float> Tangent<T> {
     }
 }
 
-/// Runs `f` compiled for AVX-512F or AVX2 when the CPU has them, as the primal passes
-/// are (see the module docs of [`crate::nn`]): the element-wise loops vectorise fully.
-#[inline(always)]
-fn simd<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512<R>(f: impl FnOnce() -> R) -> R {
-            f()
+/// Calls `$m.$imp(args…)` compiled for AVX-512F or AVX2 when the CPU has them, as
+/// the primal passes are (see the module docs of [`crate::nn`]), so the element-wise
+/// loops vectorise fully. The `_impl` functions are `#[inline(always)]`, so each
+/// wrapper below holds its own copy compiled with its target features.
+macro_rules! simd_dispatch {
+    ($m:expr, $imp:ident, <$($lt:lifetime),*> ($($arg:ident : $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
+                m.$imp($($arg),*)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
+                m.$imp($($arg),*)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512($m, $($arg),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2($m, $($arg),*) };
+            }
         }
-        #[target_feature(enable = "avx2")]
-        fn avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (detected at run time).
-            return unsafe { avx512(f) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (detected at run time).
-            return unsafe { avx2(f) };
-        }
-    }
-    f()
+        $m.$imp($($arg),*)
+    }};
 }
 
 /// out = a ⊙ b.
@@ -209,6 +216,8 @@ impl Mlp {
             rdbar: per_layer(double_backprop, &|s| s.fan_out),
             rabar: per_layer(double_backprop && any_curved, &|s| s.fan_out),
             third: curved_only(double_backprop),
+            scaled: Vec::new(),
+            rscaled: Vec::new(),
         }
     }
 
@@ -227,7 +236,7 @@ impl Mlp {
         tw: &mut Tangent<T>,
         input: bool,
     ) {
-        simd(|| self.forward_tangent_impl(params, dparams, ws, tw, input));
+        simd_dispatch!(self, forward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, input: bool))
     }
 
     #[inline(always)]
@@ -310,7 +319,7 @@ impl Mlp {
         dgrad: Option<&mut [T]>,
         input_grad: bool,
     ) {
-        simd(|| self.backward_tangent_impl(params, dparams, ws, tw, dgrad, input_grad));
+        simd_dispatch!(self, backward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, dgrad: Option<&'a mut [T]>, input_grad: bool))
     }
 
     #[inline(always)]
@@ -379,6 +388,102 @@ impl Mlp {
         }
     }
 
+    /// For a network with one output: the tangent of the parameter gradient for the
+    /// per-row seed s (∂L/∂outputᵢ = sᵢ) with tangent ṡ, **added** to `dgrad`, given the
+    /// backward pass and its tangent from the unit seed (`ws` after [`Mlp::backward`]
+    /// with seed 1, `tw` after [`Mlp::backward_tangent`] with seed tangent 0).
+    ///
+    /// Backpropagation is linear in the seed and the output is a scalar per row, so
+    /// δ_l(s) = diag(s)·ρ_l with ρ_l the unit seed's δ_l, and
+    /// R{∂W_l} = R{H_l}ᵀ diag(s) ρ_l + H_lᵀ (diag(ṡ) ρ_l + diag(s) R{ρ_l}),
+    /// R{∂b_l} = 1ᵀ (diag(ṡ) ρ_l + diag(s) R{ρ_l}).
+    /// One unit-seed pass thus serves several losses on the same rows (the
+    /// discriminator's and the generator's on the fakes).
+    ///
+    /// # Panics
+    /// If the network has more than one output, or on mismatched lengths (programming
+    /// errors).
+    pub fn seeded_gradient_tangent<T: Float>(
+        &self,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        s: &[T],
+        rs: &[T],
+        dgrad: &mut [T],
+    ) {
+        simd_dispatch!(self, seeded_gradient_tangent_impl, <'a>(ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, s: &'a [T], rs: &'a [T], dgrad: &'a mut [T]))
+    }
+
+    #[inline(always)]
+    fn seeded_gradient_tangent_impl<T: Float>(
+        &self,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        s: &[T],
+        rs: &[T],
+        dgrad: &mut [T],
+    ) {
+        let batch = tw.batch;
+        assert!(
+            self.output_dim() == 1 && s.len() == batch && rs.len() == batch,
+            "seeded gradient tangent: one output and one seed per row"
+        );
+        assert!(
+            dgrad.len() == self.n_params() && ws.batch == batch,
+            "seeded gradient tangent: lengths"
+        );
+        let widest = self.layers().iter().map(|l| l.fan_out).max().unwrap_or(0);
+        tw.scaled.resize(batch * widest, T::zero());
+        tw.rscaled.resize(batch * widest, T::zero());
+        for (l, spec) in self.layers().iter().enumerate() {
+            let (w, b) = self.layout(l);
+            let n = batch * spec.fan_out;
+            let (f, e) = (&mut tw.scaled[..n], &mut tw.rscaled[..n]);
+            if batch > 0 {
+                for (((fc, ec), rho), rrho) in f
+                    .chunks_exact_mut(batch)
+                    .zip(e.chunks_exact_mut(batch))
+                    .zip(ws.delta[l].as_slice().chunks_exact(batch))
+                    .zip(tw.rdelta[l].as_slice().chunks_exact(batch))
+                {
+                    for i in 0..batch {
+                        fc[i] = s[i] * rho[i];
+                        ec[i] = rs[i] * rho[i] + s[i] * rrho[i];
+                    }
+                }
+            }
+            let ev = View::col_major(&tw.rscaled[..n], batch, spec.fan_out);
+            gemm(
+                T::one(),
+                View::of(&ws.h[l]).t(),
+                ev,
+                T::one(),
+                &mut dgrad[w..b],
+                spec.fan_in,
+                spec.fan_out,
+            );
+            if (l > 0 || tw.input_live) && !tw.forward_zero {
+                gemm(
+                    T::one(),
+                    View::of(&tw.rh[l]).t(),
+                    View::col_major(&tw.scaled[..n], batch, spec.fan_out),
+                    T::one(),
+                    &mut dgrad[w..b],
+                    spec.fan_in,
+                    spec.fan_out,
+                );
+            }
+            if batch > 0 {
+                for (col, g) in tw.rscaled[..n]
+                    .chunks_exact(batch)
+                    .zip(&mut dgrad[b..b + spec.fan_out])
+                {
+                    *g += super::sum(col);
+                }
+            }
+        }
+    }
+
     /// Tangent of [`Mlp::penalty_backward`]: adds R{∂P/∂params} to `dgrad`.
     ///
     /// Call order, on one point and direction: [`Mlp::forward`] and
@@ -407,7 +512,7 @@ impl Mlp {
         tw: &mut Tangent<T>,
         dgrad: &mut [T],
     ) {
-        simd(|| self.penalty_tangent_impl(params, dparams, ws, tw, dgrad));
+        simd_dispatch!(self, penalty_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a mut Workspace<T>, tw: &'a mut Tangent<T>, dgrad: &'a mut [T]))
     }
 
     #[inline(always)]
