@@ -279,25 +279,33 @@ impl Mlp {
                     if live_in { T::one() } else { T::zero() },
                     out,
                 );
-                if batch > 0 {
-                    for (col, &db) in out
-                        .as_mut_slice()
-                        .chunks_exact_mut(batch)
-                        .zip(&dp[b..b + s.fan_out])
-                    {
-                        col.iter_mut().for_each(|v| *v += db);
+            }
+            // One pass: R{A} = (products) + R{b}, kept where σ is curved, and
+            // R{H_{l+1}} = s_l ⊙ R{A}.
+            if batch == 0 {
+                continue;
+            }
+            let bias = |k: usize| dparams.map_or(T::zero(), |dp| dp[b + k]);
+            let cols = out
+                .as_mut_slice()
+                .chunks_exact_mut(batch)
+                .zip(ws.deriv[l].as_slice().chunks_exact(batch))
+                .enumerate();
+            if tw.ra[l].is_empty() {
+                for (k, (o, d)) in cols {
+                    let db = bias(k);
+                    for (oi, &di) in o.iter_mut().zip(d) {
+                        *oi = (*oi + db) * di;
                     }
                 }
-            } else if !live_in {
-                out.fill(T::zero());
-            }
-            if !tw.ra[l].is_empty() {
-                tw.ra[l]
-                    .as_mut_slice()
-                    .copy_from_slice(out.as_slice());
-            }
-            for (o, &d) in out.as_mut_slice().iter_mut().zip(ws.deriv[l].as_slice()) {
-                *o *= d;
+            } else {
+                for ((k, (o, d)), ra) in cols.zip(tw.ra[l].as_mut_slice().chunks_exact_mut(batch)) {
+                    let db = bias(k);
+                    for ((oi, &di), ri) in o.iter_mut().zip(d).zip(ra.iter_mut()) {
+                        *ri = *oi + db;
+                        *oi = *ri * di;
+                    }
+                }
             }
         }
     }
@@ -343,6 +351,7 @@ impl Mlp {
                 add_mul3(&mut tw.rdelta[l], &ws.dh[l + 1], &ws.curv[l], &tw.ra[l]);
             }
             if let Some(g) = dgrad.as_deref_mut() {
+                add_column_sums(&tw.rdelta[l], &mut g[b..b + s.fan_out], batch);
                 // R{∂W_l} = H_lᵀ R{δ_l} + R{H_l}ᵀ δ_l, R{∂b_l} = 1ᵀ R{δ_l}.
                 gemm(
                     T::one(),
@@ -364,7 +373,6 @@ impl Mlp {
                         s.fan_out,
                     );
                 }
-                add_column_sums(&tw.rdelta[l], &mut g[b..b + s.fan_out], batch);
             }
             if l > 0 || input_grad {
                 // R{H̄_l} = R{δ_l} W_lᵀ + δ_l R{W_l}ᵀ.
