@@ -758,12 +758,22 @@ mod tests {
         }
     }
 
-    /// A small GAN at a random point x with a random direction u. Every parameter,
+    /// A small GAN with batch `batch` at a random point x with a random direction u. Every parameter,
     /// biases included, is uniform in (−1, 1), so no ReLU unit sits on its kink.
     fn small_gan(
         objective: Objective,
         act: Activation,
+        keep: (f64, f64),
+        seed: u64,
+    ) -> (NeuralGan<f64>, Vector, Vector) {
+        gan_with_batch(objective, act, keep, 5, seed)
+    }
+
+    fn gan_with_batch(
+        objective: Objective,
+        act: Activation,
         (g_keep, d_keep): (f64, f64),
+        batch: usize,
         seed: u64,
     ) -> (NeuralGan<f64>, Vector, Vector) {
         let k = objective.info.map_or(0, |i| i.categories);
@@ -785,7 +795,7 @@ mod tests {
         }
         .build()
         .unwrap();
-        let gan = NeuralGan::new(g, d, q, objective, latent, data, 5, &mut r).unwrap();
+        let gan = NeuralGan::new(g, d, q, objective, latent, data, batch, &mut r).unwrap();
         let n = gan.dim();
         let x = Vector::from_fn(n, |_, _| r.random_range(-1.0..1.0));
         let u = Vector::from_fn(n, |_, _| r.random_range(-1.0..1.0));
@@ -882,5 +892,62 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn row_blocks_of_a_large_batch_give_the_exact_product() {
+        // 600 rows = blocks of 256, 256 and 88: masks, seeds and penalty weights are
+        // split across blocks. Smooth σ only: at this batch a ReLU net has ~10⁴ units,
+        // and one of them within a difference step of its kink would spoil the check.
+        let batch = 600;
+        assert!(batch > 2 * JVP_BLOCK_ROWS);
+        for (i, (act, pen, info)) in [
+            (Activation::Tanh, PENALTIES[0], true),
+            (Activation::Sigmoid, PENALTIES[2], false),
+            (Activation::Tanh, Penalty::None, false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let o = objective(GanLoss::NonSaturating, pen, 0.1, info);
+            let (gan, x, u) = gan_with_batch(o, act, (0.8, 0.7), batch, 400 + i as u64);
+            check_directional(&gan, &x, &u, &format!("B=600 {act:?} {pen:?} info={info}"));
+        }
+    }
+
+    #[test]
+    fn products_do_not_depend_on_the_number_of_threads() {
+        let o = objective(GanLoss::Minimax, PENALTIES[1], 0.0, true);
+        let (gan, x, u) = gan_with_batch(o, Activation::Tanh, (0.8, 1.0), 700, 500);
+        let with = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let (ng, n) = (gan.split(), gan.dim());
+                    let w = u.rows(ng, n - ng).into_owned();
+                    (gan.jvp(&x, &u), gan.hessian_vp(&x, Player::Discriminator, &w))
+                })
+        };
+        let one = with(1);
+        for threads in [2, 3] {
+            assert_eq!(one, with(threads), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn cached_primal_passes_follow_the_point_and_the_batch() {
+        let o = objective(GanLoss::NonSaturating, PENALTIES[0], 0.0, false);
+        let (gan, x, u) = small_gan(o, Activation::Tanh, (1.0, 0.7), 600);
+        let first = gan.jvp(&x, &u);
+        assert_eq!(first, gan.jvp(&x, &u), "a repeated product is identical");
+        // A new point: the product is that of the new point, not the cached one.
+        let y = &x * 0.9;
+        check_directional(&gan, &y, &u, "new point");
+        // A new batch: the product follows the new field.
+        gan.draw_batch(None, &mut rng(601, 0));
+        check_directional(&gan, &x, &u, "new batch");
+        assert!(rel_err(&first, &gan.jvp(&x, &u)) > 1e-3, "the batch changed the product");
     }
 }
