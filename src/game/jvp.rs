@@ -68,3 +68,58 @@ pub fn central_jvp(f: impl Fn(&Vector) -> Vector, x: &Vector, u: &Vector) -> Vec
     let fm = f(&(x - u * h));
     (fp - fm) / (2.0 * h)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::game::testing::check_products;
+    use crate::game::{Consensus, Dirac, DiracLoss, Game, Sga};
+    use crate::linalg::{Matrix, central_jacobian};
+
+    #[test]
+    fn central_jvp_of_a_closed_form_map_and_of_zero() {
+        // f(x) = (x0² x1, sin x0 + x1³): J = [[2 x0 x1, x0²], [cos x0, 3 x1²]].
+        let f = |x: &Vector| Vector::from_vec(vec![x[0] * x[0] * x[1], x[0].sin() + x[1].powi(3)]);
+        for &(a, b) in &[(0.3, -1.2), (2.0, 0.5), (-15.0, 30.0)] {
+            let x = Vector::from_vec(vec![a, b]);
+            let j = Matrix::from_row_slice(2, 2, &[2.0 * a * b, a * a, a.cos(), 3.0 * b * b]);
+            for u in [Vector::from_vec(vec![1.0, -0.5]), Vector::from_vec(vec![1e-9, 3e-9])] {
+                let want = &j * &u;
+                let got = central_jvp(f, &x, &u);
+                // The step scales with ‖x‖/‖u‖, so the relative error does not depend
+                // on the scale of u (1e-9 here) or of x (30 here).
+                let err = (&got - &want).norm() / want.norm();
+                assert!(err < 1e-8, "{x} {u}: {err:e}");
+            }
+        }
+        assert_eq!(central_jvp(f, &Vector::from_vec(vec![1.0, 2.0]), &Vector::zeros(2)), Vector::zeros(2));
+    }
+
+    #[test]
+    fn games_without_a_closed_form_use_central_differences() {
+        // Consensus and SGA fields contain the inner Jacobian, so they have none.
+        for game in [
+            Box::new(Consensus {
+                inner: Box::new(Dirac::new(DiracLoss::Standard)),
+                gamma: 0.5,
+            }) as Box<dyn Game>,
+            Box::new(Sga {
+                inner: Box::new(Dirac::new(DiracLoss::Wgan)),
+                lambda: 0.3,
+            }),
+        ] {
+            assert_eq!(
+                game.jvp_method(),
+                JvpMethod::CentralDifference { step: JVP_FD_STEP }
+            );
+            assert_eq!(game.jvp_method().name(), "central_difference");
+            for (a, b) in [(0.4, -0.7), (1.5, 0.2)] {
+                let x = Vector::from_vec(vec![a, b]);
+                let u = Vector::from_vec(vec![0.3, 1.1]);
+                check_products(game.as_ref(), &x, &u);
+                let dense = central_jacobian(|y| game.field(y), &x);
+                assert!((game.jvp(&x, &u) - &dense * &u).norm() < 1e-7);
+            }
+        }
+    }
+}

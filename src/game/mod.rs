@@ -199,12 +199,23 @@ pub(crate) mod testing {
     /// points of order one (truncation O(h²·|v'''|) with h = 6e-6, rounding O(ε/h)).
     pub const JACOBIAN_FD_TOL: f64 = 1e-7;
 
-    /// Compares the analytic Jacobian with differences at `n` random points in a box.
+    /// Relative tolerance of [`central_jvp`] against an analytic J·u at points of order
+    /// one: ‖fd − J u‖ ≤ tol·max(‖J u‖, ‖u‖). Its error is O(h²‖v‴‖‖u‖³) + O(ε‖v‖/h)
+    /// with ‖h u‖ = 6e-6·max(1, ‖x‖), about 1e-10 here.
+    pub const JVP_FD_TOL: f64 = 1e-7;
+    /// The exact products agree with `jacobian(x)·u` to rounding.
+    pub const JVP_EXACT_TOL: f64 = 1e-13;
+
+    /// Compares the analytic Jacobian with differences at `n` random points in a box,
+    /// and the products of [`Game::jvp`] and [`Game::hessian_vp`] with the Jacobian.
     pub fn check_jacobian(game: &dyn Game, half_width: f64, n: usize, seed: u64) {
         assert!(game.has_analytic_jacobian());
+        assert_eq!(game.jvp_method(), JvpMethod::Exact);
         let mut rng = crate::linalg::rng(seed, 0);
         for _ in 0..n {
             let x = Vector::from_fn(game.dim(), |_, _| rng.random_range(-half_width..half_width));
+            let u = Vector::from_fn(game.dim(), |_, _| rng.random_range(-1.0..1.0));
+            check_products(game, &x, &u);
             let a = game.jacobian(&x);
             let fd = central_jacobian(|y| game.field(y), &x);
             let scale = fd.amax().max(1.0);
@@ -213,6 +224,33 @@ pub(crate) mod testing {
                 "{}: analytic vs FD Jacobian differ by {} at {x:?}\n{a}\n{fd}",
                 game.name(),
                 (&a - &fd).amax()
+            );
+        }
+    }
+
+    /// J·u, H_G·w and H_D·w of the game against its (analytic or difference) Jacobian,
+    /// and the default central-difference product against J·u.
+    pub fn check_products(game: &dyn Game, x: &Vector, u: &Vector) {
+        let j = game.jacobian(x);
+        let ju = &j * u;
+        let exact = game.has_analytic_jacobian();
+        let tol = if exact { JVP_EXACT_TOL } else { JVP_FD_TOL };
+        let close = |a: &Vector, b: &Vector, tol: f64| {
+            (a - b).norm() <= tol * b.norm().max(u.norm()).max(1e-300)
+        };
+        let got = game.jvp(x, u);
+        assert!(close(&got, &ju, tol), "{}: jvp {got} vs J·u {ju}", game.name());
+        let fd = central_jvp(|y| game.field(y), x, u);
+        assert!(close(&fd, &ju, JVP_FD_TOL), "{}: central jvp {fd} vs J·u {ju}", game.name());
+        for player in [Player::Generator, Player::Discriminator] {
+            let r = player.range(game.split(), game.dim());
+            let w = u.rows(r.start, r.len()).into_owned();
+            let want = -(j.view((r.start, r.start), (r.len(), r.len())) * &w);
+            let got = game.hessian_vp(x, player, &w);
+            assert!(
+                (&got - &want).norm() <= tol * want.norm().max(w.norm()),
+                "{} {player:?}: H·w {got} vs −J_pp·w {want}",
+                game.name()
             );
         }
     }
