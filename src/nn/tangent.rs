@@ -699,3 +699,6 @@ impl Mlp {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;
