@@ -83,7 +83,10 @@ mod tests {
         for &(a, b) in &[(0.3, -1.2), (2.0, 0.5), (-15.0, 30.0)] {
             let x = Vector::from_vec(vec![a, b]);
             let j = Matrix::from_row_slice(2, 2, &[2.0 * a * b, a * a, a.cos(), 3.0 * b * b]);
-            for u in [Vector::from_vec(vec![1.0, -0.5]), Vector::from_vec(vec![1e-9, 3e-9])] {
+            for u in [
+                Vector::from_vec(vec![1.0, -0.5]),
+                Vector::from_vec(vec![1e-9, 3e-9]),
+            ] {
                 let want = &j * &u;
                 let got = central_jvp(f, &x, &u);
                 // The step scales with ‖x‖/‖u‖, so the relative error does not depend
@@ -92,7 +95,10 @@ mod tests {
                 assert!(err < 1e-8, "{x} {u}: {err:e}");
             }
         }
-        assert_eq!(central_jvp(f, &Vector::from_vec(vec![1.0, 2.0]), &Vector::zeros(2)), Vector::zeros(2));
+        assert_eq!(
+            central_jvp(f, &Vector::from_vec(vec![1.0, 2.0]), &Vector::zeros(2)),
+            Vector::zeros(2)
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ pub trait Game: Send + Sync {
     /// # Panics
     /// If `x` or `u` does not have length [`Game::dim`] (a programming error).
     fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
-        assert!(x.len() == self.dim() && u.len() == self.dim(), "jvp: length ≠ dim");
+        assert!(
+            x.len() == self.dim() && u.len() == self.dim(),
+            "jvp: length ≠ dim"
+        );
         if self.has_analytic_jacobian() {
             self.jacobian(x) * u
         } else {
@@ -239,9 +242,17 @@ pub(crate) mod testing {
             (a - b).norm() <= tol * b.norm().max(u.norm()).max(1e-300)
         };
         let got = game.jvp(x, u);
-        assert!(close(&got, &ju, tol), "{}: jvp {got} vs J·u {ju}", game.name());
+        assert!(
+            close(&got, &ju, tol),
+            "{}: jvp {got} vs J·u {ju}",
+            game.name()
+        );
         let fd = central_jvp(|y| game.field(y), x, u);
-        assert!(close(&fd, &ju, JVP_FD_TOL), "{}: central jvp {fd} vs J·u {ju}", game.name());
+        assert!(
+            close(&fd, &ju, JVP_FD_TOL),
+            "{}: central jvp {fd} vs J·u {ju}",
+            game.name()
+        );
         for player in [Player::Generator, Player::Discriminator] {
             let r = player.range(game.split(), game.dim());
             let w = u.rows(r.start, r.len()).into_owned();

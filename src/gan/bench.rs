@@ -405,11 +405,13 @@ mod tests {
     fn jvp_bench_reports_every_workload() {
         let b = bench_jvp(8, 1, 1);
         assert_eq!(b.len(), 3);
-        assert!(b.iter().all(|r| r.batch == 8
-            && r.n_params == 13_603
-            && [r.field_ms, r.jvp_ms, r.hvp_g_ms, r.hvp_d_ms]
-                .iter()
-                .all(|t| t.is_finite() && *t > 0.0)));
+        assert!(b.iter().all(|r| {
+            r.batch == 8
+                && r.n_params == 13_603
+                && [r.field_ms, r.jvp_ms, r.hvp_g_ms, r.hvp_d_ms]
+                    .iter()
+                    .all(|t| t.is_finite() && *t > 0.0)
+        }));
     }
 
     #[test]

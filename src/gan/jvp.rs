@@ -478,7 +478,10 @@ impl<T: Float> NeuralGan<T> {
         if let Some(dg) = dg.as_mut() {
             // With dropout, L_G's pass on the fakes has its own masks: D's seeded
             // backward on [real; fake] and a separate pass on the fakes.
-            d2.ws.output_grad_mut().as_mut_slice().copy_from_slice(seed_d);
+            d2.ws
+                .output_grad_mut()
+                .as_mut_slice()
+                .copy_from_slice(seed_d);
             self.d.backward(psi_d, &mut d2.ws, None, false);
             copy_into(dg.ws.input_mut(), fake);
             dg.ws.set_mask_rows(&masks.dg, std::slice::from_ref(&r));
@@ -488,7 +491,10 @@ impl<T: Float> NeuralGan<T> {
             loss.generator_curvature(l, curv_g);
             scale(seed_g, fr);
             scale(curv_g, fr);
-            dg.ws.output_grad_mut().as_mut_slice().copy_from_slice(seed_g);
+            dg.ws
+                .output_grad_mut()
+                .as_mut_slice()
+                .copy_from_slice(seed_g);
             self.d.backward(psi_d, &mut dg.ws, None, true);
             copy_into(dfake, dg.ws.input_grad());
         } else {
@@ -517,7 +523,10 @@ impl<T: Float> NeuralGan<T> {
                 info.lambda * frac,
                 seed_q,
             );
-            qp.ws.output_grad_mut().as_mut_slice().copy_from_slice(seed_q);
+            qp.ws
+                .output_grad_mut()
+                .as_mut_slice()
+                .copy_from_slice(seed_q);
             qn.backward(psi_q, &mut qp.ws, None, true);
             *dfake += qp.ws.input_grad();
         }

@@ -565,7 +565,13 @@ impl Mlp {
             let s = &self.layers()[l];
             let (w, b) = self.layout(l);
             let wv = View::col_major(&params[w..b], s.fan_in, s.fan_out);
-            gemm_into(T::one(), View::of(&ws.gbar[l]), wv, T::zero(), &mut ws.dbar[l]);
+            gemm_into(
+                T::one(),
+                View::of(&ws.gbar[l]),
+                wv,
+                T::zero(),
+                &mut ws.dbar[l],
+            );
             gemm(
                 T::one(),
                 View::of(&tw.rgbar[l]).t(),
@@ -584,7 +590,13 @@ impl Mlp {
                 s.fan_in,
                 s.fan_out,
             );
-            gemm_into(T::one(), View::of(&tw.rgbar[l]), wv, T::zero(), &mut tw.rdbar[l]);
+            gemm_into(
+                T::one(),
+                View::of(&tw.rgbar[l]),
+                wv,
+                T::zero(),
+                &mut tw.rdbar[l],
+            );
             if let Some(dp) = dparams {
                 gemm_into(
                     T::one(),
@@ -665,9 +677,21 @@ impl Mlp {
             if l > 0 {
                 let wt = View::col_major(&params[w..b], s.fan_in, s.fan_out).t();
                 let (lo, _) = ws.dbar.split_at_mut(l);
-                gemm_into(T::one(), View::of(&ws.abar[l]), wt, T::zero(), &mut lo[l - 1]);
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.abar[l]),
+                    wt,
+                    T::zero(),
+                    &mut lo[l - 1],
+                );
                 let (rlo, _) = tw.rdbar.split_at_mut(l);
-                gemm_into(T::one(), View::of(&tw.rabar[l]), wt, T::zero(), &mut rlo[l - 1]);
+                gemm_into(
+                    T::one(),
+                    View::of(&tw.rabar[l]),
+                    wt,
+                    T::zero(),
+                    &mut rlo[l - 1],
+                );
                 if let Some(dp) = dparams {
                     gemm_into(
                         T::one(),

@@ -160,7 +160,10 @@ fn exact_jvp_with_penalties_matches_the_dense_central_jacobian() {
 
 #[test]
 fn hessian_vector_products_match_the_dense_jacobian_blocks() {
-    for (pi, &pen) in [Penalty::None, PENALTIES[0], PENALTIES[1]].iter().enumerate() {
+    for (pi, &pen) in [Penalty::None, PENALTIES[0], PENALTIES[1]]
+        .iter()
+        .enumerate()
+    {
         for &act in &[Activation::Tanh, Activation::LeakyRelu { slope: 0.2 }] {
             let o = objective(GanLoss::NonSaturating, pen, 0.0, pi == 1);
             let (gan, x, u) = small_gan(o, act, (1.0, 0.7), 300 + pi as u64);
@@ -216,7 +219,10 @@ fn products_do_not_depend_on_the_number_of_threads() {
             .install(|| {
                 let (ng, n) = (gan.split(), gan.dim());
                 let w = u.rows(ng, n - ng).into_owned();
-                (gan.jvp(&x, &u), gan.hessian_vp(&x, Player::Discriminator, &w))
+                (
+                    gan.jvp(&x, &u),
+                    gan.hessian_vp(&x, Player::Discriminator, &w),
+                )
             })
     };
     let one = with(1);
@@ -237,6 +243,8 @@ fn cached_primal_passes_follow_the_point_and_the_batch() {
     // A new batch: the product follows the new field.
     gan.draw_batch(None, &mut rng(601, 0));
     check_directional(&gan, &x, &u, "new batch");
-    assert!(rel_err(&first, &gan.jvp(&x, &u)) > 1e-3, "the batch changed the product");
+    assert!(
+        rel_err(&first, &gan.jvp(&x, &u)) > 1e-3,
+        "the batch changed the product"
+    );
 }
-

@@ -23,7 +23,12 @@ const ACTS: [Activation; 5] = [
 ];
 
 fn rel_err(a: &[f64], b: &[f64]) -> f64 {
-    let d = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let d = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
     let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
     d / na.max(nb).max(1e-12)
@@ -67,7 +72,12 @@ fn case(widths: &[usize], act: Activation, out: Activation, seed: u64) -> Case {
 impl Case {
     /// (p + t·ṗ, x + t·ẋ).
     fn at(&self, t: f64) -> (Vec<f64>, DMatrix<f64>) {
-        let p = self.p.iter().zip(&self.dp).map(|(a, b)| a + t * b).collect();
+        let p = self
+            .p
+            .iter()
+            .zip(&self.dp)
+            .map(|(a, b)| a + t * b)
+            .collect();
         (p, &self.x + &self.dx * t)
     }
     /// Central difference of `f` along the direction.
@@ -76,7 +86,10 @@ impl Case {
         let (pp, xp) = self.at(H);
         let (pm, xm) = self.at(-H);
         let (fp, fm) = (f(&pp, &xp, &mut ws), f(&pm, &xm, &mut ws));
-        fp.iter().zip(&fm).map(|(a, b)| (a - b) / (2.0 * H)).collect()
+        fp.iter()
+            .zip(&fm)
+            .map(|(a, b)| (a - b) / (2.0 * H))
+            .collect()
     }
 }
 
@@ -87,7 +100,8 @@ fn forward_tangent_matches_differences() {
         c.mlp.forward_from(&c.p, &c.x, &mut c.ws, Mode::Train);
         let mut tw = c.mlp.tangent(6, false);
         tw.input_mut().copy_from(&c.dx);
-        c.mlp.forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
+        c.mlp
+            .forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
         let fd = c.fd(|p, x, ws| {
             c.mlp.forward_from(p, x, ws, Mode::Train);
             ws.output().as_slice().to_vec()
@@ -116,7 +130,8 @@ fn backward_tangent_matches_differences_of_both_gradients() {
         grads(&c.p, &c.x, &seed, &mut c.ws);
         let mut tw = c.mlp.tangent(6, false);
         tw.input_mut().copy_from(&c.dx);
-        c.mlp.forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
+        c.mlp
+            .forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
         tw.output_grad_mut().copy_from(&dseed);
         let mut dg = vec![0.0; c.p.len()];
         c.mlp
@@ -128,7 +143,10 @@ fn backward_tangent_matches_differences_of_both_gradients() {
             let (pm, xm) = c.at(-H);
             let gp = grads(&pp, &xp, &(&seed + &dseed * H), &mut ws);
             let gm = grads(&pm, &xm, &(&seed - &dseed * H), &mut ws);
-            gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * H)).collect::<Vec<_>>()
+            gp.iter()
+                .zip(&gm)
+                .map(|(a, b)| (a - b) / (2.0 * H))
+                .collect::<Vec<_>>()
         };
         let e = rel_err(&dg, &fd);
         assert!(e < TANGENT_TOL, "{act:?}: {e:e}");
@@ -158,7 +176,8 @@ fn penalty_tangent_matches_differences_of_double_backprop() {
             c.ws.penalty_seed_mut().copy_from(&s);
             let mut tw = c.mlp.tangent(6, true);
             tw.input_mut().copy_from(&c.dx);
-            c.mlp.forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
+            c.mlp
+                .forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
             tw.output_grad_mut().fill(0.0);
             c.mlp
                 .backward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, None, true);
@@ -185,16 +204,26 @@ fn seeded_gradient_tangent_equals_the_seeded_backward_tangent() {
         c.mlp.forward_from(&c.p, &c.x, &mut c.ws, Mode::Train);
         let mut tw = c.mlp.tangent(6, false);
         tw.input_mut().copy_from(&c.dx);
-        c.mlp.forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
+        c.mlp
+            .forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
         // Direct: backward from s, tangent from ṡ.
         let mut ws = c.ws.clone();
         ws.output_grad_mut().as_mut_slice().copy_from_slice(&s);
         c.mlp.backward(&c.p, &mut ws, None, false);
         let mut tw_direct = tw.clone();
-        tw_direct.output_grad_mut().as_mut_slice().copy_from_slice(&rs);
+        tw_direct
+            .output_grad_mut()
+            .as_mut_slice()
+            .copy_from_slice(&rs);
         let mut direct = vec![0.0; c.p.len()];
-        c.mlp
-            .backward_tangent(&c.p, Some(&c.dp), &ws, &mut tw_direct, Some(&mut direct), false);
+        c.mlp.backward_tangent(
+            &c.p,
+            Some(&c.dp),
+            &ws,
+            &mut tw_direct,
+            Some(&mut direct),
+            false,
+        );
         // Seeded: one backward from 1, then the row scaling.
         c.ws.output_grad_mut().fill(1.0);
         c.mlp.backward(&c.p, &mut c.ws, None, false);
@@ -219,7 +248,8 @@ fn a_zero_direction_gives_zero_tangents() {
     // Buffers holding a previous, non-zero tangent must not leak into a zero one.
     let mut tw = c.mlp.tangent(6, false);
     tw.input_mut().copy_from(&c.dx);
-    c.mlp.forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
+    c.mlp
+        .forward_tangent(&c.p, Some(&c.dp), &c.ws, &mut tw, true);
     assert!(tw.output().iter().any(|v| *v != 0.0));
     c.mlp.forward_tangent(&c.p, None, &c.ws, &mut tw, false);
     assert!(tw.output().iter().all(|v| *v == 0.0));
