@@ -14,7 +14,10 @@
 //!   and its initial point, which [`TrainConfig::rule`] and [`crate::dynamics::run`]
 //!   train exactly as [`train`] does (training is not a second loop);
 //! * [`bench_neural`]`(steps, threads) -> Vec<NeuralBench>` for `redqueen bench neural`
-//!   (`NeuralBench` is `Serialize`, for `--json`).
+//!   (`NeuralBench` is `Serialize`, for `--json`);
+//! * exact Jacobian-vector products of the field through [`crate::game::Game::jvp`] and
+//!   the players' Hessian-vector products through [`crate::game::Game::hessian_vp`]
+//!   (forward mode through the passes, [`jvp`]), timed by [`bench::bench_jvp`].
 
 pub mod bench;
 pub mod jvp;
