@@ -643,6 +643,7 @@ impl<T: Float> Game for NeuralGan<T> {
     fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
         self.exact_jvp(x, u)
     }
+    /// Exact, in the network precision T (an f32 game differentiates its f32 passes).
     fn jvp_method(&self) -> JvpMethod {
         JvpMethod::Exact
     }
