@@ -317,12 +317,23 @@ pub fn jvp_workloads(batch: usize) -> Vec<(String, TrainConfig)> {
 /// pseudo-random direction, the products in a rayon pool of `threads` threads.
 /// Workloads whose configuration fails are skipped (none do).
 ///
-/// # Measured (2026-12-01, 2-core Intel Xeon KVM guest with AVX-512, shared with
-/// other jobs, load average 5–8)
-/// See the table in the report of the branch that added this; on the loaded host,
-/// batch 4096, f64, one thread: field 29–35 ms CPU, J·u 36–42 ms CPU, H_G·w ~20 ms,
-/// H_D·w ~27 ms; the PyTorch peer's product (autograd double backward, one thread)
-/// took 60 ms CPU in the same conditions.
+/// # Measured (2026-12-01, 2-core Intel Xeon KVM guest with AVX-512)
+/// The host was shared (load average 5–7 on 2 cores), so the numbers are process CPU
+/// time per call (wall time was up to twice that), f64, batch 4096, one thread, after
+/// the first product at the point:
+///
+/// | workload | v(x) | J·u | H_G·w | H_D·w | J·u at a new point |
+/// |---|---|---|---|---|---|
+/// | `ganvis-batch4096` | 31–35 ms | 35–39 ms | 19–22 ms | 26–29 ms | 50–57 ms |
+/// | `ganvis-wgangp-batch4096` | 48 ms | 58 ms | 21 ms | 47 ms | 79 ms |
+/// | `ganvis-r1-batch4096` | 45 ms | 56 ms | 21 ms | 47 ms | 78 ms |
+///
+/// The PyTorch product of `torch_spectra.py` (autograd through the gradient graph,
+/// float64, one thread) took 70 ms CPU in the same conditions (72 ms wall in a quiet
+/// moment), so one J·u is about 2× faster on one thread. With two threads and a quiet
+/// host, J·u took 17.5 ms wall (4× PyTorch's one thread). About half the time is the
+/// gemm kernel (at ~60 GFLOP/s alone on these shapes), a sixth its packing of the
+/// 50-wide operands, and a quarter the element-wise passes, which are memory-bound.
 #[must_use]
 pub fn bench_jvp(batch: usize, reps: usize, threads: usize) -> Vec<JvpBench> {
     let Ok(pool) = rayon::ThreadPoolBuilder::new()

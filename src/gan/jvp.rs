@@ -240,7 +240,6 @@ impl Shape {
 }
 
 impl<T: Float> TangentScratch<T> {
-
     fn new(gan: &NeuralGan<T>) -> Self {
         let b = gan.batch_size();
         let z = |n: usize| vec![T::zero(); n];
@@ -352,10 +351,7 @@ impl<T: Float> NeuralGan<T> {
         };
         let live_q = ud[nd..].iter().any(|v| *v != 0.0);
         let mut guard = lock(&self.tangent);
-        if guard
-            .as_ref()
-            .is_none_or(|ts| !ts.built_for.fits(self))
-        {
+        if guard.as_ref().is_none_or(|ts| !ts.built_for.fits(self)) {
             *guard = Some(Box::new(TangentScratch::new(self)));
         }
         let ts: &mut TangentScratch<T> =
