@@ -119,6 +119,10 @@ mod tests {
                 JvpMethod::CentralDifference { step: JVP_FD_STEP }
             );
             assert_eq!(game.jvp_method().name(), "central_difference");
+            assert_eq!(
+                serde_json::to_string(&game.jvp_method()).unwrap(),
+                format!(r#"{{"kind":"central_difference","step":{JVP_FD_STEP:?}}}"#)
+            );
             for (a, b) in [(0.4, -0.7), (1.5, 0.2)] {
                 let x = Vector::from_vec(vec![a, b]);
                 let u = Vector::from_vec(vec![0.3, 1.1]);
