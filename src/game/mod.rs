@@ -16,6 +16,7 @@
 mod adjusted;
 mod bilinear;
 mod dirac;
+mod jvp;
 mod lotka_volterra;
 mod one_mode;
 mod spec;
@@ -24,6 +25,7 @@ mod ttur_saddle;
 pub use adjusted::{Consensus, NotebookConsensus, Sga};
 pub use bilinear::Bilinear;
 pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
+pub use jvp::{JVP_FD_STEP, JvpMethod, central_jvp};
 pub use lotka_volterra::LotkaVolterra;
 pub use one_mode::{D_BOUND as ONE_MODE_D_BOUND, OneMode, OneModeOptimum};
 pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, MAX_MATRIX_SIDE, MAX_MODES, Setting, parse_f64};
@@ -123,6 +125,59 @@ pub trait Game: Send + Sync {
     fn has_analytic_jacobian(&self) -> bool {
         false
     }
+    /// The Jacobian-vector product J·u, the only access to J that Krylov eigen-solvers
+    /// need. Default: `jacobian(x)·u` for games with a closed-form Jacobian, otherwise
+    /// central differences of the field along u ([`central_jvp`], two field
+    /// evaluations). Games with an exact product (the neural GAN) override it and
+    /// [`Game::jvp_method`].
+    ///
+    /// # Panics
+    /// If `x` or `u` does not have length [`Game::dim`] (a programming error).
+    fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
+        assert!(
+            x.len() == self.dim() && u.len() == self.dim(),
+            "jvp: length ≠ dim"
+        );
+        if self.has_analytic_jacobian() {
+            self.jacobian(x) * u
+        } else {
+            central_jvp(|y| self.field(y), x, u)
+        }
+    }
+    /// How [`Game::jvp`] and [`Game::hessian_vp`] compute their products (recorded in
+    /// every output built from them). Must agree with those two methods.
+    fn jvp_method(&self) -> JvpMethod {
+        if self.has_analytic_jacobian() {
+            JvpMethod::Exact
+        } else {
+            JvpMethod::CentralDifference { step: JVP_FD_STEP }
+        }
+    }
+    /// A player's Hessian-vector product: H_G·w = ∇²_θ L_G·w for the generator,
+    /// H_D·w = ∇²_ψ L_D·w for the discriminator, with `w` and the result of the
+    /// player's length. These are the diagonal blocks of −J (v = −∇L per player), so
+    /// H_G·w = −(J·(w, 0))_θ and H_D·w = −(J·(0, w))_ψ; symmetric where L is twice
+    /// continuously differentiable. Default: the block of the closed-form Jacobian,
+    /// otherwise central differences of [`Game::player_field`] along (w, 0) or (0, w)
+    /// (so only that player's block of the field is evaluated).
+    ///
+    /// # Panics
+    /// If `x` does not have length [`Game::dim`] or `w` the player's length.
+    fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
+        let r = player.range(self.split(), self.dim());
+        assert!(
+            x.len() == self.dim() && w.len() == r.len(),
+            "hessian_vp: length mismatch"
+        );
+        if self.has_analytic_jacobian() {
+            let j = self.jacobian(x);
+            return -(j.view((r.start, r.start), (r.len(), r.len())) * w);
+        }
+        let mut u = Vector::zeros(self.dim());
+        u.rows_mut(r.start, r.len()).copy_from(w);
+        let ju = central_jvp(|y| self.player_field(y, player), x, &u);
+        -ju.rows(r.start, r.len())
+    }
     /// Coordinate names used as CSV columns and axis labels.
     fn coordinate_names(&self) -> Vec<String> {
         (0..self.dim())
@@ -182,12 +237,23 @@ pub(crate) mod testing {
     /// points of order one (truncation O(h²·|v'''|) with h = 6e-6, rounding O(ε/h)).
     pub const JACOBIAN_FD_TOL: f64 = 1e-7;
 
-    /// Compares the analytic Jacobian with differences at `n` random points in a box.
+    /// Relative tolerance of [`central_jvp`] against an analytic J·u at points of order
+    /// one: ‖fd − J u‖ ≤ tol·max(‖J u‖, ‖u‖). Its error is O(h²‖v‴‖‖u‖³) + O(ε‖v‖/h)
+    /// with ‖h u‖ = 6e-6·max(1, ‖x‖), about 1e-10 here.
+    pub const JVP_FD_TOL: f64 = 1e-7;
+    /// The exact products agree with `jacobian(x)·u` to rounding.
+    pub const JVP_EXACT_TOL: f64 = 1e-13;
+
+    /// Compares the analytic Jacobian with differences at `n` random points in a box,
+    /// and the products of [`Game::jvp`] and [`Game::hessian_vp`] with the Jacobian.
     pub fn check_jacobian(game: &dyn Game, half_width: f64, n: usize, seed: u64) {
         assert!(game.has_analytic_jacobian());
+        assert_eq!(game.jvp_method(), JvpMethod::Exact);
         let mut rng = crate::linalg::rng(seed, 0);
         for _ in 0..n {
             let x = Vector::from_fn(game.dim(), |_, _| rng.random_range(-half_width..half_width));
+            let u = Vector::from_fn(game.dim(), |_, _| rng.random_range(-1.0..1.0));
+            check_products(game, &x, &u);
             let a = game.jacobian(&x);
             let fd = central_jacobian(|y| game.field(y), &x);
             let scale = fd.amax().max(1.0);
@@ -196,6 +262,41 @@ pub(crate) mod testing {
                 "{}: analytic vs FD Jacobian differ by {} at {x:?}\n{a}\n{fd}",
                 game.name(),
                 (&a - &fd).amax()
+            );
+        }
+    }
+
+    /// J·u, H_G·w and H_D·w of the game against its (analytic or difference) Jacobian,
+    /// and the default central-difference product against J·u.
+    pub fn check_products(game: &dyn Game, x: &Vector, u: &Vector) {
+        let j = game.jacobian(x);
+        let ju = &j * u;
+        let exact = game.has_analytic_jacobian();
+        let tol = if exact { JVP_EXACT_TOL } else { JVP_FD_TOL };
+        let close = |a: &Vector, b: &Vector, tol: f64| {
+            (a - b).norm() <= tol * b.norm().max(u.norm()).max(1e-300)
+        };
+        let got = game.jvp(x, u);
+        assert!(
+            close(&got, &ju, tol),
+            "{}: jvp {got} vs J·u {ju}",
+            game.name()
+        );
+        let fd = central_jvp(|y| game.field(y), x, u);
+        assert!(
+            close(&fd, &ju, JVP_FD_TOL),
+            "{}: central jvp {fd} vs J·u {ju}",
+            game.name()
+        );
+        for player in [Player::Generator, Player::Discriminator] {
+            let r = player.range(game.split(), game.dim());
+            let w = u.rows(r.start, r.len()).into_owned();
+            let want = -(j.view((r.start, r.start), (r.len(), r.len())) * &w);
+            let got = game.hessian_vp(x, player, &w);
+            assert!(
+                (&got - &want).norm() <= tol * want.norm().max(w.norm()),
+                "{} {player:?}: H·w {got} vs −J_pp·w {want}",
+                game.name()
             );
         }
     }

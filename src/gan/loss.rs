@@ -134,6 +134,95 @@ impl GanLoss {
     }
 }
 
+impl GanLoss {
+    /// The second derivatives ∂²L_D/∂l² of the discriminator loss, one per logit (the
+    /// Hessian in the logits is diagonal: each term depends on one logit), written to
+    /// `c_real` and `c_fake`. With σ′(l) = σ(l)σ(−l): minimax and non-saturating
+    /// σ′(l)/n for real and fake logits alike (the real target t = 1 − α enters only
+    /// the first derivative, so label smoothing does not change it); Wasserstein 0.
+    /// With [`GanLoss::discriminator`]'s gradients g, the tangent of the seed is
+    /// R{g} = c ⊙ R{l}.
+    pub fn discriminator_curvature<T: Float>(
+        self,
+        real: &[T],
+        fake: &[T],
+        c_real: &mut [T],
+        c_fake: &mut [T],
+    ) {
+        let (ir, if_) = (
+            T::of(1.0 / real.len().max(1) as f64),
+            T::of(1.0 / fake.len().max(1) as f64),
+        );
+        for (logits, out, inv) in [(real, c_real, ir), (fake, c_fake, if_)] {
+            for (&l, c) in logits.iter().zip(out.iter_mut()) {
+                *c = match self {
+                    GanLoss::Minimax | GanLoss::NonSaturating => sigmoid_prime(l) * inv,
+                    GanLoss::Wasserstein => T::zero(),
+                };
+            }
+        }
+    }
+
+    /// ∂²L_G/∂l² per fake logit: minimax −σ′(l)/n (L_G = −E softplus(l)),
+    /// non-saturating σ′(l)/n (L_G = E softplus(−l)), Wasserstein 0.
+    pub fn generator_curvature<T: Float>(self, fake: &[T], c: &mut [T]) {
+        let inv = T::of(1.0 / fake.len().max(1) as f64);
+        for (&l, ci) in fake.iter().zip(c.iter_mut()) {
+            *ci = match self {
+                GanLoss::Minimax => -sigmoid_prime(l) * inv,
+                GanLoss::NonSaturating => sigmoid_prime(l) * inv,
+                GanLoss::Wasserstein => T::zero(),
+            };
+        }
+    }
+}
+
+/// σ′(l) = σ(l)·σ(−l), accurate in both tails (1 − σ(l) would round to 0 for l ≫ 0).
+#[inline]
+fn sigmoid_prime<T: Float>(l: T) -> T {
+    crate::nn::sigmoid(l) * crate::nn::sigmoid(-l)
+}
+
+/// Tangent of [`categorical_cross_entropy`]'s gradient: with p = softmax(q) per row,
+/// R{λ·∂L_CE/∂q} = (λ/B)·p ⊙ (R{q} − ⟨p, R{q}⟩) (the softmax Jacobian diag(p) − p pᵀ
+/// applied to R{q}). `logits` and `r_logits` are B × k column-major; the result is
+/// written to `out` (same layout).
+pub fn categorical_cross_entropy_tangent<T: Float>(
+    logits: &[T],
+    batch: usize,
+    r_logits: &[T],
+    lambda: f64,
+    out: &mut [T],
+) {
+    if batch == 0 {
+        return;
+    }
+    let k = logits.len() / batch;
+    let scale = T::of(lambda / batch as f64);
+    for i in 0..batch {
+        let mut m = logits[i];
+        for j in 1..k {
+            let v = logits[i + j * batch];
+            if v > m {
+                m = v;
+            }
+        }
+        let mut z = T::zero();
+        for j in 0..k {
+            z += (logits[i + j * batch] - m).exp();
+        }
+        let lse = m + z.ln();
+        let mut mean = T::zero();
+        for j in 0..k {
+            mean += (logits[i + j * batch] - lse).exp() * r_logits[i + j * batch];
+        }
+        for j in 0..k {
+            let p = (logits[i + j * batch] - lse).exp();
+            out[i + j * batch] = scale * p * (r_logits[i + j * batch] - mean);
+        }
+    }
+}
+
 /// InfoGAN's categorical term (Chen et al. 2016): with Q(c | x) = softmax(q(x))_c,
 /// L_CE = −E[ln Q(c | G(z, c))] = E[logsumexp(q) − q_c] ≥ 0, and its gradient
 /// ∂L_CE/∂q = (softmax(q) − onehot(c)) / B. `logits` is B × k column-major.
@@ -247,6 +336,73 @@ mod tests {
         assert!((s.loss - 2.0 * std::f64::consts::LN_2).abs() < 1e-15 && s.d_real == 0.5);
         let lg = GanLoss::Minimax.generator(&[0.0f64], &mut [0.0]);
         assert!((lg + std::f64::consts::LN_2).abs() < 1e-15);
+    }
+
+    #[test]
+    fn logit_curvatures_match_differences_of_the_gradients() {
+        let real = [0.3, -2.0, 5.0, -40.0];
+        let fake = [1.2, -0.7, 35.0, -3.0, 0.0];
+        for loss in [
+            GanLoss::Minimax,
+            GanLoss::NonSaturating,
+            GanLoss::Wasserstein,
+        ] {
+            for target in [1.0, 0.9] {
+                let (mut cr, mut cf) = ([0.0; 4], [0.0; 5]);
+                loss.discriminator_curvature(&real, &fake, &mut cr, &mut cf);
+                let grads = |r: &[f64], f: &[f64]| {
+                    let (mut gr, mut gf) = ([0.0; 4], [0.0; 5]);
+                    loss.discriminator(r, f, target, &mut gr, &mut gf);
+                    (gr, gf)
+                };
+                for i in 0..4 {
+                    let (mut p, mut m) = (real, real);
+                    p[i] += H;
+                    m[i] -= H;
+                    let fd = (grads(&p, &fake).0[i] - grads(&m, &fake).0[i]) / (2.0 * H);
+                    assert!(close(cr[i], fd), "{loss:?} real {i}: {} vs {fd}", cr[i]);
+                }
+                for i in 0..5 {
+                    let (mut p, mut m) = (fake, fake);
+                    p[i] += H;
+                    m[i] -= H;
+                    let fd = (grads(&real, &p).1[i] - grads(&real, &m).1[i]) / (2.0 * H);
+                    assert!(close(cf[i], fd), "{loss:?} fake {i}: {} vs {fd}", cf[i]);
+                }
+            }
+            let mut cg = [0.0; 5];
+            loss.generator_curvature(&fake, &mut cg);
+            for i in 0..5 {
+                let (mut p, mut m) = (fake, fake);
+                p[i] += H;
+                m[i] -= H;
+                let g = |f: &[f64]| {
+                    let mut out = [0.0; 5];
+                    loss.generator(f, &mut out);
+                    out[i]
+                };
+                assert!(close(cg[i], (g(&p) - g(&m)) / (2.0 * H)), "{loss:?} G {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn cross_entropy_tangent_matches_differences_of_the_gradient() {
+        let logits = [0.2, -1.0, 3.0, 0.5, 0.0, -2.0]; // B = 2, k = 3
+        let dir = [0.7, -0.3, 1.1, 0.4, -0.9, 0.25];
+        let codes = [2, 0];
+        let mut out = [0.0; 6];
+        categorical_cross_entropy_tangent(&logits, 2, &dir, 1.5, &mut out);
+        let grad = |t: f64| {
+            let q: Vec<f64> = logits.iter().zip(&dir).map(|(l, d)| l + t * d).collect();
+            let mut g = [0.0; 6];
+            categorical_cross_entropy(&q, 2, &codes, 1.5, &mut g);
+            g
+        };
+        let (gp, gm) = (grad(H), grad(-H));
+        for i in 0..6 {
+            assert!(close(out[i], (gp[i] - gm[i]) / (2.0 * H)), "{i}");
+        }
     }
 
     #[test]

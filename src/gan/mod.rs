@@ -13,8 +13,12 @@
 //!   [`TrainConfig`]);
 //! * [`build_game`]`(&ValidConfig)` for analyses: the GAN as a [`crate::game::Game`]
 //!   and its initial point, which [`TrainConfig::rule_spec`] and [`crate::dynamics::Run`]
-//!   train exactly as [`train`] does (training is not a second loop).
+//!   train exactly as [`train`] does (training is not a second loop);
+//! * exact Jacobian-vector products of the field through [`crate::game::Game::jvp`] and
+//!   the players' Hessian-vector products through [`crate::game::Game::hessian_vp`]
+//!   (forward mode through the passes, [`jvp`]).
 
+pub mod jvp;
 pub mod loss;
 pub mod neural;
 pub mod penalty;

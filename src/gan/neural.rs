@@ -26,17 +26,18 @@ use nalgebra::DMatrix;
 use rand::RngExt;
 use serde::Serialize;
 
+use super::jvp::TangentScratch;
 use super::loss::{GanLoss, categorical_cross_entropy};
 use super::penalty::Penalty;
 use crate::datasets::{DataSampler, Latent};
 use crate::error::{Error, Result};
-use crate::game::{Game, Player};
+use crate::game::{Game, JvpMethod, Player};
 use crate::linalg::{Rng, Vector, rng};
 use crate::nn::{Float, Mlp, Mode, Workspace};
 
 /// `dst ← src` for equally shaped matrices, as one slice copy (nalgebra's `copy_from`
 /// walks element by element).
-fn copy_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>) {
+pub(super) fn copy_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>) {
     debug_assert_eq!(dst.shape(), src.shape());
     dst.as_mut_slice().copy_from_slice(src.as_slice());
 }
@@ -183,13 +184,16 @@ pub struct NeuralGan<T: Float> {
     pub data: DataSampler,
     batch_size: usize,
     /// The current minibatch ([`Game::draw_batch`] replaces it).
-    batch: Mutex<Batch<T>>,
+    pub(super) batch: Mutex<Batch<T>>,
     scratch: Mutex<Scratch<T>>,
+    /// Buffers of the tangent passes ([`Game::jvp`], [`Game::hessian_vp`]), built on
+    /// first use; training never touches them.
+    pub(super) tangent: Mutex<Option<Box<TangentScratch<T>>>>,
 }
 
 /// Locks a mutex, recovering the data after a panic elsewhere (the buffers hold no
 /// invariants a panic could break).
-fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
+pub(super) fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
     match m.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -286,6 +290,7 @@ impl<T: Float> NeuralGan<T> {
             latent,
             data,
             scratch: Mutex::new(scratch),
+            tangent: Mutex::new(None),
         };
         gan.draw_batch(None, rng);
         Ok(gan)
@@ -368,6 +373,9 @@ impl<T: Float> NeuralGan<T> {
         self.g.forward(theta, &mut s.g, Mode::Train);
     }
 
+    /// D's dropout masks for this batch: stream 0 for the stacked [real; fake] batch of
+    /// L_D, 1 for the penalty points, 2 for the fakes of L_G (the tangent passes of
+    /// [`crate::gan::jvp`] draw the same).
     fn d_masks(&self, batch: &Batch<T>, ws: &mut Workspace<T>, stream: u64) {
         if self.d.has_dropout() {
             self.d.draw_masks(ws, &mut rng(batch.d_mask_seed, stream));
@@ -629,6 +637,19 @@ impl<T: Float> Game for NeuralGan<T> {
             Player::Generator => self.field_blocks(x, true, false),
             Player::Discriminator => self.field_blocks(x, false, true),
         }
+    }
+    /// Exact J·u by forward-mode differentiation through the backward passes
+    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included.
+    fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
+        self.exact_jvp(x, u)
+    }
+    /// Exact, in the network precision T (an f32 game differentiates its f32 passes).
+    fn jvp_method(&self) -> JvpMethod {
+        JvpMethod::Exact
+    }
+    /// Exact H·w, computing only the requested player's block.
+    fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
+        self.exact_hessian_vp(x, player, w)
     }
     fn draw_batch(&self, for_player: Option<Player>, rng: &mut Rng) {
         let mut batch = lock(&self.batch);

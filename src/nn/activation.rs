@@ -1,5 +1,5 @@
-//! Element-wise activations with their first and second derivatives (the second is
-//! what double backprop through σ′ needs).
+//! Element-wise activations with their first, second and third derivatives (the second
+//! is what double backprop through σ′ needs, the third what its tangent needs).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,13 +7,13 @@ use super::Float;
 
 /// An element-wise activation σ.
 ///
-/// | name | σ(a) | σ′(a) | σ″(a) |
-/// |---|---|---|---|
-/// | `linear` | a | 1 | 0 |
-/// | `relu` | max(a, 0) | 𝟙(a > 0) | 0 (a.e.) |
-/// | `leaky_relu` | a if a > 0 else s·a | 1 or s | 0 (a.e.) |
-/// | `tanh` | tanh a | 1 − tanh² a | −2 tanh a (1 − tanh² a) |
-/// | `sigmoid` | 1/(1 + e^{−a}) | σ(1 − σ) | σ(1 − σ)(1 − 2σ) |
+/// | name | σ(a) | σ′(a) | σ″(a) | σ‴(a) |
+/// |---|---|---|---|---|
+/// | `linear` | a | 1 | 0 | 0 |
+/// | `relu` | max(a, 0) | 𝟙(a > 0) | 0 (a.e.) | 0 (a.e.) |
+/// | `leaky_relu` | a if a > 0 else s·a | 1 or s | 0 (a.e.) | 0 (a.e.) |
+/// | `tanh` | tanh a | 1 − tanh² a | −2 tanh a (1 − tanh² a) | (1 − tanh² a)(6 tanh² a − 2) |
+/// | `sigmoid` | 1/(1 + e^{−a}) | σ(1 − σ) | σ(1 − σ)(1 − 2σ) | σ(1 − σ)(1 − 6σ + 6σ²) |
 ///
 /// At the kinks of ReLU and leaky ReLU (a = 0) the derivative is taken from the left
 /// (0, or s), as PyTorch does.
@@ -98,6 +98,22 @@ impl Activation {
         }
     }
 
+    /// σ‴(a), given a and y = σ(a). Only the exact Jacobian-vector products of fields
+    /// with a gradient penalty need it (the tangent of double backprop through σ″,
+    /// [`crate::nn::Mlp::penalty_tangent`]).
+    #[inline]
+    #[must_use]
+    pub fn third_derivative<T: Float>(self, _a: T, y: T) -> T {
+        let s1 = T::one() - y * y;
+        match self {
+            Activation::Linear | Activation::Relu | Activation::LeakyRelu { .. } => T::zero(),
+            Activation::Tanh => s1 * (T::of(6.0) * y * y - T::of(2.0)),
+            Activation::Sigmoid => {
+                y * (T::one() - y) * (T::one() - T::of(6.0) * y + T::of(6.0) * y * y)
+            }
+        }
+    }
+
     /// Whether σ″ vanishes almost everywhere (then double backprop skips a pass).
     #[must_use]
     pub fn is_piecewise_linear(self) -> bool {
@@ -150,6 +166,12 @@ mod tests {
                 assert!(
                     (act.second_derivative(a, y) - fd2).abs() < 1e3 * DERIV_TOL,
                     "{act:?} σ″ at {a}"
+                );
+                let d2 = |t: f64| act.second_derivative(t, act.value(t));
+                let fd3 = (d2(a + H) - d2(a - H)) / (2.0 * H);
+                assert!(
+                    (act.third_derivative(a, y) - fd3).abs() < 1e3 * DERIV_TOL,
+                    "{act:?} σ‴ at {a}"
                 );
             }
         }

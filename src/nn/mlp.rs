@@ -44,25 +44,25 @@ pub struct Mlp {
 /// while the batch size stays the same.
 #[derive(Debug, Clone)]
 pub struct Workspace<T: Float> {
-    batch: usize,
+    pub(super) batch: usize,
     /// h[0] = input, h[l] = output of layer l.
-    h: Vec<DMatrix<T>>,
+    pub(super) h: Vec<DMatrix<T>>,
     /// σ′(A_l) ⊙ M_l.
-    deriv: Vec<DMatrix<T>>,
+    pub(super) deriv: Vec<DMatrix<T>>,
     /// σ″(A_l) ⊙ M_l (empty for piecewise-linear σ).
-    curv: Vec<DMatrix<T>>,
+    pub(super) curv: Vec<DMatrix<T>>,
     /// Dropout masks (empty when keep = 1).
-    masks: Vec<DMatrix<T>>,
+    pub(super) masks: Vec<DMatrix<T>>,
     /// δ_l = ∂/∂A_l of the last backward pass.
-    delta: Vec<DMatrix<T>>,
+    pub(super) delta: Vec<DMatrix<T>>,
     /// dh[l] = ∂/∂H_l; dh[L] is the seed of a backward pass, dh[0] the input gradient.
-    dh: Vec<DMatrix<T>>,
+    pub(super) dh: Vec<DMatrix<T>>,
     /// Adjoints of the input-gradient graph (double backprop): Ḡ_{l−1} (B × fan_in).
-    gbar: Vec<DMatrix<T>>,
+    pub(super) gbar: Vec<DMatrix<T>>,
     /// δ̄_l (B × fan_out), reused as H̄_l in the curvature pass.
-    dbar: Vec<DMatrix<T>>,
+    pub(super) dbar: Vec<DMatrix<T>>,
     /// Ā_l seeds of the curvature pass (B × fan_out).
-    abar: Vec<DMatrix<T>>,
+    pub(super) abar: Vec<DMatrix<T>>,
 }
 
 impl<T: Float> Workspace<T> {
@@ -99,6 +99,36 @@ impl<T: Float> Workspace<T> {
     /// The seed Ḡ₀ = ∂P/∂(∇ₓ f) of [`Mlp::penalty_backward`] (batch × input width).
     pub fn penalty_seed_mut(&mut self) -> &mut DMatrix<T> {
         &mut self.gbar[0]
+    }
+    /// Sets the dropout masks to rows of full-batch masks (from [`Mlp::mask_matrices`]
+    /// of the same network): this workspace's rows are the rows `ranges` of the full
+    /// batch, one range after the other.
+    ///
+    /// # Panics
+    /// If the rows do not add up to this workspace's batch or a range is out of the
+    /// full masks (programming errors).
+    pub fn set_mask_rows(&mut self, full: &[DMatrix<T>], ranges: &[std::ops::Range<usize>]) {
+        assert_eq!(
+            ranges.iter().map(ExactSizeIterator::len).sum::<usize>(),
+            self.batch,
+            "mask rows"
+        );
+        for (m, f) in self.masks.iter_mut().zip(full) {
+            if m.is_empty() {
+                continue;
+            }
+            let (rows, cols) = f.shape();
+            assert_eq!(cols, m.ncols(), "mask widths");
+            let mut at = 0;
+            for r in ranges {
+                for j in 0..cols {
+                    let src = &f.as_slice()[j * rows + r.start..j * rows + r.end];
+                    m.as_mut_slice()[j * self.batch + at..j * self.batch + at + r.len()]
+                        .copy_from_slice(src);
+                }
+                at += r.len();
+            }
+        }
     }
 }
 
@@ -285,7 +315,31 @@ impl Mlp {
 
     /// Draws fresh inverted-dropout masks into `ws` (entries 0 or 1/keep).
     pub fn draw_masks<T: Float>(&self, ws: &mut Workspace<T>, rng: &mut Rng) {
-        for (s, m) in self.layers.iter().zip(ws.masks.iter_mut()) {
+        self.fill_masks(&mut ws.masks, rng);
+    }
+
+    /// The dropout masks [`Mlp::draw_masks`] would draw from `rng` into a workspace of
+    /// `batch` rows, as one matrix per layer (0 × 0 where keep = 1), for passes that
+    /// split a batch into row blocks ([`Workspace::set_mask_rows`]).
+    #[must_use]
+    pub fn mask_matrices<T: Float>(&self, batch: usize, rng: &mut Rng) -> Vec<DMatrix<T>> {
+        let mut m: Vec<DMatrix<T>> = self
+            .layers
+            .iter()
+            .map(|s| {
+                if s.keep < 1.0 {
+                    DMatrix::zeros(batch, s.fan_out)
+                } else {
+                    DMatrix::zeros(0, 0)
+                }
+            })
+            .collect();
+        self.fill_masks(&mut m, rng);
+        m
+    }
+
+    fn fill_masks<T: Float>(&self, masks: &mut [DMatrix<T>], rng: &mut Rng) {
+        for (s, m) in self.layers.iter().zip(masks.iter_mut()) {
             if s.keep < 1.0 {
                 let scale = T::of(1.0 / s.keep);
                 for v in m.as_mut_slice().iter_mut() {
@@ -620,7 +674,7 @@ impl Mlp {
 
 /// g[k] += Σ_i m[i, k].
 #[inline(always)]
-fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
+pub(super) fn add_column_sums<T: Float>(m: &DMatrix<T>, g: &mut [T], batch: usize) {
     if batch == 0 {
         return;
     }

@@ -11,6 +11,9 @@
 //!   [`crate::game`] is a concatenation of two of them.
 //! * Every pass writes into a preallocated [`Workspace`], so the training loop does not
 //!   allocate.
+//! * Each pass has a tangent (forward-mode) counterpart, [`Mlp::forward_tangent`],
+//!   [`Mlp::backward_tangent`] and [`Mlp::penalty_tangent`] with buffers in a
+//!   [`Tangent`], for exact Jacobian-vector products of a GAN's field (analysis only).
 //!
 //! Layer l computes A_l = H_{l−1} W_l + 1 b_lᵀ and H_l = σ_l(A_l) ⊙ M_l, where M_l is an
 //! inverted-dropout mask (entries 0 or 1/keep, only in training mode).
@@ -50,10 +53,12 @@ mod activation;
 mod init;
 mod mlp;
 mod sgemm;
+mod tangent;
 
 pub use activation::{Activation, sigmoid};
 pub use init::Init;
 pub use mlp::{LayerSpec, Mlp, Mode, Workspace};
+pub use tangent::Tangent;
 
 use nalgebra::DMatrix;
 

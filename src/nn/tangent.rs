@@ -1,0 +1,728 @@
+//! Tangent (forward-mode) passes through the MLP's forward, backward and double-backprop
+//! passes: Pearlmutter's R-operator (Pearlmutter 1994, "Fast exact multiplication by
+//! the Hessian", Neural Computation 6(1)), R{f} = d/dε f(p + ε·ṗ, x + ε·ẋ) |ε=0 for
+//! a direction ṗ in the parameters (`dparams`) and ẋ in the input.
+//!
+//! Each primal quantity of [`Mlp::forward`], [`Mlp::backward`] and
+//! [`Mlp::penalty_backward`] gets its tangent by the product rule, with the primal
+//! values read from the [`Workspace`] of the same passes. With s_l = σ′(A_l) ⊙ M_l and
+//! c_l = σ″(A_l) ⊙ M_l (stored by the forward pass; the dropout mask M_l is fixed for
+//! the batch, so it is linear):
+//!
+//! * forward: R{A_l} = R{H_l} W_l + H_l R{W_l} + 1 R{b_l}ᵀ, R{H_{l+1}} = s_l ⊙ R{A_l};
+//! * backward: R{δ_l} = R{H̄_{l+1}} ⊙ s_l + H̄_{l+1} ⊙ c_l ⊙ R{A_l},
+//!   R{∂W_l} = R{H_l}ᵀ δ_l + H_lᵀ R{δ_l}, R{∂b_l} = 1ᵀ R{δ_l},
+//!   R{H̄_l} = R{δ_l} W_lᵀ + δ_l R{W_l}ᵀ;
+//! * double backprop ([`Mlp::penalty_tangent`]): the same rule applied to every line of
+//!   [`Mlp::penalty_backward`]; curved σ also need σ‴ (the tangent of c_l).
+//!
+//! The cost is about twice the primal pass it differentiates (each product of the
+//! primal pass becomes two). These passes are only for analysis (Jacobian-vector and
+//! Hessian-vector products of a neural GAN's field, [`crate::gan::NeuralGan`]):
+//! training never calls them, and their buffers live in a separate [`Tangent`].
+
+use nalgebra::DMatrix;
+
+use super::mlp::add_column_sums;
+use super::{Float, Mlp, View, Workspace, gemm, gemm_into};
+
+/// Buffers for the tangents of one MLP's passes at one batch size (the counterpart
+/// of a [`Workspace`]).
+#[derive(Debug, Clone)]
+pub struct Tangent<T: Float> {
+    batch: usize,
+    /// Whether the last [`Mlp::forward_tangent`] had an input tangent (else R{H_0} = 0
+    /// and the products with it are skipped).
+    input_live: bool,
+    /// Whether the last forward tangent was identically zero (no input and no
+    /// parameter direction): then every R{H_l}, R{A_l} is 0 and only the output's is
+    /// written (as zeros).
+    forward_zero: bool,
+    /// R{H_l}, l = 0..=L (rh[0] = the input tangent).
+    rh: Vec<DMatrix<T>>,
+    /// R{A_l} (only for curved σ, where c_l ≠ 0; empty otherwise).
+    ra: Vec<DMatrix<T>>,
+    /// R{δ_l}.
+    rdelta: Vec<DMatrix<T>>,
+    /// R{H̄_l}: rdh[L] is the seed's tangent, rdh[0] the input gradient's.
+    rdh: Vec<DMatrix<T>>,
+    /// R{Ḡ_l} of double backprop (empty unless built with `double_backprop`).
+    rgbar: Vec<DMatrix<T>>,
+    /// R{δ̄_l}, then R{H̄′_{l+1}} in the curvature pass.
+    rdbar: Vec<DMatrix<T>>,
+    /// R{Ā_l} (curved σ only).
+    rabar: Vec<DMatrix<T>>,
+    /// σ‴(A_l) ⊙ M_l (curved σ only).
+    third: Vec<DMatrix<T>>,
+    /// Row-scaled δ and its tangent for [`Mlp::seeded_gradient_tangent`] (sized on
+    /// first use).
+    scaled: Vec<T>,
+    rscaled: Vec<T>,
+}
+
+impl<T: Float> Tangent<T> {
+    /// The batch size the buffers are sized for.
+    #[must_use]
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+    /// R{H_0}, the input's tangent (batch × input width), read by
+    /// [`Mlp::forward_tangent`] when it is called with `input = true`.
+    pub fn input_mut(&mut self) -> &mut DMatrix<T> {
+        &mut self.rh[0]
+    }
+    /// R{output} of the last [`Mlp::forward_tangent`].
+    #[must_use]
+    pub fn output(&self) -> &DMatrix<T> {
+        &self.rh[self.rh.len() - 1]
+    }
+    /// R{∂L/∂output}, the seed's tangent of the next [`Mlp::backward_tangent`].
+    pub fn output_grad_mut(&mut self) -> &mut DMatrix<T> {
+        let n = self.rdh.len() - 1;
+        &mut self.rdh[n]
+    }
+    /// R{output} and the seed's tangent R{∂L/∂output} together (the seed's tangent is
+    /// usually a function of the output's: R{ℓ′(y)} = ℓ″(y)·R{y}).
+    pub fn output_and_seed_mut(&mut self) -> (&DMatrix<T>, &mut DMatrix<T>) {
+        let (n, m) = (self.rh.len() - 1, self.rdh.len() - 1);
+        (&self.rh[n], &mut self.rdh[m])
+    }
+    /// R{∂L/∂input} after [`Mlp::backward_tangent`] with `input_grad = true`.
+    #[must_use]
+    pub fn input_grad(&self) -> &DMatrix<T> {
+        &self.rdh[0]
+    }
+    /// R{Ḡ₀}, the tangent of the penalty seed ∂P/∂(∇ₓ f), read by
+    /// [`Mlp::penalty_tangent`].
+    ///
+    /// # Panics
+    /// If the buffers were built without `double_backprop` (a programming error).
+    pub fn penalty_seed_mut(&mut self) -> &mut DMatrix<T> {
+        assert!(
+            !self.rgbar.is_empty(),
+            "tangent buffers built without double backprop"
+        );
+        &mut self.rgbar[0]
+    }
+}
+
+/// Calls `$m.$imp(args…)` compiled for AVX-512F or AVX2 when the CPU has them, as
+/// the primal passes are (see the module docs of [`crate::nn`]), so the element-wise
+/// loops vectorise fully. The `_impl` functions are `#[inline(always)]`, so each
+/// wrapper below holds its own copy compiled with its target features.
+macro_rules! simd_dispatch {
+    ($m:expr, $imp:ident, <$($lt:lifetime),*> ($($arg:ident : $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
+                m.$imp($($arg),*)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
+                m.$imp($($arg),*)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (detected at run time).
+                return unsafe { avx512($m, $($arg),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (detected at run time).
+                return unsafe { avx2($m, $($arg),*) };
+            }
+        }
+        $m.$imp($($arg),*)
+    }};
+}
+
+/// out = a ⊙ b.
+#[inline(always)]
+fn mul_into<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>) {
+    for ((o, &x), &y) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(a.as_slice())
+        .zip(b.as_slice())
+    {
+        *o = x * y;
+    }
+}
+
+/// out += a ⊙ b ⊙ c.
+#[inline(always)]
+fn add_mul3<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>, c: &DMatrix<T>) {
+    for (((o, &x), &y), &z) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(a.as_slice())
+        .zip(b.as_slice())
+        .zip(c.as_slice())
+    {
+        *o += x * y * z;
+    }
+}
+
+/// out += a ⊙ b.
+#[inline(always)]
+fn add_mul<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>) {
+    for ((o, &x), &y) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(a.as_slice())
+        .zip(b.as_slice())
+    {
+        *o += x * y;
+    }
+}
+
+impl Mlp {
+    /// Tangent buffers for batches of `batch` rows; `double_backprop` adds those of
+    /// [`Mlp::penalty_tangent`].
+    #[must_use]
+    pub fn tangent<T: Float>(&self, batch: usize, double_backprop: bool) -> Tangent<T> {
+        let z = |r: usize, c: usize| DMatrix::<T>::zeros(r, c);
+        let l = self.layers();
+        let curved = |s: &super::LayerSpec| !s.activation.is_piecewise_linear();
+        let any_curved = l.iter().any(curved);
+        let per_layer = |on: bool, wide: &dyn Fn(&super::LayerSpec) -> usize| {
+            l.iter()
+                .map(|s| if on { z(batch, wide(s)) } else { z(0, 0) })
+                .collect::<Vec<_>>()
+        };
+        let curved_only = |on: bool| {
+            l.iter()
+                .map(|s| {
+                    if on && curved(s) {
+                        z(batch, s.fan_out)
+                    } else {
+                        z(0, 0)
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        Tangent {
+            batch,
+            input_live: false,
+            forward_zero: true,
+            rh: std::iter::once(z(batch, self.input_dim()))
+                .chain(l.iter().map(|s| z(batch, s.fan_out)))
+                .collect(),
+            ra: curved_only(true),
+            rdelta: per_layer(true, &|s| s.fan_out),
+            rdh: std::iter::once(z(batch, self.input_dim()))
+                .chain(l.iter().map(|s| z(batch, s.fan_out)))
+                .collect(),
+            rgbar: per_layer(double_backprop, &|s| s.fan_in),
+            rdbar: per_layer(double_backprop, &|s| s.fan_out),
+            rabar: per_layer(double_backprop && any_curved, &|s| s.fan_out),
+            third: curved_only(double_backprop),
+            scaled: Vec::new(),
+            rscaled: Vec::new(),
+        }
+    }
+
+    /// Tangent of [`Mlp::forward`]: R{H_l} for every layer, for the parameter direction
+    /// `dparams` (`None`: ṗ = 0) and, if `input`, the input direction in
+    /// `tw.input_mut()`. `ws` must hold the forward pass at the same parameters
+    /// and input (with the same dropout masks and mode).
+    ///
+    /// # Panics
+    /// On mismatched lengths or batch sizes (programming errors).
+    pub fn forward_tangent<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        input: bool,
+    ) {
+        simd_dispatch!(self, forward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, input: bool))
+    }
+
+    #[inline(always)]
+    fn forward_tangent_impl<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        input: bool,
+    ) {
+        self.check(params, dparams, ws, tw);
+        let batch = tw.batch;
+        tw.input_live = input;
+        tw.forward_zero = !input && dparams.is_none();
+        if tw.forward_zero {
+            let n = tw.rh.len() - 1;
+            tw.rh[n].fill(T::zero());
+            return;
+        }
+        for (l, s) in self.layers().iter().enumerate() {
+            let (w, b) = self.layout(l);
+            let (prev, rest) = tw.rh.split_at_mut(l + 1);
+            let out = &mut rest[0];
+            let live_in = l > 0 || input;
+            if live_in {
+                gemm_into(
+                    T::one(),
+                    View::of(&prev[l]),
+                    View::col_major(&params[w..b], s.fan_in, s.fan_out),
+                    T::zero(),
+                    out,
+                );
+            }
+            if let Some(dp) = dparams {
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.h[l]),
+                    View::col_major(&dp[w..b], s.fan_in, s.fan_out),
+                    if live_in { T::one() } else { T::zero() },
+                    out,
+                );
+            }
+            // One pass: R{A} = (products) + R{b}, kept where σ is curved, and
+            // R{H_{l+1}} = s_l ⊙ R{A}.
+            if batch == 0 {
+                continue;
+            }
+            let bias = |k: usize| dparams.map_or(T::zero(), |dp| dp[b + k]);
+            let cols = out
+                .as_mut_slice()
+                .chunks_exact_mut(batch)
+                .zip(ws.deriv[l].as_slice().chunks_exact(batch))
+                .enumerate();
+            if tw.ra[l].is_empty() {
+                for (k, (o, d)) in cols {
+                    let db = bias(k);
+                    for (oi, &di) in o.iter_mut().zip(d) {
+                        *oi = (*oi + db) * di;
+                    }
+                }
+            } else {
+                for ((k, (o, d)), ra) in cols.zip(tw.ra[l].as_mut_slice().chunks_exact_mut(batch)) {
+                    let db = bias(k);
+                    for ((oi, &di), ri) in o.iter_mut().zip(d).zip(ra.iter_mut()) {
+                        *ri = *oi + db;
+                        *oi = *ri * di;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tangent of [`Mlp::backward`] from the seed's tangent in
+    /// `tw.output_grad_mut()`: R{∂L/∂params} is **added** to `dgrad` (if given) and
+    /// R{∂L/∂input} written to `tw.input_grad()` (if `input_grad`). `ws` must hold the
+    /// primal backward pass from the matching seed, and `tw` the
+    /// [`Mlp::forward_tangent`] of the same point and direction.
+    ///
+    /// # Panics
+    /// On mismatched lengths or batch sizes (programming errors).
+    pub fn backward_tangent<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        dgrad: Option<&mut [T]>,
+        input_grad: bool,
+    ) {
+        simd_dispatch!(self, backward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, dgrad: Option<&'a mut [T]>, input_grad: bool))
+    }
+
+    #[inline(always)]
+    fn backward_tangent_impl<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        mut dgrad: Option<&mut [T]>,
+        input_grad: bool,
+    ) {
+        self.check(params, dparams, ws, tw);
+        let batch = tw.batch;
+        for l in (0..self.layers().len()).rev() {
+            let s = &self.layers()[l];
+            let (w, b) = self.layout(l);
+            // R{δ_l} = R{H̄_{l+1}} ⊙ s_l + H̄_{l+1} ⊙ c_l ⊙ R{A_l}.
+            mul_into(&mut tw.rdelta[l], &tw.rdh[l + 1], &ws.deriv[l]);
+            if !tw.ra[l].is_empty() && !tw.forward_zero {
+                add_mul3(&mut tw.rdelta[l], &ws.dh[l + 1], &ws.curv[l], &tw.ra[l]);
+            }
+            if let Some(g) = dgrad.as_deref_mut() {
+                add_column_sums(&tw.rdelta[l], &mut g[b..b + s.fan_out], batch);
+                // R{∂W_l} = H_lᵀ R{δ_l} + R{H_l}ᵀ δ_l, R{∂b_l} = 1ᵀ R{δ_l}.
+                gemm(
+                    T::one(),
+                    View::of(&ws.h[l]).t(),
+                    View::of(&tw.rdelta[l]),
+                    T::one(),
+                    &mut g[w..b],
+                    s.fan_in,
+                    s.fan_out,
+                );
+                if (l > 0 || tw.input_live) && !tw.forward_zero {
+                    gemm(
+                        T::one(),
+                        View::of(&tw.rh[l]).t(),
+                        View::of(&ws.delta[l]),
+                        T::one(),
+                        &mut g[w..b],
+                        s.fan_in,
+                        s.fan_out,
+                    );
+                }
+            }
+            if l > 0 || input_grad {
+                // R{H̄_l} = R{δ_l} W_lᵀ + δ_l R{W_l}ᵀ.
+                gemm_into(
+                    T::one(),
+                    View::of(&tw.rdelta[l]),
+                    View::col_major(&params[w..b], s.fan_in, s.fan_out).t(),
+                    T::zero(),
+                    &mut tw.rdh[l],
+                );
+                if let Some(dp) = dparams {
+                    gemm_into(
+                        T::one(),
+                        View::of(&ws.delta[l]),
+                        View::col_major(&dp[w..b], s.fan_in, s.fan_out).t(),
+                        T::one(),
+                        &mut tw.rdh[l],
+                    );
+                }
+            }
+        }
+    }
+
+    /// For a network with one output: the tangent of the parameter gradient for the
+    /// per-row seed s (∂L/∂outputᵢ = sᵢ) with tangent ṡ, **added** to `dgrad`, given the
+    /// backward pass and its tangent from the unit seed (`ws` after [`Mlp::backward`]
+    /// with seed 1, `tw` after [`Mlp::backward_tangent`] with seed tangent 0).
+    ///
+    /// Backpropagation is linear in the seed and the output is a scalar per row, so
+    /// δ_l(s) = diag(s)·ρ_l with ρ_l the unit seed's δ_l, and
+    /// R{∂W_l} = R{H_l}ᵀ diag(s) ρ_l + H_lᵀ (diag(ṡ) ρ_l + diag(s) R{ρ_l}),
+    /// R{∂b_l} = 1ᵀ (diag(ṡ) ρ_l + diag(s) R{ρ_l}).
+    /// One unit-seed pass thus serves several losses on the same rows (the
+    /// discriminator's and the generator's on the fakes).
+    ///
+    /// # Panics
+    /// If the network has more than one output, or on mismatched lengths (programming
+    /// errors).
+    pub fn seeded_gradient_tangent<T: Float>(
+        &self,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        s: &[T],
+        rs: &[T],
+        dgrad: &mut [T],
+    ) {
+        simd_dispatch!(self, seeded_gradient_tangent_impl, <'a>(ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, s: &'a [T], rs: &'a [T], dgrad: &'a mut [T]))
+    }
+
+    #[inline(always)]
+    fn seeded_gradient_tangent_impl<T: Float>(
+        &self,
+        ws: &Workspace<T>,
+        tw: &mut Tangent<T>,
+        s: &[T],
+        rs: &[T],
+        dgrad: &mut [T],
+    ) {
+        let batch = tw.batch;
+        assert!(
+            self.output_dim() == 1 && s.len() == batch && rs.len() == batch,
+            "seeded gradient tangent: one output and one seed per row"
+        );
+        assert!(
+            dgrad.len() == self.n_params() && ws.batch == batch,
+            "seeded gradient tangent: lengths"
+        );
+        let widest = self.layers().iter().map(|l| l.fan_out).max().unwrap_or(0);
+        tw.scaled.resize(batch * widest, T::zero());
+        tw.rscaled.resize(batch * widest, T::zero());
+        for (l, spec) in self.layers().iter().enumerate() {
+            let (w, b) = self.layout(l);
+            let n = batch * spec.fan_out;
+            let (f, e) = (&mut tw.scaled[..n], &mut tw.rscaled[..n]);
+            if batch > 0 {
+                for (((fc, ec), rho), rrho) in f
+                    .chunks_exact_mut(batch)
+                    .zip(e.chunks_exact_mut(batch))
+                    .zip(ws.delta[l].as_slice().chunks_exact(batch))
+                    .zip(tw.rdelta[l].as_slice().chunks_exact(batch))
+                {
+                    for i in 0..batch {
+                        fc[i] = s[i] * rho[i];
+                        ec[i] = rs[i] * rho[i] + s[i] * rrho[i];
+                    }
+                }
+            }
+            let ev = View::col_major(&tw.rscaled[..n], batch, spec.fan_out);
+            gemm(
+                T::one(),
+                View::of(&ws.h[l]).t(),
+                ev,
+                T::one(),
+                &mut dgrad[w..b],
+                spec.fan_in,
+                spec.fan_out,
+            );
+            if (l > 0 || tw.input_live) && !tw.forward_zero {
+                gemm(
+                    T::one(),
+                    View::of(&tw.rh[l]).t(),
+                    View::col_major(&tw.scaled[..n], batch, spec.fan_out),
+                    T::one(),
+                    &mut dgrad[w..b],
+                    spec.fan_in,
+                    spec.fan_out,
+                );
+            }
+            if batch > 0 {
+                for (col, g) in tw.rscaled[..n]
+                    .chunks_exact(batch)
+                    .zip(&mut dgrad[b..b + spec.fan_out])
+                {
+                    *g += super::sum(col);
+                }
+            }
+        }
+    }
+
+    /// Tangent of [`Mlp::penalty_backward`]: adds R{∂P/∂params} to `dgrad`.
+    ///
+    /// Call order, on one point and direction: [`Mlp::forward`] and
+    /// [`Mlp::input_gradient`] on `ws`, the primal seed Ḡ₀ in `ws.penalty_seed_mut()`;
+    /// [`Mlp::forward_tangent`] and [`Mlp::backward_tangent`] (with a zero seed tangent,
+    /// since the seed of the input gradient is the constant 1, and `input_grad = true`)
+    /// on `tw`, and R{Ḡ₀} in `tw.penalty_seed_mut()`. The primal adjoints Ḡ_l, δ̄_l, Ā_l
+    /// are recomputed here (into `ws`), since only their tangents are wanted.
+    ///
+    /// Pass 1, l = 0 … L−1 (with g_{l+1} = ws's H̄_{l+1} of the input-gradient pass):
+    /// R{∂W_l} += R{Ḡ_l}ᵀ δ_l + Ḡ_lᵀ R{δ_l}, R{δ̄_l} = R{Ḡ_l} W_l + Ḡ_l R{W_l},
+    /// R{Ḡ_{l+1}} = R{δ̄_l} ⊙ s_l + δ̄_l ⊙ c_l ⊙ R{A_l},
+    /// R{Ā_l} = (R{δ̄_l} ⊙ g_{l+1} + δ̄_l ⊙ R{g_{l+1}}) ⊙ c_l + δ̄_l ⊙ g_{l+1} ⊙ σ‴(A_l) ⊙ M_l ⊙ R{A_l}.
+    /// Pass 2 (only when some σ is curved), l = L−1 … 0: R{Ā_l} += R{H̄′_{l+1}} ⊙ s_l +
+    /// H̄′_{l+1} ⊙ c_l ⊙ R{A_l}, R{∂W_l} += R{H_l}ᵀ Ā_l + H_lᵀ R{Ā_l}, R{∂b_l} += 1ᵀ R{Ā_l},
+    /// R{H̄′_l} = R{Ā_l} W_lᵀ + Ā_l R{W_l}ᵀ.
+    ///
+    /// # Panics
+    /// On mismatched lengths or batch sizes, or buffers built without double backprop
+    /// (programming errors).
+    pub fn penalty_tangent<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &mut Workspace<T>,
+        tw: &mut Tangent<T>,
+        dgrad: &mut [T],
+    ) {
+        simd_dispatch!(self, penalty_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a mut Workspace<T>, tw: &'a mut Tangent<T>, dgrad: &'a mut [T]))
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_lines)]
+    fn penalty_tangent_impl<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &mut Workspace<T>,
+        tw: &mut Tangent<T>,
+        dgrad: &mut [T],
+    ) {
+        self.check(params, dparams, ws, tw);
+        assert!(
+            !tw.rgbar.is_empty(),
+            "tangent buffers built without double backprop"
+        );
+        let n = self.layers().len();
+        let batch = tw.batch;
+        let curved = ws.curv.iter().any(|c| !c.is_empty());
+        // With a zero forward tangent R{A_l} = R{H_l} = 0: their terms are skipped.
+        let moving = !tw.forward_zero;
+        // σ‴(A_l) ⊙ M_l from y = σ(A_l) = H_{l+1} / M_l (where M_l ≠ 0; 0 elsewhere).
+        for (l, s) in self.layers().iter().enumerate() {
+            if tw.third[l].is_empty() || !moving {
+                continue;
+            }
+            let act = s.activation;
+            let h = ws.h[l + 1].as_slice();
+            let m = ws.masks[l].as_slice();
+            for (i, t) in tw.third[l].as_mut_slice().iter_mut().enumerate() {
+                *t = if m.is_empty() {
+                    act.third_derivative(T::zero(), h[i])
+                } else if m[i] == T::zero() {
+                    T::zero()
+                } else {
+                    act.third_derivative(T::zero(), h[i] / m[i]) * m[i]
+                };
+            }
+        }
+        for l in 0..n {
+            let s = &self.layers()[l];
+            let (w, b) = self.layout(l);
+            let wv = View::col_major(&params[w..b], s.fan_in, s.fan_out);
+            gemm_into(
+                T::one(),
+                View::of(&ws.gbar[l]),
+                wv,
+                T::zero(),
+                &mut ws.dbar[l],
+            );
+            gemm(
+                T::one(),
+                View::of(&tw.rgbar[l]).t(),
+                View::of(&ws.delta[l]),
+                T::one(),
+                &mut dgrad[w..b],
+                s.fan_in,
+                s.fan_out,
+            );
+            gemm(
+                T::one(),
+                View::of(&ws.gbar[l]).t(),
+                View::of(&tw.rdelta[l]),
+                T::one(),
+                &mut dgrad[w..b],
+                s.fan_in,
+                s.fan_out,
+            );
+            gemm_into(
+                T::one(),
+                View::of(&tw.rgbar[l]),
+                wv,
+                T::zero(),
+                &mut tw.rdbar[l],
+            );
+            if let Some(dp) = dparams {
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.gbar[l]),
+                    View::col_major(&dp[w..b], s.fan_in, s.fan_out),
+                    T::one(),
+                    &mut tw.rdbar[l],
+                );
+            }
+            let curved_l = !ws.curv[l].is_empty();
+            if l + 1 < n {
+                let (_, rest) = ws.gbar.split_at_mut(l + 1);
+                mul_into(&mut rest[0], &ws.dbar[l], &ws.deriv[l]);
+                let (_, rrest) = tw.rgbar.split_at_mut(l + 1);
+                mul_into(&mut rrest[0], &tw.rdbar[l], &ws.deriv[l]);
+                if curved_l && moving {
+                    add_mul3(&mut rrest[0], &ws.dbar[l], &ws.curv[l], &tw.ra[l]);
+                }
+            }
+            if curved_l {
+                let g = ws.dh[l + 1].as_slice();
+                let rg = tw.rdh[l + 1].as_slice();
+                let c = ws.curv[l].as_slice();
+                let t3 = tw.third[l].as_slice();
+                let ra = tw.ra[l].as_slice();
+                let db = ws.dbar[l].as_slice();
+                let rdb = tw.rdbar[l].as_slice();
+                for (i, a) in ws.abar[l].as_mut_slice().iter_mut().enumerate() {
+                    *a = db[i] * g[i] * c[i];
+                }
+                for (i, a) in tw.rabar[l].as_mut_slice().iter_mut().enumerate() {
+                    *a = (rdb[i] * g[i] + db[i] * rg[i]) * c[i];
+                }
+                if moving {
+                    for (i, a) in tw.rabar[l].as_mut_slice().iter_mut().enumerate() {
+                        *a += db[i] * g[i] * t3[i] * ra[i];
+                    }
+                }
+            } else if curved {
+                ws.abar[l].fill(T::zero());
+                tw.rabar[l].fill(T::zero());
+            }
+        }
+        if !curved {
+            return;
+        }
+        for l in (0..n).rev() {
+            let s = &self.layers()[l];
+            let (w, b) = self.layout(l);
+            if l + 1 < n {
+                add_mul(&mut ws.abar[l], &ws.dbar[l], &ws.deriv[l]);
+                add_mul(&mut tw.rabar[l], &tw.rdbar[l], &ws.deriv[l]);
+                if !ws.curv[l].is_empty() && moving {
+                    add_mul3(&mut tw.rabar[l], &ws.dbar[l], &ws.curv[l], &tw.ra[l]);
+                }
+            }
+            gemm(
+                T::one(),
+                View::of(&ws.h[l]).t(),
+                View::of(&tw.rabar[l]),
+                T::one(),
+                &mut dgrad[w..b],
+                s.fan_in,
+                s.fan_out,
+            );
+            if (l > 0 || tw.input_live) && moving {
+                gemm(
+                    T::one(),
+                    View::of(&tw.rh[l]).t(),
+                    View::of(&ws.abar[l]),
+                    T::one(),
+                    &mut dgrad[w..b],
+                    s.fan_in,
+                    s.fan_out,
+                );
+            }
+            add_column_sums(&tw.rabar[l], &mut dgrad[b..b + s.fan_out], batch);
+            if l > 0 {
+                let wt = View::col_major(&params[w..b], s.fan_in, s.fan_out).t();
+                let (lo, _) = ws.dbar.split_at_mut(l);
+                gemm_into(
+                    T::one(),
+                    View::of(&ws.abar[l]),
+                    wt,
+                    T::zero(),
+                    &mut lo[l - 1],
+                );
+                let (rlo, _) = tw.rdbar.split_at_mut(l);
+                gemm_into(
+                    T::one(),
+                    View::of(&tw.rabar[l]),
+                    wt,
+                    T::zero(),
+                    &mut rlo[l - 1],
+                );
+                if let Some(dp) = dparams {
+                    gemm_into(
+                        T::one(),
+                        View::of(&ws.abar[l]),
+                        View::col_major(&dp[w..b], s.fan_in, s.fan_out).t(),
+                        T::one(),
+                        &mut rlo[l - 1],
+                    );
+                }
+            }
+        }
+    }
+
+    fn check<T: Float>(
+        &self,
+        params: &[T],
+        dparams: Option<&[T]>,
+        ws: &Workspace<T>,
+        tw: &Tangent<T>,
+    ) {
+        assert_eq!(params.len(), self.n_params(), "parameter vector length");
+        assert!(
+            dparams.is_none_or(|d| d.len() == self.n_params()),
+            "parameter direction length"
+        );
+        assert!(
+            ws.batch == tw.batch && tw.rh.len() == self.layers().len() + 1,
+            "tangent buffers do not match the workspace"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;
