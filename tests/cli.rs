@@ -458,3 +458,36 @@ fn bench_json_contracts() {
     }
     assert!(v[0]["steps_per_s"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn metrics_scores_two_sample_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    // Eight points on the unit circle at the ring8 modes, twice over.
+    let pts: String = (0..16)
+        .map(|i| {
+            let t = std::f64::consts::TAU * (i % 8) as f64 / 8.0;
+            format!("{},{}\n", t.cos(), t.sin())
+        })
+        .collect();
+    std::fs::write(&a, format!("x0,x1\n{pts}")).unwrap();
+    let v: Value = serde_json::from_slice(
+        &rq()
+            .args(["metrics", "--samples"])
+            .arg(&a)
+            .arg("--target")
+            .arg(&a)
+            .args(["--modes", "ring8", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    // Identical sets: precision = recall = 1, distances 0; every sample sits on a mode.
+    assert_eq!(v["precision"], 1.0);
+    assert_eq!(v["recall"], 1.0);
+    assert_eq!(v["sliced_w1"], 0.0);
+    assert_eq!(v["modes"]["modes_captured"], 8);
+    assert_eq!(v["modes"]["high_quality"], 1.0);
+    assert!(v["modes"]["reverse_kl"].as_f64().unwrap().abs() < 1e-12);
+}

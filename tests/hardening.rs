@@ -195,6 +195,35 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
             vec!["train", "--config", "x.toml", "--steps", "-5"],
             "--steps",
         ),
+        // metrics
+        (
+            vec!["metrics", "--samples", "a.csv", "--target", "b.csv"],
+            "a.csv",
+        ),
+        (
+            vec![
+                "metrics",
+                "--samples",
+                "a.csv",
+                "--target",
+                "b.csv",
+                "--modes",
+                "m.csv",
+            ],
+            "--std",
+        ),
+        (
+            vec![
+                "metrics",
+                "--samples",
+                "a.csv",
+                "--target",
+                "b.csv",
+                "--modes",
+                "nosuch",
+            ],
+            "--modes",
+        ),
         // bench
         (vec!["bench", "sweep", "--grid", "0"], "grid"),
         (vec!["bench", "sweep", "--threads", "100000"], "threads"),

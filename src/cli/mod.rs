@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod inspect;
+mod metrics;
 mod report;
 mod simulate;
 mod study;
@@ -61,6 +62,9 @@ enum Command {
     Study(study::StudyArgs),
     /// Train a neural GAN from a TOML configuration (every key: see README, "train").
     Train(train::TrainArgs),
+    /// Score generated samples against target samples (precision/recall, density/coverage,
+    /// sliced Wasserstein, Fréchet, and PacGAN's mode measures with --modes).
+    Metrics(metrics::MetricsArgs),
     /// Draw the figures and report.md of a finished train or study output folder again,
     /// from its files.
     Report(report::ReportArgs),
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Study(a) => study::study(&a),
         Command::Train(a) => train::train(&a),
         Command::Report(a) => report::report(&a),
+        Command::Metrics(a) => metrics::metrics(&a),
         Command::Bench(b) => bench::bench(&b),
     }
 }
