@@ -314,6 +314,10 @@ fn slurm_scripts_run_by_hand_equal_an_unsharded_run() {
     );
     assert!(a.len() > 4);
     assert_eq!(a, b, "the merged CSVs equal the unsharded ones");
+    assert!(
+        dir.join("array.sh").exists() && dir.join("merge.sh").exists(),
+        "the merge keeps the job scripts (and their logs) in data/<study>/slurm/"
+    );
 
     // More shards than runs (8), or a shard count without --slurm, are refused.
     let o = run(&study, &cluster, &["--slurm", "--shards", "9"]);

@@ -46,6 +46,10 @@ use crate::error::{Error, Result};
 use crate::export::write_atomic;
 use crate::neural_study::{self, RunSpec, budget};
 
+/// The folder inside a study's `data/<name>/` that holds the job scripts and their logs
+/// (a study's merge keeps it: it is not an output of the study's plan).
+pub const SCRIPTS_DIR: &str = "slurm";
+
 pub use estimate::{
     Request, Resources, RunCost, makespan_bound, mem_request, resources, slurm_time, time_request,
 };
@@ -294,7 +298,7 @@ pub fn generate(path: &Path, root: &Path, quick: bool, opts: &SlurmOptions) -> R
     let workdir = std::env::current_dir().map_err(|e| Error::file(".", e))?;
     let binary = std::env::current_exe().map_err(|e| Error::file("redqueen", e))?;
     // `components()` drops the `.` of a default `--root .`.
-    let dir: PathBuf = workdir.join(&data).join("slurm").components().collect();
+    let dir: PathBuf = workdir.join(&data).join(SCRIPTS_DIR).components().collect();
     let mut args = vec![
         path.to_string_lossy().into_owned(),
         "--root".into(),

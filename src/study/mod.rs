@@ -224,7 +224,8 @@ pub fn run_study(path: &Path, root: &Path, quick: bool) -> Result<StudyOutput> {
 /// Removes from the study's folders everything its plan does not produce: every figure
 /// (all are drawn again), every table and report (written again), and every run folder
 /// that is not one of `runs` (left by other settings, seeds or an earlier file). Run
-/// folders of the plan stay: they are the runs being aggregated.
+/// folders of the plan stay: they are the runs being aggregated; so do the SLURM job
+/// scripts and their logs ([`crate::slurm::SCRIPTS_DIR`]).
 ///
 /// # Errors
 /// [`Error::File`] naming what could not be removed.
@@ -236,7 +237,9 @@ fn clear_stale(
 ) -> Result<()> {
     crate::output::clear_folder(figs, &|_| false)?;
     let blocks: Vec<&str> = study.neural.iter().map(|r| r.block.name.as_str()).collect();
-    crate::output::clear_folder(data, &|name| blocks.contains(&name))?;
+    crate::output::clear_folder(data, &|name| {
+        blocks.contains(&name) || name == crate::slurm::SCRIPTS_DIR
+    })?;
     let planned: std::collections::BTreeSet<&Path> = runs.iter().map(|r| r.dir.as_path()).collect();
     for b in &blocks {
         let bdir = data.join(b);
