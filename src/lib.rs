@@ -19,6 +19,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod neural_study;
 pub mod nn;
+pub mod npy;
 pub mod optim;
 pub mod plot;
 pub mod study;

@@ -1,0 +1,842 @@
+//! A few eigenvalues of a large non-symmetric operator from matrix–vector products
+//! alone: the Krylov–Schur method (Stewart 2001, "A Krylov–Schur algorithm for large
+//! eigenproblems", SIAM J. Matrix Anal. Appl. 23(3)), the restarting scheme of SLEPc
+//! and mathematically equivalent to ARPACK's implicitly restarted Arnoldi (Sorensen
+//! 1992) with exact shifts, but more robust: it restarts by truncating an ordered
+//! Schur form instead of chasing shifts through a Hessenberg matrix.
+//!
+//! # The method
+//! An Arnoldi decomposition A V_m = V_m H_m + β v_{m+1} e_mᵀ is built with full
+//! reorthogonalisation (classical Gram–Schmidt applied twice, "twice is enough":
+//! Giraud, Langou and Rozložník 2005; a third pass when the second still cancels more
+//! than 1/√2, Daniel, Gragg, Kaufman and Stewart 1976). The Ritz values are the
+//! eigenvalues of H_m. H_m = Q T Qᵀ is put in real Schur form with the wanted Ritz
+//! values first ([`super::schur`]); the restart keeps the leading p Schur vectors,
+//! V ← V_m Q_p, H ← T_p with the residual row b = β e_mᵀ Q_p: A V_p = V_p T_p +
+//! v_{m+1} bᵀ is again a Krylov decomposition (Stewart 2001, §2), which Arnoldi
+//! extends back to m. Converged Ritz vectors stay in the kept basis ("soft
+//! locking").
+//!
+//! # Convergence and residuals
+//! For a Ritz pair (θ, y) of H_m, the Arnoldi estimate of ‖A x − θ x‖ with x = V_m y,
+//! ‖y‖ = 1 is |bᵀ y| (= |β e_mᵀ y|). A Ritz value is accepted when this is at most
+//! tol · max(|θ|, ε^{1/3}·ρ̂), ρ̂ = max |θ_j| over all Ritz values (an estimate of the
+//! spectral radius). The floor ε^{1/3}ρ̂ keeps eigenvalues at or near zero (which a
+//! neural Jacobian has many of, from symmetries of the network) from asking for a
+//! residual below rounding: products carry errors of order ε‖A‖, so a relative
+//! criterion tol·|θ| cannot be met when |θ| ≪ ε‖A‖/tol. ARPACK uses an absolute
+//! floor ε^{2/3} instead (`dnconv`), which depends on the operator's units.
+//!
+//! When the estimates pass, the TRUE residual ‖A x − θ x‖/‖x‖ is computed with one
+//! more product per real eigenvalue and two per complex pair (A Re x and A Im x; the
+//! conjugate needs none). Only the true residual decides the `converged` flag; if an
+//! estimate passed but the true residual does not, the estimates' threshold is
+//! tightened tenfold and the iteration continues.
+//!
+//! # Selections
+//! [`Which::LargestMagnitude`] (|λ|), [`Which::LargestReal`] (Re λ) and
+//! [`Which::LargestImaginary`] (|Im λ|, ARPACK's `which='LI'`, the choice of Berard et
+//! al. 2020 for GAN Jacobians). Every key is invariant under conjugation, so a
+//! conjugate pair is never split by a restart.
+//!
+//! # Cost
+//! Each restart costs m − p products; the solver's own work per restart is O(n m²)
+//! for the orthogonalisation and O(n m p) for the basis update, plus O(m³) on small
+//! matrices (measured numbers are in the helper report on this branch).
+
+use std::str::FromStr;
+
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use super::schur::{self, Unit};
+use super::{Eigenvalue, Matrix, Rng, rng};
+use crate::error::{Error, Result};
+
+/// A linear operator known through its products y = A x (a Jacobian through its
+/// Jacobian–vector products). Fallible: evaluating a neural field may fail.
+pub trait LinearOperator {
+    /// The dimension n (the operator maps ℝⁿ to ℝⁿ).
+    fn dim(&self) -> usize;
+    /// y ← A x, with `x` and `y` of length [`dim`](Self::dim).
+    ///
+    /// # Errors
+    /// Whatever the underlying evaluation raises.
+    fn apply(&self, x: &[f64], y: &mut [f64]) -> Result<()>;
+}
+
+impl LinearOperator for Matrix {
+    fn dim(&self) -> usize {
+        self.nrows()
+    }
+
+    fn apply(&self, x: &[f64], y: &mut [f64]) -> Result<()> {
+        let n = self.nrows();
+        if self.ncols() != n || x.len() != n || y.len() != n {
+            return Err(Error::Dimension {
+                what: format!("product with a {}x{} matrix", n, self.ncols()),
+                got: x.len(),
+                expected: self.ncols(),
+            });
+        }
+        let xv = nalgebra::DVectorView::from_slice(x, n);
+        let mut yv = nalgebra::DVectorViewMut::from_slice(y, n);
+        yv.gemv(1.0, self, &xv, 0.0);
+        Ok(())
+    }
+}
+
+/// A [`LinearOperator`] from a closure `f(x, y)` that writes A x into y.
+pub struct FnOperator<F> {
+    dim: usize,
+    f: F,
+}
+
+impl<F: Fn(&[f64], &mut [f64]) -> Result<()>> FnOperator<F> {
+    /// The operator of dimension `dim` whose product is `f`.
+    pub fn new(dim: usize, f: F) -> Self {
+        Self { dim, f }
+    }
+}
+
+impl<F: Fn(&[f64], &mut [f64]) -> Result<()>> LinearOperator for FnOperator<F> {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) -> Result<()> {
+        (self.f)(x, y)
+    }
+}
+
+/// Which eigenvalues [`top_k`] looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Largest |λ| (ARPACK `LM`).
+    LargestMagnitude,
+    /// Largest Re λ (ARPACK `LR`): the least stable directions of a flow.
+    LargestReal,
+    /// Largest |Im λ| (ARPACK `LI`): the most rotational directions.
+    LargestImaginary,
+}
+
+impl Which {
+    /// The ARPACK code: `LM`, `LR` or `LI`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Which::LargestMagnitude => "LM",
+            Which::LargestReal => "LR",
+            Which::LargestImaginary => "LI",
+        }
+    }
+
+    /// The ordering key, larger = more wanted: a primary key and a tie-break (so that,
+    /// e.g., `LI` among real eigenvalues prefers the larger |λ|). Both are invariant
+    /// under conjugation.
+    #[must_use]
+    pub fn key(self, z: Eigenvalue) -> (f64, f64) {
+        match self {
+            Which::LargestMagnitude => (z.norm(), z.re),
+            Which::LargestReal => (z.re, z.im.abs()),
+            Which::LargestImaginary => (z.im.abs(), z.norm()),
+        }
+    }
+}
+
+impl FromStr for Which {
+    type Err = Error;
+    /// `LM`/`largest-magnitude`, `LR`/`largest-real`, `LI`/`largest-imaginary`, any case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "lm" | "largest-magnitude" => Ok(Which::LargestMagnitude),
+            "lr" | "largest-real" => Ok(Which::LargestReal),
+            "li" | "largest-imaginary" => Ok(Which::LargestImaginary),
+            _ => Err(Error::param(
+                "which",
+                format!("`{s}` is not one of LM (largest-magnitude), LR (largest-real), LI (largest-imaginary)"),
+            )),
+        }
+    }
+}
+
+/// Default relative tolerance: scipy's `eigs(tol=1e-8)` in the PyTorch peer
+/// (Berard et al.'s code), so that both report the same accuracy.
+pub const DEFAULT_TOL: f64 = 1e-8;
+
+/// Default cap on restarts. Each restart costs about k products; for k = 20 and a
+/// neural Jacobian at tens of ms a product, 300 restarts is a few minutes, beyond
+/// which a slowly converging problem is better reported as unconverged (ARPACK's
+/// scipy default, 10n restarts, is unbounded for our n).
+pub const DEFAULT_MAX_RESTARTS: usize = 300;
+
+/// Smallest subspace used by default (ARPACK's `ncv` = max(2k + 1, 20)).
+pub const DEFAULT_MIN_SUBSPACE: usize = 20;
+
+/// The generator stream of the start vector (and of the random vectors that replace
+/// a basis vector after an exact breakdown).
+const START_STREAM: u64 = 0x6b72_796c; // "kryl"
+
+/// Options of [`top_k`] and [`super::lanczos::extreme_eigenvalues`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct KrylovOptions {
+    /// How many eigenvalues (1 ≤ k < n).
+    pub k: usize,
+    /// Subspace size m (None: max(2k + 1, 20), at most n). Needs k + 2 ≤ m ≤ n, or m = n.
+    pub subspace: Option<usize>,
+    /// Relative tolerance on the residual (see the module doc).
+    pub tol: f64,
+    /// Restarts allowed (0: a single Arnoldi pass).
+    pub max_restarts: usize,
+    /// Seed of the random start vector.
+    pub seed: u64,
+}
+
+impl KrylovOptions {
+    /// k eigenvalues with the default subspace, tolerance, restart cap and seed 0.
+    #[must_use]
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            subspace: None,
+            tol: DEFAULT_TOL,
+            max_restarts: DEFAULT_MAX_RESTARTS,
+            seed: 0,
+        }
+    }
+
+    /// Checks k, m and tol against the dimension n and returns m.
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming `k`, `subspace` or `tol`.
+    pub fn subspace_for(&self, n: usize) -> Result<usize> {
+        let k = self.k;
+        if k == 0 || k >= n {
+            return Err(Error::param(
+                "k",
+                format!("k = {k} must satisfy 1 ≤ k < n = {n} (for all eigenvalues use the dense solver)"),
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol >= f64::EPSILON && self.tol < 1.0) {
+            return Err(Error::param(
+                "tol",
+                format!("tol = {} must lie in [ε, 1) (ε = {:e})", self.tol, f64::EPSILON),
+            ));
+        }
+        let m = match self.subspace {
+            None => (2 * k + 1).max(DEFAULT_MIN_SUBSPACE).min(n),
+            Some(m) => m,
+        };
+        if m > n || (m < k + 2 && m != n) {
+            return Err(Error::param(
+                "subspace",
+                format!("m = {m} must satisfy k + 2 = {} ≤ m ≤ n = {n}, or m = n", k + 2),
+            ));
+        }
+        Ok(m)
+    }
+}
+
+/// One computed eigenvalue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RitzValue {
+    /// λ.
+    pub value: Eigenvalue,
+    /// The true residual ‖A x − λ x‖/‖x‖ of its Ritz vector x, from products.
+    pub residual: f64,
+    /// Whether the residual meets the tolerance (see the module doc).
+    pub converged: bool,
+}
+
+/// The result of [`top_k`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartialEigen {
+    /// The k eigenvalues, most wanted first (of a conjugate pair, Im > 0 first; if the
+    /// k-th value is the first member of a pair, its conjugate is not listed).
+    pub values: Vec<RitzValue>,
+    /// Operator products used, including those for the true residuals.
+    pub products: usize,
+    /// Restarts performed.
+    pub restarts: usize,
+    /// The subspace size m used.
+    pub subspace: usize,
+    /// The selection.
+    pub which: Which,
+    /// ρ̂ = max |θ| over the last Ritz values, the scale of the tolerance's absolute
+    /// floor: `converged` ⇔ residual ≤ tol · max(|λ|, ε^{1/3}·ρ̂).
+    pub scale: f64,
+}
+
+impl PartialEigen {
+    /// Whether every returned eigenvalue converged.
+    #[must_use]
+    pub fn all_converged(&self) -> bool {
+        self.values.iter().all(|v| v.converged)
+    }
+}
+
+/// ε^{1/3}: below |θ| = ε^{1/3}·ρ̂ the tolerance is absolute (see the module doc).
+/// With tol = 1e-8 the floor asks for a residual of 6e-14·ρ̂, about 30 times the
+/// rounding level of a product, so it can be met.
+pub(crate) const SMALL_EIGENVALUE_FLOOR: f64 = 6.055_454_452_393_343e-6;
+
+/// The residual a Ritz value must reach: tol · max(|θ|, ε^{1/3}·ρ̂).
+pub(crate) fn threshold(tol: f64, abs_theta: f64, scale: f64) -> f64 {
+    tol * abs_theta.max(SMALL_EIGENVALUE_FLOOR * scale)
+}
+
+/// After a pass whose estimates passed but a true residual did not, the estimates'
+/// threshold is divided by 10, at most this many times.
+pub(crate) const MAX_TIGHTENINGS: usize = 3;
+
+/// The k eigenvalues of `op` selected by `which`, from products alone (Krylov–Schur).
+/// An unconverged eigenvalue is reported as such in the result, not as an error.
+///
+/// # Errors
+/// [`Error::Param`] for k = 0, k ≥ n, a bad subspace size or tolerance; whatever a
+/// product raises; [`Error::Numerical`] if a product is not finite or the small Schur
+/// decomposition fails.
+pub fn top_k<A: LinearOperator + ?Sized>(op: &A, which: Which, opts: &KrylovOptions) -> Result<PartialEigen> {
+    let n = op.dim();
+    let m = opts.subspace_for(n)?;
+    let k = opts.k;
+    let mut basis = Basis::new(op, m, opts.seed)?;
+    let mut from = 0;
+    let mut restarts = 0;
+    let mut tighten = 1.0;
+    let mut tightenings = 0;
+    loop {
+        basis.expand(op, from)?;
+        let hm = basis.h.view((0, 0), (m, m)).clone_owned();
+        let brow: Vec<f64> = (0..m).map(|j| basis.h[(m, j)]).collect();
+        let (mut q, mut t, units) = schur::real_schur(&hm)?;
+        let units = schur::reorder(&mut q, &mut t, &units, |z| which.key(z));
+        let scale = units.iter().map(|u| u.value.norm()).fold(0.0, f64::max);
+        // the blocks that hold the first k eigenvalues
+        let mut wanted = 0;
+        let mut covered = 0;
+        while covered < k {
+            covered += units[wanted].size;
+            wanted += 1;
+        }
+        let ritz: Vec<RitzVector> = (0..wanted).map(|i| ritz_vector(&q, &t, &units, i, &brow)).collect();
+        let estimates_pass = ritz
+            .iter()
+            .zip(&units)
+            .all(|(r, u)| r.estimate <= tighten * threshold(opts.tol, u.value.norm(), scale));
+        let exhausted = restarts >= opts.max_restarts || m == n;
+        if estimates_pass || exhausted {
+            let values = true_residuals(op, &mut basis, &units[..wanted], &ritz, k, opts.tol, scale)?;
+            let all = values.iter().all(|v| v.converged);
+            if all || exhausted || tightenings >= MAX_TIGHTENINGS {
+                return Ok(PartialEigen {
+                    values,
+                    products: basis.products,
+                    restarts,
+                    subspace: m,
+                    which,
+                    scale,
+                });
+            }
+            tighten *= 0.1;
+            tightenings += 1;
+        }
+        // Keep the wanted blocks, the converged ones and half of the rest (SLEPc's
+        // default `keep` = 1/2), ending on a block boundary.
+        let converged: usize = ritz
+            .iter()
+            .zip(&units)
+            .filter(|(r, u)| r.estimate <= tighten * threshold(opts.tol, u.value.norm(), scale))
+            .map(|(_, u)| u.size)
+            .sum();
+        let target = covered.max(converged + (m - converged) / 2);
+        let mut p = 0;
+        for u in &units {
+            if p + u.size > target.max(covered) || p + u.size > m - 1 {
+                break;
+            }
+            p += u.size;
+        }
+        let p = p.max(covered);
+        let y = q.view((0, 0), (m, p)).clone_owned();
+        let lead = t.view((0, 0), (p, p)).clone_owned();
+        basis.restart(&y, &lead);
+        from = p;
+        restarts += 1;
+    }
+}
+
+/// A Ritz vector in the coordinates of V_m (y = Q s, normalised) and its Arnoldi
+/// residual estimate |bᵀ y|.
+struct RitzVector {
+    y: Vec<Eigenvalue>,
+    estimate: f64,
+}
+
+fn ritz_vector(q: &Matrix, t: &Matrix, units: &[Unit], idx: usize, brow: &[f64]) -> RitzVector {
+    let s = schur::eigenvector(t, units, idx);
+    let m = q.nrows();
+    let end = units[idx].start + units[idx].size;
+    let mut y = vec![Eigenvalue::new(0.0, 0.0); m];
+    for (i, yi) in y.iter_mut().enumerate() {
+        for (j, sj) in s.iter().enumerate().take(end) {
+            *yi += sj * q[(i, j)];
+        }
+    }
+    let norm = y.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        for z in &mut y {
+            *z /= norm;
+        }
+    }
+    let estimate = y
+        .iter()
+        .zip(brow)
+        .fold(Eigenvalue::new(0.0, 0.0), |acc, (z, b)| acc + z * b)
+        .norm();
+    RitzVector { y, estimate }
+}
+
+/// The returned values with their true residuals: x = V_m y, then ‖A x − θ x‖/‖x‖ with
+/// A x = A Re x + i A Im x.
+fn true_residuals<A: LinearOperator + ?Sized>(
+    op: &A,
+    basis: &mut Basis,
+    units: &[Unit],
+    ritz: &[RitzVector],
+    k: usize,
+    tol: f64,
+    scale: f64,
+) -> Result<Vec<RitzValue>> {
+    let n = basis.n;
+    let mut out = Vec::with_capacity(k + 1);
+    let (mut xr, mut xi) = (vec![0.0; n], vec![0.0; n]);
+    let (mut ar, mut ai) = (vec![0.0; n], vec![0.0; n]);
+    for (u, r) in units.iter().zip(ritz) {
+        let yr: Vec<f64> = r.y.iter().map(|z| z.re).collect();
+        basis.combine(&yr, &mut xr);
+        basis.apply(op, &xr, &mut ar)?;
+        let theta = u.value;
+        let (res2, x2) = if u.size == 1 {
+            let mut s = 0.0;
+            for i in 0..n {
+                let d = ar[i] - theta.re * xr[i];
+                s += d * d;
+            }
+            (s, super::norm(&xr).powi(2))
+        } else {
+            let yi: Vec<f64> = r.y.iter().map(|z| z.im).collect();
+            basis.combine(&yi, &mut xi);
+            basis.apply(op, &xi, &mut ai)?;
+            let mut s = 0.0;
+            for i in 0..n {
+                let dr = ar[i] - theta.re * xr[i] + theta.im * xi[i];
+                let di = ai[i] - theta.re * xi[i] - theta.im * xr[i];
+                s += dr * dr + di * di;
+            }
+            (s, super::norm(&xr).powi(2) + super::norm(&xi).powi(2))
+        };
+        let residual = if x2 > 0.0 { (res2 / x2).sqrt() } else { f64::INFINITY };
+        let converged = residual <= threshold(tol, theta.norm(), scale);
+        out.push(RitzValue {
+            value: theta,
+            residual,
+            converged,
+        });
+        if u.size == 2 {
+            out.push(RitzValue {
+                value: theta.conj(),
+                residual,
+                converged,
+            });
+        }
+    }
+    out.truncate(k);
+    Ok(out)
+}
+
+/// Below this ratio ‖w after orthogonalisation‖ / ‖A v‖ the new direction is rounding
+/// noise: the Krylov space is (numerically) invariant. 100 ε: above it, the second
+/// Gram–Schmidt pass still leaves a vector orthogonal to working precision.
+const BREAKDOWN_REL: f64 = 100.0 * f64::EPSILON;
+
+/// A Gram–Schmidt pass is repeated when it shrinks the vector below 1/√2 of its
+/// length (Daniel, Gragg, Kaufman and Stewart 1976).
+const REORTH_ETA: f64 = std::f64::consts::FRAC_1_SQRT_2;
+
+/// An orthonormal Krylov basis and its projected matrix, shared by Krylov–Schur and
+/// the thick-restart Lanczos method: A V_j = V_{j+1} H[0..j+1, 0..j] after `expand`.
+pub(crate) struct Basis {
+    /// Dimension n.
+    pub n: usize,
+    /// Subspace size m.
+    pub m: usize,
+    /// V, n × (m + 1), column-major.
+    v: Vec<f64>,
+    /// H, (m + 1) × m.
+    pub h: Matrix,
+    /// Products so far.
+    pub products: usize,
+    rng: Rng,
+    w: Vec<f64>,
+}
+
+impl Basis {
+    /// A basis for `op` with subspace m and a random unit start vector from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::Param`] (`subspace`) if n·(m + 1) values do not fit in memory's address
+    /// space.
+    pub fn new<A: LinearOperator + ?Sized>(op: &A, m: usize, seed: u64) -> Result<Self> {
+        let n = op.dim();
+        let len = n.checked_mul(m + 1).filter(|l| l.checked_mul(8).is_some()).ok_or_else(|| {
+            Error::param("subspace", format!("a basis of n = {n} by m + 1 = {} vectors is too large", m + 1))
+        })?;
+        let mut b = Basis {
+            n,
+            m,
+            v: vec![0.0; len],
+            h: Matrix::zeros(m + 1, m),
+            products: 0,
+            rng: rng(seed, START_STREAM),
+            w: vec![0.0; n],
+        };
+        let mut x = vec![0.0; n];
+        b.random_orthogonal_to(0, &mut x);
+        b.v[..n].copy_from_slice(&x);
+        Ok(b)
+    }
+
+    fn col(&self, j: usize) -> &[f64] {
+        &self.v[j * self.n..(j + 1) * self.n]
+    }
+
+    /// y ← A x, counted, checked for length and finiteness.
+    pub fn apply<A: LinearOperator + ?Sized>(&mut self, op: &A, x: &[f64], y: &mut [f64]) -> Result<()> {
+        op.apply(x, y)?;
+        self.products += 1;
+        if y.len() != self.n || !super::all_finite(y) {
+            return Err(Error::numerical(
+                "krylov",
+                format!("product {} returned a non-finite value", self.products),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A random unit vector orthogonal to the first `cols` columns, into x.
+    fn random_orthogonal_to(&mut self, cols: usize, x: &mut [f64]) {
+        loop {
+            for xi in x.iter_mut() {
+                *xi = self.rng.sample(StandardNormal);
+            }
+            let mut h = vec![0.0; cols];
+            let before = super::norm(x);
+            self.orthogonalise(cols, x, &mut h);
+            let nrm = super::norm(x);
+            if nrm > 0.5 * before {
+                for xi in x.iter_mut() {
+                    *xi /= nrm;
+                }
+                return;
+            }
+        }
+    }
+
+    /// x ← (I − V Vᵀ) x against the first `cols` columns, accumulating the
+    /// coefficients into h: classical Gram–Schmidt twice, a third time if needed.
+    fn orthogonalise(&self, cols: usize, x: &mut [f64], h: &mut [f64]) {
+        let mut coef = vec![0.0; cols];
+        for pass in 0..3 {
+            let before = super::norm(x);
+            for (i, c) in coef.iter_mut().enumerate() {
+                *c = dot(self.col(i), x);
+            }
+            for (i, &c) in coef.iter().enumerate() {
+                axpy(-c, self.col(i), x);
+            }
+            for (hi, c) in h.iter_mut().zip(&coef) {
+                *hi += c;
+            }
+            if pass >= 1 && super::norm(x) > REORTH_ETA * before {
+                break;
+            }
+        }
+    }
+
+    /// Extends the decomposition from `from` vectors to m (Arnoldi with full
+    /// reorthogonalisation). Column j of H gets Vᵀ A v_j and ‖w‖ below it. After an
+    /// exact breakdown the next vector is random (orthogonal to V) and H[j+1, j] = 0,
+    /// so that the decomposition stays exact.
+    pub fn expand<A: LinearOperator + ?Sized>(&mut self, op: &A, from: usize) -> Result<()> {
+        let n = self.n;
+        let mut w = std::mem::take(&mut self.w);
+        let mut h = vec![0.0; self.m + 1];
+        for j in from..self.m {
+            let x = self.col(j).to_vec();
+            self.apply(op, &x, &mut w)?;
+            let before = super::norm(&w);
+            h[..=j].iter_mut().for_each(|v| *v = 0.0);
+            self.orthogonalise(j + 1, &mut w, &mut h[..=j]);
+            for (i, &hi) in h[..=j].iter().enumerate() {
+                self.h[(i, j)] = hi;
+            }
+            let beta = super::norm(&w);
+            let next = (j + 1) * n..(j + 2) * n;
+            if beta <= BREAKDOWN_REL * before || beta == 0.0 {
+                self.h[(j + 1, j)] = 0.0;
+                if j + 1 < n {
+                    let mut x = vec![0.0; n];
+                    self.random_orthogonal_to(j + 1, &mut x);
+                    self.v[next].copy_from_slice(&x);
+                } else {
+                    self.v[next].iter_mut().for_each(|v| *v = 0.0);
+                }
+            } else {
+                self.h[(j + 1, j)] = beta;
+                for (dst, src) in self.v[next].iter_mut().zip(&w) {
+                    *dst = src / beta;
+                }
+            }
+        }
+        self.w = w;
+        Ok(())
+    }
+
+    /// out ← V_m y.
+    pub fn combine(&self, y: &[f64], out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for (j, &c) in y.iter().enumerate() {
+            axpy(c, self.col(j), out);
+        }
+    }
+
+    /// Truncates to the p vectors V_m Y (Y: m × p orthonormal) with projected matrix
+    /// `lead` (p × p, = Yᵀ H_m Y), residual row b = H[m, :]·Y, and v_{p+1} = v_{m+1}.
+    pub fn restart(&mut self, y: &Matrix, lead: &Matrix) {
+        let (n, m, p) = (self.n, self.m, y.ncols());
+        let vm = nalgebra::DMatrixView::from_slice(&self.v[..n * m], n, m);
+        let vnew = vm * y;
+        self.v[..n * p].copy_from_slice(vnew.as_slice());
+        self.v.copy_within(m * n..(m + 1) * n, p * n);
+        let b = self.h.view((m, 0), (1, m)) * y;
+        self.h.fill(0.0);
+        self.h.view_mut((0, 0), (p, p)).copy_from(lead);
+        self.h.view_mut((p, 0), (1, p)).copy_from(&b);
+    }
+}
+
+/// x·y with eight independent partial sums (vectorises; fixed order, reproducible).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let cx = x.chunks_exact(8);
+    let cy = y.chunks_exact(8);
+    let rest: f64 = cx.remainder().iter().zip(cy.remainder()).map(|(a, b)| a * b).sum();
+    for (a, b) in cx.zip(cy) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    acc.iter().fold(rest, |s, v| s + v)
+}
+
+/// y ← y + a x.
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::eigenvalues;
+    use crate::linalg::test_matrices::{gaussian, known_spectrum};
+
+    /// Relative accuracy asked of converged eigenvalues (the brief's 1e-8): the solver
+    /// runs at tol = 1e-10 so that the eigenvalue error (≤ residual for a normal
+    /// matrix, ≤ κ·residual otherwise) is comfortably below it.
+    const EIG_REL_TOL: f64 = 1e-8;
+    /// The solver tolerance used where eigenvalues are compared at [`EIG_REL_TOL`].
+    const SOLVER_TOL: f64 = 1e-10;
+
+    fn opts(k: usize, seed: u64) -> KrylovOptions {
+        KrylovOptions {
+            tol: SOLVER_TOL,
+            seed,
+            ..KrylovOptions::new(k)
+        }
+    }
+
+    /// The k wanted eigenvalues of a known list, most wanted first.
+    fn wanted(ev: &[Eigenvalue], which: Which, k: usize) -> Vec<Eigenvalue> {
+        let mut e = ev.to_vec();
+        e.sort_by(|a, b| {
+            let (ka, kb) = (which.key(*a), which.key(*b));
+            kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1)).then(b.im.total_cmp(&a.im))
+        });
+        e.truncate(k);
+        e
+    }
+
+    /// Matches every computed value to a distinct expected one within `tol`·|λ|.
+    fn assert_same_set(got: &PartialEigen, want: &[Eigenvalue], tol: f64) {
+        assert_eq!(got.values.len(), want.len());
+        let mut used = vec![false; want.len()];
+        for v in &got.values {
+            assert!(v.converged, "{v:?} not converged ({} restarts)", got.restarts);
+            let hit = want
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| !used[*i] && (v.value - **w).norm() <= tol * w.norm())
+                .map(|(i, _)| i)
+                .next();
+            match hit {
+                Some(i) => used[i] = true,
+                None => panic!("{} not among {want:?}", v.value),
+            }
+        }
+    }
+
+    /// A spectrum whose three selections differ: pairs with large imaginary and small
+    /// real parts, pairs with large real parts, large real eigenvalues; the rest a
+    /// bulk inside the disc of radius 1.
+    fn spectrum(n_bulk_pairs: usize, n_bulk_reals: usize, seed: u64) -> (Vec<(f64, f64)>, Vec<f64>) {
+        let mut r = rng(seed, 9);
+        let mut pairs = vec![(0.1, 5.0), (-0.2, 4.5), (0.05, 4.0), (2.5, 1.2), (2.0, 0.8), (-3.0, 0.5)];
+        let mut reals = vec![6.0, -5.5, 3.0];
+        for _ in 0..n_bulk_pairs {
+            pairs.push((r.random_range(-0.7..0.7), r.random_range(0.05..0.7)));
+        }
+        for _ in 0..n_bulk_reals {
+            reals.push(r.random_range(-0.9..0.9));
+        }
+        (pairs, reals)
+    }
+
+    #[test]
+    fn known_spectra_every_selection_normal_and_non_normal() {
+        let (pairs, reals) = spectrum(120, 60, 1);
+        for coupling in [0.0, 0.05] {
+            let (a, ev) = known_spectrum(&pairs, &reals, coupling, 2);
+            assert_eq!(a.nrows(), 2 * 126 + 63);
+            for which in [Which::LargestMagnitude, Which::LargestReal, Which::LargestImaginary] {
+                for k in [1, 4, 6] {
+                    let got = top_k(&a, which, &opts(k, 3)).unwrap();
+                    assert_same_set(&got, &wanted(&ev, which, k), EIG_REL_TOL);
+                    // most wanted first
+                    for w in got.values.windows(2) {
+                        assert!(which.key(w[0].value).0 >= which.key(w[1].value).0 - EIG_REL_TOL);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn top_k_matches_the_dense_solver_on_random_matrices() {
+        for (n, seed) in [(150, 4), (300, 5)] {
+            let a = gaussian(n, seed) / (n as f64).sqrt();
+            let dense = eigenvalues(&a).unwrap();
+            for which in [Which::LargestMagnitude, Which::LargestReal, Which::LargestImaginary] {
+                let got = top_k(&a, which, &opts(6, seed)).unwrap();
+                // the circular law packs eigenvalues near the edge; only converged values
+                // are compared, and most must converge
+                assert!(got.all_converged(), "{which:?} n={n}: {:?}", got.values);
+                for v in &got.values {
+                    let nearest = dense.iter().map(|z| (z - v.value).norm()).fold(f64::INFINITY, f64::min);
+                    assert!(nearest <= EIG_REL_TOL * v.value.norm(), "{} off by {nearest}", v.value);
+                }
+                // and they are the wanted ones: the k-th key equals the dense k-th key
+                let want = wanted(&dense, which, 6);
+                let kth = which.key(want[5]).0;
+                let got_kth = which.key(got.values[5].value).0;
+                assert!((kth - got_kth).abs() <= EIG_REL_TOL * want[5].norm().max(1e-3), "{which:?} n={n}: want {want:?} got {:?} restarts {} products {}", got.values, got.restarts, got.products);
+            }
+        }
+    }
+
+    /// Checks the `converged` flag against the threshold the solver states.
+    fn assert_flags_consistent(got: &PartialEigen, tol: f64) {
+        for v in &got.values {
+            let thr = threshold(tol, v.value.norm(), got.scale);
+            assert_eq!(v.converged, v.residual <= thr, "{v:?}, threshold {thr}");
+        }
+    }
+
+    /// Slack on the Bauer–Fike bound below: the residual and the distance are both
+    /// computed in floating point, each with a relative error of a few ε.
+    const BAUER_FIKE_SLACK: f64 = 1e-12;
+
+    #[test]
+    fn residuals_are_true_residuals_and_an_impossible_budget_is_reported() {
+        // For a normal matrix, every θ lies within ‖Ax − θx‖/‖x‖ of an eigenvalue
+        // (Bauer–Fike with κ = 1): a reported residual below that distance would be a
+        // lie. Checked on converged and on unconverged values.
+        let (pairs, reals) = spectrum(150, 50, 10);
+        let (a, ev) = known_spectrum(&pairs, &reals, 0.0, 11);
+        let dist = |z: Eigenvalue| ev.iter().map(|w| (w - z).norm()).fold(f64::INFINITY, f64::min);
+        let got = top_k(&a, Which::LargestImaginary, &KrylovOptions::new(6)).unwrap();
+        assert!(got.all_converged());
+        assert_flags_consistent(&got, DEFAULT_TOL);
+        for v in &got.values {
+            assert!(v.residual <= DEFAULT_TOL * v.value.norm());
+            assert!(dist(v.value) <= v.residual + BAUER_FIKE_SLACK, "{v:?}");
+        }
+        // a 6-vector subspace and no restart cannot resolve eigenvalues to 1e-8 when
+        // the wanted ones are not well separated from a bulk of 350: the result says
+        // so and does not error
+        let o = KrylovOptions {
+            subspace: Some(6),
+            max_restarts: 0,
+            ..KrylovOptions::new(3)
+        };
+        let got = top_k(&a, Which::LargestReal, &o).unwrap();
+        assert_eq!(got.restarts, 0);
+        assert!(!got.all_converged(), "{:?}", got.values);
+        assert_flags_consistent(&got, DEFAULT_TOL);
+        for v in &got.values {
+            assert!(dist(v.value) <= v.residual + BAUER_FIKE_SLACK, "{v:?}");
+        }
+        // 6 Arnoldi products and at most 2 per returned value for the residuals
+        assert!(got.products <= 6 + 2 * 3);
+    }
+
+    #[test]
+    fn bad_parameters_name_the_key() {
+        let a = gaussian(10, 1);
+        for k in [0, 10, 11] {
+            match top_k(&a, Which::LargestMagnitude, &KrylovOptions::new(k)) {
+                Err(Error::Param { key, .. }) => assert_eq!(key, "k"),
+                other => panic!("k = {k}: {other:?}"),
+            }
+        }
+        let o = KrylovOptions {
+            subspace: Some(5),
+            ..KrylovOptions::new(4)
+        };
+        assert!(matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "subspace"));
+        let o = KrylovOptions { tol: 0.0, ..KrylovOptions::new(2) };
+        assert!(matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "tol"));
+        assert!(matches!("XX".parse::<Which>(), Err(Error::Param { key, .. }) if key == "which"));
+        assert_eq!("li".parse::<Which>().unwrap(), Which::LargestImaginary);
+    }
+
+    #[test]
+    fn a_failing_product_is_an_error_and_a_full_subspace_is_exact() {
+        let op = FnOperator::new(30, |_: &[f64], _: &mut [f64]| Err(Error::numerical("field", "diverged")));
+        assert!(top_k(&op, Which::LargestMagnitude, &KrylovOptions::new(2)).is_err());
+        let nan = FnOperator::new(30, |_: &[f64], y: &mut [f64]| {
+            y.fill(f64::NAN);
+            Ok(())
+        });
+        assert!(matches!(
+            top_k(&nan, Which::LargestMagnitude, &KrylovOptions::new(2)),
+            Err(Error::Numerical { .. })
+        ));
+        // n ≤ 20: the default subspace is the whole space, one pass is exact
+        let (a, ev) = known_spectrum(&[(0.5, 2.0), (-1.0, 1.0)], &[3.0, -0.5, 0.25, 1.5], 0.0, 8);
+        let got = top_k(&a, Which::LargestImaginary, &opts(4, 1)).unwrap();
+        assert_eq!(got.subspace, 8);
+        assert_same_set(&got, &wanted(&ev, Which::LargestImaginary, 4), EIG_REL_TOL);
+    }
+}
