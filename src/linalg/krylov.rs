@@ -732,26 +732,51 @@ mod tests {
         }
     }
 
+    /// Index of the first dense eigenvalue (in the order of `which`) equal to z.
+    fn dense_rank(dense: &[Eigenvalue], which: Which, z: Eigenvalue) -> usize {
+        let all = wanted(dense, which, dense.len());
+        let best = all
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - z).norm().total_cmp(&(b.1 - z).norm()))
+            .map(|(i, _)| i);
+        best.unwrap_or(usize::MAX)
+    }
+
     #[test]
     fn top_k_matches_the_dense_solver_on_random_matrices() {
+        // Gaussian matrices: the circular law packs eigenvalues at the edge of the
+        // unit disc, so the exact top-k set is ill-posed for any Krylov method (a wanted
+        // eigenvalue that has not yet emerged when the others converge is missed:
+        // scipy 1.17's ARPACK `eigs(k=6, tol=1e-10)` misses one for LM on 20 of 100
+        // such 300×300 matrices; this solver on 17). Every converged value must be an
+        // eigenvalue to 1e-8, and among the leading 3k of the dense order.
         for (n, seed) in [(150, 4), (300, 5)] {
             let a = gaussian(n, seed) / (n as f64).sqrt();
             let dense = eigenvalues(&a).unwrap();
             for which in [Which::LargestMagnitude, Which::LargestReal, Which::LargestImaginary] {
                 let got = top_k(&a, which, &opts(6, seed)).unwrap();
-                // the circular law packs eigenvalues near the edge; only converged values
-                // are compared, and most must converge
                 assert!(got.all_converged(), "{which:?} n={n}: {:?}", got.values);
                 for v in &got.values {
                     let nearest = dense.iter().map(|z| (z - v.value).norm()).fold(f64::INFINITY, f64::min);
                     assert!(nearest <= EIG_REL_TOL * v.value.norm(), "{} off by {nearest}", v.value);
+                    assert!(dense_rank(&dense, which, v.value) < 18, "{which:?}: {}", v.value);
                 }
-                // and they are the wanted ones: the k-th key equals the dense k-th key
-                let want = wanted(&dense, which, 6);
-                let kth = which.key(want[5]).0;
-                let got_kth = which.key(got.values[5].value).0;
-                assert!((kth - got_kth).abs() <= EIG_REL_TOL * want[5].norm().max(1e-3), "{which:?} n={n}: want {want:?} got {:?} restarts {} products {}", got.values, got.restarts, got.products);
             }
+        }
+        // A Gaussian bulk plus a rank-6 perturbation U B Uᵀ: outlier eigenvalues near
+        // B's (Tao 2013, "Outliers in the spectrum of iid matrices with bounded rank
+        // perturbations"), separated from the disc, so the top-k set is well posed and
+        // must equal the dense solver's.
+        let n = 400;
+        let g = gaussian(n, 6) / (n as f64).sqrt();
+        let u = crate::linalg::test_matrices::random_orthogonal(n, 7).columns(0, 6).clone_owned();
+        let (b, _) = known_spectrum(&[(0.2, 2.5), (1.8, 0.6)], &[2.2, -2.4], 0.0, 8);
+        let a = g + &u * b * u.transpose();
+        let dense = eigenvalues(&a).unwrap();
+        for (which, k) in [(Which::LargestMagnitude, 6), (Which::LargestReal, 3), (Which::LargestImaginary, 4)] {
+            let got = top_k(&a, which, &opts(k, 9)).unwrap();
+            assert_same_set(&got, &wanted(&dense, which, k), EIG_REL_TOL);
         }
     }
 
@@ -838,5 +863,33 @@ mod tests {
         let got = top_k(&a, Which::LargestImaginary, &opts(4, 1)).unwrap();
         assert_eq!(got.subspace, 8);
         assert_same_set(&got, &wanted(&ev, Which::LargestImaginary, 4), EIG_REL_TOL);
+    }
+
+    #[test]
+    fn degenerate_operators_converge_exactly() {
+        // A = 0: every product vanishes, the basis is rebuilt from random vectors after
+        // each breakdown, every eigenvalue is 0 with residual 0
+        let got = top_k(&Matrix::zeros(50, 50), Which::LargestMagnitude, &KrylovOptions::new(3)).unwrap();
+        assert!(got.all_converged());
+        assert!(got.values.iter().all(|v| v.value.norm() == 0.0 && v.residual == 0.0));
+        // A = I: one product spans an invariant subspace
+        let got = top_k(&Matrix::identity(60, 60), Which::LargestReal, &KrylovOptions::new(4)).unwrap();
+        assert!(got.all_converged());
+        for v in &got.values {
+            assert!((v.value - Eigenvalue::new(1.0, 0.0)).norm() <= EIG_REL_TOL);
+        }
+        // an antisymmetric operator (a bilinear game's Jacobian [[0, −B], [Bᵀ, 0]]):
+        // eigenvalues ±iσ(B), purely imaginary
+        let b = gaussian(100, 12);
+        let mut a = Matrix::zeros(200, 200);
+        a.view_mut((0, 100), (100, 100)).copy_from(&(-&b));
+        a.view_mut((100, 0), (100, 100)).copy_from(&b.transpose());
+        let sv = b.singular_values();
+        let got = top_k(&a, Which::LargestImaginary, &opts(4, 13)).unwrap();
+        assert!(got.all_converged());
+        let want = [sv[0], sv[0], sv[1], sv[1]];
+        for (v, s) in got.values.iter().zip(want) {
+            assert!((v.value.im.abs() - s).abs() <= EIG_REL_TOL * s && v.value.re.abs() <= EIG_REL_TOL * s, "{v:?} vs {s}");
+        }
     }
 }

@@ -381,21 +381,36 @@ pub(crate) fn eigenvector(t: &Matrix, units: &[Unit], idx: usize) -> Vec<Eigenva
             if den.norm() < smin {
                 den = Eigenvalue::new(smin, 0.0);
             }
-            s[r0] = rhs[0] / den;
+            s[r0] = cdiv(rhs[0], den);
         } else {
             let b11 = Eigenvalue::new(t[(r0, r0)], 0.0) - theta;
             let b12 = Eigenvalue::new(t[(r0, r0 + 1)], 0.0);
             let b21 = Eigenvalue::new(t[(r0 + 1, r0)], 0.0);
             let b22 = Eigenvalue::new(t[(r0 + 1, r0 + 1)], 0.0) - theta;
             let mut det = b11 * b22 - b12 * b21;
-            if det.norm() < smin * smin.max(t.amax()) {
-                det = Eigenvalue::new(smin * smin.max(t.amax()), 0.0);
+            let dmin = smin * smin.max(t.amax());
+            if det.norm() < dmin {
+                det = Eigenvalue::new(dmin.max(f64::MIN_POSITIVE), 0.0);
             }
-            s[r0] = (b22 * rhs[0] - b12 * rhs[1]) / det;
-            s[r0 + 1] = (b11 * rhs[1] - b21 * rhs[0]) / det;
+            s[r0] = cdiv(b22 * rhs[0] - b12 * rhs[1], det);
+            s[r0 + 1] = cdiv(b11 * rhs[1] - b21 * rhs[0], det);
         }
     }
     s
+}
+
+/// a / b by Smith's algorithm (Smith 1962, "Algorithm 116: Complex division"): no
+/// intermediate |b|², which underflows to 0 for |b| < 1e-154 and turns 0/b into NaN.
+fn cdiv(a: Eigenvalue, b: Eigenvalue) -> Eigenvalue {
+    if b.re.abs() >= b.im.abs() {
+        let r = b.im / b.re;
+        let d = b.re + b.im * r;
+        Eigenvalue::new((a.re + a.im * r) / d, (a.im - a.re * r) / d)
+    } else {
+        let r = b.re / b.im;
+        let d = b.re * r + b.im;
+        Eigenvalue::new((a.re * r + a.im) / d, (a.im * r - a.re) / d)
+    }
 }
 
 #[cfg(test)]
@@ -450,6 +465,15 @@ mod tests {
         for w in ordered.windows(2) {
             assert!(w[0].value.re >= w[1].value.re - SCHUR_TOL);
         }
+    }
+
+    #[test]
+    fn complex_division_survives_tiny_divisors() {
+        let tiny = Eigenvalue::new(f64::MIN_POSITIVE, 0.0);
+        assert_eq!(cdiv(Eigenvalue::new(0.0, 0.0), tiny), Eigenvalue::new(0.0, 0.0));
+        let q = cdiv(Eigenvalue::new(3.0, -1.0), Eigenvalue::new(1e-200, 2e-200));
+        // (3 − i)/(1 + 2i)·1e200 = (1 − 7i)/5·1e200
+        assert!((q.re / 0.2e200 - 1.0).abs() < 1e-15 && (q.im / -1.4e200 - 1.0).abs() < 1e-15);
     }
 
     #[test]
