@@ -57,7 +57,11 @@ pub fn encode(shape: &[usize], data: &[f64]) -> Result<Vec<u8>> {
         [s] => format!("({s},)"),
         _ => format!(
             "({})",
-            shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_repr}, }}");
@@ -70,8 +74,12 @@ pub fn encode(shape: &[usize], data: &[f64]) -> Result<Vec<u8>> {
     let hlen = header.len() + 1;
     let pad = ALIGN - (10 + hlen) % ALIGN;
     let total_header = hlen + pad;
-    let len16 = u16::try_from(total_header)
-        .map_err(|_| Error::param("shape", format!("{shape:?}: header too long for format 1.0")))?;
+    let len16 = u16::try_from(total_header).map_err(|_| {
+        Error::param(
+            "shape",
+            format!("{shape:?}: header too long for format 1.0"),
+        )
+    })?;
     let mut out = Vec::with_capacity(10 + total_header + 8 * data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
@@ -119,7 +127,8 @@ pub fn write_matrix(path: &Path, m: &Matrix) -> Result<()> {
 /// an integer `shape`, or a data section shorter or longer than the shape needs.
 pub fn read(path: &Path) -> Result<NpyArray> {
     let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-    decode(&bytes).map_err(|reason| Error::file(path, format!("not a float64 .npy array: {reason}")))
+    decode(&bytes)
+        .map_err(|reason| Error::file(path, format!("not a float64 .npy array: {reason}")))
 }
 
 /// Reads a 1-D float64 `.npy` file.
@@ -129,7 +138,10 @@ pub fn read(path: &Path) -> Result<NpyArray> {
 pub fn read_vector(path: &Path) -> Result<Vec<f64>> {
     let a = read(path)?;
     if a.shape.len() != 1 {
-        return Err(Error::file(path, format!("expected a 1-D array, found shape {:?}", a.shape)));
+        return Err(Error::file(
+            path,
+            format!("expected a 1-D array, found shape {:?}", a.shape),
+        ));
     }
     Ok(a.data)
 }
@@ -142,7 +154,10 @@ pub fn read_matrix(path: &Path) -> Result<Matrix> {
     let a = read(path)?;
     match a.shape[..] {
         [rows, cols] => Ok(Matrix::from_row_slice(rows, cols, &a.data)),
-        _ => Err(Error::file(path, format!("expected a 2-D array, found shape {:?}", a.shape))),
+        _ => Err(Error::file(
+            path,
+            format!("expected a 2-D array, found shape {:?}", a.shape),
+        )),
     }
 }
 
@@ -162,7 +177,10 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
             if bytes.len() < 12 {
                 return Err("truncated header length".into());
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         _ => return Err(format!("unsupported format version {major}.{minor}")),
     };
@@ -172,8 +190,14 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     let data_start = start
         .checked_add(hlen)
         .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| format!("header of {hlen} bytes runs past the end of the {}-byte file", bytes.len()))?;
-    let header = std::str::from_utf8(&bytes[start..data_start]).map_err(|_| "header is not text".to_string())?;
+        .ok_or_else(|| {
+            format!(
+                "header of {hlen} bytes runs past the end of the {}-byte file",
+                bytes.len()
+            )
+        })?;
+    let header = std::str::from_utf8(&bytes[start..data_start])
+        .map_err(|_| "header is not text".to_string())?;
     let shape = parse_header(header)?;
     let count = shape
         .iter()
@@ -184,7 +208,11 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     if have != count {
         return Err(format!(
             "shape {shape:?} needs {count} data bytes, the file holds {have} ({})",
-            if have < count { "truncated" } else { "trailing bytes" }
+            if have < count {
+                "truncated"
+            } else {
+                "trailing bytes"
+            }
         ));
     }
     let data = bytes[data_start..]
@@ -219,11 +247,16 @@ fn parse_header(header: &str) -> std::result::Result<Vec<usize>, String> {
     items.push(&inner[last..]);
     let (mut descr, mut fortran, mut shape) = (None, None, None);
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        let (key, value) = item.split_once(':').ok_or_else(|| format!("header item `{item}` has no `:`"))?;
+        let (key, value) = item
+            .split_once(':')
+            .ok_or_else(|| format!("header item `{item}` has no `:`"))?;
         let key = unquote(key.trim()).ok_or_else(|| format!("header key {key} is not a string"))?;
         let value = value.trim();
         match key {
-            "descr" => descr = Some(unquote(value).ok_or_else(|| format!("descr {value} is not a string"))?),
+            "descr" => {
+                descr =
+                    Some(unquote(value).ok_or_else(|| format!("descr {value} is not a string"))?)
+            }
             "fortran_order" => {
                 fortran = Some(match value {
                     "False" => false,
@@ -242,14 +275,18 @@ fn parse_header(header: &str) -> std::result::Result<Vec<usize>, String> {
                     .filter(|s| !s.is_empty())
                     .map(|s| s.parse::<usize>())
                     .collect();
-                shape = Some(dims.map_err(|_| format!("shape {value} is not a tuple of non-negative integers"))?);
+                shape = Some(dims.map_err(|_| {
+                    format!("shape {value} is not a tuple of non-negative integers")
+                })?);
             }
             other => return Err(format!("unexpected header key `{other}`")),
         }
     }
     let descr = descr.ok_or("header has no descr")?;
     if descr != "<f8" {
-        return Err(format!("descr is `{descr}`, expected `<f8` (little-endian float64)"));
+        return Err(format!(
+            "descr is `{descr}`, expected `<f8` (little-endian float64)"
+        ));
     }
     match fortran {
         None => return Err("header has no fortran_order".into()),
@@ -298,7 +335,9 @@ mod tests {
     #[test]
     fn round_trips_through_files() {
         let dir = tempfile::tempdir().unwrap();
-        let x: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 1e-300 + i as f64).collect();
+        let x: Vec<f64> = (0..1000)
+            .map(|i| (i as f64 * 0.37).sin() * 1e-300 + i as f64)
+            .collect();
         let p = dir.path().join("ckpt/step-000010.npy");
         write_vector(&p, &x).unwrap();
         assert_eq!(read_vector(&p).unwrap(), x);
@@ -333,10 +372,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let good = encode(&[4], &[1.0, 2.0, 3.0, 4.0]).unwrap();
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-            ("truncated.npy", good[..good.len() - 3].to_vec(), "truncated"),
-            ("padded.npy", [good.clone(), vec![0u8; 8]].concat(), "trailing bytes"),
-            ("magic.npy", [b"XNUMPY".to_vec(), good[6..].to_vec()].concat(), "magic"),
-            ("version.npy", [good[..6].to_vec(), vec![4, 0], good[8..].to_vec()].concat(), "version"),
+            (
+                "truncated.npy",
+                good[..good.len() - 3].to_vec(),
+                "truncated",
+            ),
+            (
+                "padded.npy",
+                [good.clone(), vec![0u8; 8]].concat(),
+                "trailing bytes",
+            ),
+            (
+                "magic.npy",
+                [b"XNUMPY".to_vec(), good[6..].to_vec()].concat(),
+                "magic",
+            ),
+            (
+                "version.npy",
+                [good[..6].to_vec(), vec![4, 0], good[8..].to_vec()].concat(),
+                "version",
+            ),
             ("short.npy", good[..40].to_vec(), "past the end"),
             ("f4.npy", replace(&good, b"<f8", b"<f4"), "descr"),
         ];
@@ -346,10 +401,23 @@ mod tests {
             let e = read(&p).unwrap_err().to_string();
             assert!(e.contains(name) && e.contains(what), "{name}: {e}");
         }
-        assert!(decode(&replace(&good, b"False", b"True ")).unwrap_err().contains("fortran_order"));
-        assert!(decode(&replace(&good, b"(4,)", b"(x,)")).unwrap_err().contains("shape"));
+        assert!(
+            decode(&replace(&good, b"False", b"True "))
+                .unwrap_err()
+                .contains("fortran_order")
+        );
+        assert!(
+            decode(&replace(&good, b"(4,)", b"(x,)"))
+                .unwrap_err()
+                .contains("shape")
+        );
         let missing = dir.path().join("missing.npy");
-        assert!(read(&missing).unwrap_err().to_string().contains("missing.npy"));
+        assert!(
+            read(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.npy")
+        );
         assert!(encode(&[3], &[1.0]).is_err());
     }
 }

@@ -100,9 +100,7 @@ pub fn eigenvalues_with_threads(m: &Matrix, threads: usize) -> Result<Vec<Eigenv
             format!("the QR iteration did not converge (n = {n})"),
         )
     })?;
-    let mut ev: Vec<Eigenvalue> = (0..n)
-        .map(|i| Eigenvalue::new(re[i], im[i]))
-        .collect();
+    let mut ev: Vec<Eigenvalue> = (0..n).map(|i| Eigenvalue::new(re[i], im[i])).collect();
     ev.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
     Ok(ev)
 }
@@ -298,7 +296,10 @@ mod tests {
         let a = Matrix::from_fn(n, n, |i, j| d[i] * dense[(i, j)] / d[j]);
         let ev = eigenvalues(&a).unwrap();
         for (z, w) in ev.iter().zip(&want) {
-            assert!((z.re - w).abs() < BALANCED_TOL && z.im.abs() < BALANCED_TOL, "{z} vs {w}");
+            assert!(
+                (z.re - w).abs() < BALANCED_TOL && z.im.abs() < BALANCED_TOL,
+                "{z} vs {w}"
+            );
         }
     }
 
@@ -312,7 +313,9 @@ mod tests {
         let n = 40;
         let want: Vec<f64> = (0..n).map(|i| -2.0 + 0.1 * i as f64).collect();
         let q = crate::linalg::test_matrices::random_orthogonal(n, 13);
-        let a = &q * Matrix::from_diagonal(&super::super::Vector::from_vec(want.clone())) * q.transpose();
+        let a = &q
+            * Matrix::from_diagonal(&super::super::Vector::from_vec(want.clone()))
+            * q.transpose();
         let ev = symmetric_eigenvalues(&a).unwrap();
         for (z, w) in ev.iter().zip(&want) {
             assert!((z - w).abs() < SYM_TOL, "{z} vs {w}");

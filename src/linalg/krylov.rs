@@ -7,9 +7,9 @@
 //!
 //! # The method
 //! An Arnoldi decomposition A V_m = V_m H_m + β v_{m+1} e_mᵀ is built with full
-//! reorthogonalisation (classical Gram–Schmidt applied twice, "twice is enough":
-//! Giraud, Langou and Rozložník 2005; a third pass when the second still cancels more
-//! than 1/√2, Daniel, Gragg, Kaufman and Stewart 1976). The Ritz values are the
+//! reorthogonalisation: classical Gram–Schmidt against every basis vector, repeated
+//! when a pass cancels more than 1/√2 of the vector (Daniel, Gragg, Kaufman and
+//! Stewart 1976; "twice is enough", Giraud, Langou and Rozložník 2005). The Ritz values are the
 //! eigenvalues of H_m. H_m = Q T Qᵀ is put in real Schur form with the wanted Ritz
 //! values first ([`super::schur`]); the restart keeps the leading p Schur vectors,
 //! V ← V_m Q_p, H ← T_p with the residual row b = β e_mᵀ Q_p: A V_p = V_p T_p +
@@ -33,6 +33,20 @@
 //! estimate passed but the true residual does not, the estimates' threshold is
 //! tightened tenfold and the iteration continues.
 //!
+//! # Limits (shared with ARPACK)
+//! - An eigenvalue of multiplicity r > 1 is found once per Krylov vector that sees it:
+//!   a single start vector spans one eigenvector per distinct eigenvalue of a
+//!   diagonalisable operator, and further copies appear only after an exact breakdown
+//!   brings in a fresh random vector. A neural Jacobian's many zero eigenvalues are
+//!   thus under-counted; the dense solver counts them.
+//! - A small residual bounds the backward error, not the eigenvalue error: for a
+//!   non-normal operator the error can be as large as κ(λ)·residual (for a Jordan
+//!   block, a residual of 1e-9 allows an error of 1e-9^{1/n}). The residual is what is
+//!   reported.
+//! - When the wanted eigenvalues are packed against the rest of the spectrum (a random
+//!   matrix's disc), the method may converge to k eigenvalues that are not exactly the
+//!   k most wanted, as ARPACK does (see the tests).
+//!
 //! # Selections
 //! [`Which::LargestMagnitude`] (|λ|), [`Which::LargestReal`] (Re λ) and
 //! [`Which::LargestImaginary`] (|Im λ|, ARPACK's `which='LI'`, the choice of Berard et
@@ -46,11 +60,9 @@
 
 use std::str::FromStr;
 
-use rand::RngExt;
-use rand_distr::StandardNormal;
-
+use super::arnoldi::Basis;
 use super::schur::{self, Unit};
-use super::{Eigenvalue, Matrix, Rng, rng};
+use super::{Eigenvalue, Matrix};
 use crate::error::{Error, Result};
 
 /// A linear operator known through its products y = A x (a Jacobian through its
@@ -153,7 +165,9 @@ impl FromStr for Which {
             "li" | "largest-imaginary" => Ok(Which::LargestImaginary),
             _ => Err(Error::param(
                 "which",
-                format!("`{s}` is not one of LM (largest-magnitude), LR (largest-real), LI (largest-imaginary)"),
+                format!(
+                    "`{s}` is not one of LM (largest-magnitude), LR (largest-real), LI (largest-imaginary)"
+                ),
             )),
         }
     }
@@ -174,7 +188,7 @@ pub const DEFAULT_MIN_SUBSPACE: usize = 20;
 
 /// The generator stream of the start vector (and of the random vectors that replace
 /// a basis vector after an exact breakdown).
-const START_STREAM: u64 = 0x6b72_796c; // "kryl"
+pub(crate) const START_STREAM: u64 = 0x6b72_796c; // "kryl"
 
 /// Options of [`top_k`] and [`super::lanczos::extreme_eigenvalues`].
 #[derive(Debug, Clone, PartialEq)]
@@ -213,13 +227,19 @@ impl KrylovOptions {
         if k == 0 || k >= n {
             return Err(Error::param(
                 "k",
-                format!("k = {k} must satisfy 1 ≤ k < n = {n} (for all eigenvalues use the dense solver)"),
+                format!(
+                    "k = {k} must satisfy 1 ≤ k < n = {n} (for all eigenvalues use the dense solver)"
+                ),
             ));
         }
         if !(self.tol.is_finite() && self.tol >= f64::EPSILON && self.tol < 1.0) {
             return Err(Error::param(
                 "tol",
-                format!("tol = {} must lie in [ε, 1) (ε = {:e})", self.tol, f64::EPSILON),
+                format!(
+                    "tol = {} must lie in [ε, 1) (ε = {:e})",
+                    self.tol,
+                    f64::EPSILON
+                ),
             ));
         }
         let m = match self.subspace {
@@ -229,7 +249,10 @@ impl KrylovOptions {
         if m > n || (m < k + 2 && m != n) {
             return Err(Error::param(
                 "subspace",
-                format!("m = {m} must satisfy k + 2 = {} ≤ m ≤ n = {n}, or m = n", k + 2),
+                format!(
+                    "m = {m} must satisfy k + 2 = {} ≤ m ≤ n = {n}, or m = n",
+                    k + 2
+                ),
             ));
         }
         Ok(m)
@@ -295,7 +318,11 @@ pub(crate) const MAX_TIGHTENINGS: usize = 3;
 /// [`Error::Param`] for k = 0, k ≥ n, a bad subspace size or tolerance; whatever a
 /// product raises; [`Error::Numerical`] if a product is not finite or the small Schur
 /// decomposition fails.
-pub fn top_k<A: LinearOperator + ?Sized>(op: &A, which: Which, opts: &KrylovOptions) -> Result<PartialEigen> {
+pub fn top_k<A: LinearOperator + ?Sized>(
+    op: &A,
+    which: Which,
+    opts: &KrylovOptions,
+) -> Result<PartialEigen> {
     let n = op.dim();
     let m = opts.subspace_for(n)?;
     let k = opts.k;
@@ -318,14 +345,17 @@ pub fn top_k<A: LinearOperator + ?Sized>(op: &A, which: Which, opts: &KrylovOpti
             covered += units[wanted].size;
             wanted += 1;
         }
-        let ritz: Vec<RitzVector> = (0..wanted).map(|i| ritz_vector(&q, &t, &units, i, &brow)).collect();
+        let ritz: Vec<RitzVector> = (0..wanted)
+            .map(|i| ritz_vector(&q, &t, &units, i, &brow))
+            .collect();
         let estimates_pass = ritz
             .iter()
             .zip(&units)
             .all(|(r, u)| r.estimate <= tighten * threshold(opts.tol, u.value.norm(), scale));
         let exhausted = restarts >= opts.max_restarts || m == n;
         if estimates_pass || exhausted {
-            let values = true_residuals(op, &mut basis, &units[..wanted], &ritz, k, opts.tol, scale)?;
+            let values =
+                true_residuals(op, &mut basis, &units[..wanted], &ritz, k, opts.tol, scale)?;
             let all = values.iter().all(|v| v.converged);
             if all || exhausted || tightenings >= MAX_TIGHTENINGS {
                 return Ok(PartialEigen {
@@ -435,7 +465,11 @@ fn true_residuals<A: LinearOperator + ?Sized>(
             }
             (s, super::norm(&xr).powi(2) + super::norm(&xi).powi(2))
         };
-        let residual = if x2 > 0.0 { (res2 / x2).sqrt() } else { f64::INFINITY };
+        let residual = if x2 > 0.0 {
+            (res2 / x2).sqrt()
+        } else {
+            f64::INFINITY
+        };
         let converged = residual <= threshold(tol, theta.norm(), scale);
         out.push(RitzValue {
             value: theta,
@@ -454,202 +488,11 @@ fn true_residuals<A: LinearOperator + ?Sized>(
     Ok(out)
 }
 
-/// Below this ratio ‖w after orthogonalisation‖ / ‖A v‖ the new direction is rounding
-/// noise: the Krylov space is (numerically) invariant. 100 ε: above it, the second
-/// Gram–Schmidt pass still leaves a vector orthogonal to working precision.
-const BREAKDOWN_REL: f64 = 100.0 * f64::EPSILON;
-
-/// A Gram–Schmidt pass is repeated when it shrinks the vector below 1/√2 of its
-/// length (Daniel, Gragg, Kaufman and Stewart 1976).
-const REORTH_ETA: f64 = std::f64::consts::FRAC_1_SQRT_2;
-
-/// An orthonormal Krylov basis and its projected matrix, shared by Krylov–Schur and
-/// the thick-restart Lanczos method: A V_j = V_{j+1} H[0..j+1, 0..j] after `expand`.
-pub(crate) struct Basis {
-    /// Dimension n.
-    pub n: usize,
-    /// Subspace size m.
-    pub m: usize,
-    /// V, n × (m + 1), column-major.
-    v: Vec<f64>,
-    /// H, (m + 1) × m.
-    pub h: Matrix,
-    /// Products so far.
-    pub products: usize,
-    rng: Rng,
-    w: Vec<f64>,
-}
-
-impl Basis {
-    /// A basis for `op` with subspace m and a random unit start vector from `seed`.
-    ///
-    /// # Errors
-    /// [`Error::Param`] (`subspace`) if n·(m + 1) values do not fit in memory's address
-    /// space.
-    pub fn new<A: LinearOperator + ?Sized>(op: &A, m: usize, seed: u64) -> Result<Self> {
-        let n = op.dim();
-        let len = n.checked_mul(m + 1).filter(|l| l.checked_mul(8).is_some()).ok_or_else(|| {
-            Error::param("subspace", format!("a basis of n = {n} by m + 1 = {} vectors is too large", m + 1))
-        })?;
-        let mut b = Basis {
-            n,
-            m,
-            v: vec![0.0; len],
-            h: Matrix::zeros(m + 1, m),
-            products: 0,
-            rng: rng(seed, START_STREAM),
-            w: vec![0.0; n],
-        };
-        let mut x = vec![0.0; n];
-        b.random_orthogonal_to(0, &mut x);
-        b.v[..n].copy_from_slice(&x);
-        Ok(b)
-    }
-
-    fn col(&self, j: usize) -> &[f64] {
-        &self.v[j * self.n..(j + 1) * self.n]
-    }
-
-    /// y ← A x, counted, checked for length and finiteness.
-    pub fn apply<A: LinearOperator + ?Sized>(&mut self, op: &A, x: &[f64], y: &mut [f64]) -> Result<()> {
-        op.apply(x, y)?;
-        self.products += 1;
-        if y.len() != self.n || !super::all_finite(y) {
-            return Err(Error::numerical(
-                "krylov",
-                format!("product {} returned a non-finite value", self.products),
-            ));
-        }
-        Ok(())
-    }
-
-    /// A random unit vector orthogonal to the first `cols` columns, into x.
-    fn random_orthogonal_to(&mut self, cols: usize, x: &mut [f64]) {
-        loop {
-            for xi in x.iter_mut() {
-                *xi = self.rng.sample(StandardNormal);
-            }
-            let mut h = vec![0.0; cols];
-            let before = super::norm(x);
-            self.orthogonalise(cols, x, &mut h);
-            let nrm = super::norm(x);
-            if nrm > 0.5 * before {
-                for xi in x.iter_mut() {
-                    *xi /= nrm;
-                }
-                return;
-            }
-        }
-    }
-
-    /// x ← (I − V Vᵀ) x against the first `cols` columns, accumulating the
-    /// coefficients into h: classical Gram–Schmidt twice, a third time if needed.
-    fn orthogonalise(&self, cols: usize, x: &mut [f64], h: &mut [f64]) {
-        let mut coef = vec![0.0; cols];
-        for pass in 0..3 {
-            let before = super::norm(x);
-            for (i, c) in coef.iter_mut().enumerate() {
-                *c = dot(self.col(i), x);
-            }
-            for (i, &c) in coef.iter().enumerate() {
-                axpy(-c, self.col(i), x);
-            }
-            for (hi, c) in h.iter_mut().zip(&coef) {
-                *hi += c;
-            }
-            if pass >= 1 && super::norm(x) > REORTH_ETA * before {
-                break;
-            }
-        }
-    }
-
-    /// Extends the decomposition from `from` vectors to m (Arnoldi with full
-    /// reorthogonalisation). Column j of H gets Vᵀ A v_j and ‖w‖ below it. After an
-    /// exact breakdown the next vector is random (orthogonal to V) and H[j+1, j] = 0,
-    /// so that the decomposition stays exact.
-    pub fn expand<A: LinearOperator + ?Sized>(&mut self, op: &A, from: usize) -> Result<()> {
-        let n = self.n;
-        let mut w = std::mem::take(&mut self.w);
-        let mut h = vec![0.0; self.m + 1];
-        for j in from..self.m {
-            let x = self.col(j).to_vec();
-            self.apply(op, &x, &mut w)?;
-            let before = super::norm(&w);
-            h[..=j].iter_mut().for_each(|v| *v = 0.0);
-            self.orthogonalise(j + 1, &mut w, &mut h[..=j]);
-            for (i, &hi) in h[..=j].iter().enumerate() {
-                self.h[(i, j)] = hi;
-            }
-            let beta = super::norm(&w);
-            let next = (j + 1) * n..(j + 2) * n;
-            if beta <= BREAKDOWN_REL * before || beta == 0.0 {
-                self.h[(j + 1, j)] = 0.0;
-                if j + 1 < n {
-                    let mut x = vec![0.0; n];
-                    self.random_orthogonal_to(j + 1, &mut x);
-                    self.v[next].copy_from_slice(&x);
-                } else {
-                    self.v[next].iter_mut().for_each(|v| *v = 0.0);
-                }
-            } else {
-                self.h[(j + 1, j)] = beta;
-                for (dst, src) in self.v[next].iter_mut().zip(&w) {
-                    *dst = src / beta;
-                }
-            }
-        }
-        self.w = w;
-        Ok(())
-    }
-
-    /// out ← V_m y.
-    pub fn combine(&self, y: &[f64], out: &mut [f64]) {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        for (j, &c) in y.iter().enumerate() {
-            axpy(c, self.col(j), out);
-        }
-    }
-
-    /// Truncates to the p vectors V_m Y (Y: m × p orthonormal) with projected matrix
-    /// `lead` (p × p, = Yᵀ H_m Y), residual row b = H[m, :]·Y, and v_{p+1} = v_{m+1}.
-    pub fn restart(&mut self, y: &Matrix, lead: &Matrix) {
-        let (n, m, p) = (self.n, self.m, y.ncols());
-        let vm = nalgebra::DMatrixView::from_slice(&self.v[..n * m], n, m);
-        let vnew = vm * y;
-        self.v[..n * p].copy_from_slice(vnew.as_slice());
-        self.v.copy_within(m * n..(m + 1) * n, p * n);
-        let b = self.h.view((m, 0), (1, m)) * y;
-        self.h.fill(0.0);
-        self.h.view_mut((0, 0), (p, p)).copy_from(lead);
-        self.h.view_mut((p, 0), (1, p)).copy_from(&b);
-    }
-}
-
-/// x·y with eight independent partial sums (vectorises; fixed order, reproducible).
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let cx = x.chunks_exact(8);
-    let cy = y.chunks_exact(8);
-    let rest: f64 = cx.remainder().iter().zip(cy.remainder()).map(|(a, b)| a * b).sum();
-    for (a, b) in cx.zip(cy) {
-        for l in 0..8 {
-            acc[l] += a[l] * b[l];
-        }
-    }
-    acc.iter().fold(rest, |s, v| s + v)
-}
-
-/// y ← y + a x.
-fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::eigenvalues;
+    use crate::linalg::{eigenvalues, rng};
+    use rand::RngExt;
     use crate::linalg::test_matrices::{gaussian, known_spectrum};
 
     /// Relative accuracy asked of converged eigenvalues (the brief's 1e-8): the solver
@@ -672,7 +515,9 @@ mod tests {
         let mut e = ev.to_vec();
         e.sort_by(|a, b| {
             let (ka, kb) = (which.key(*a), which.key(*b));
-            kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1)).then(b.im.total_cmp(&a.im))
+            kb.0.total_cmp(&ka.0)
+                .then(kb.1.total_cmp(&ka.1))
+                .then(b.im.total_cmp(&a.im))
         });
         e.truncate(k);
         e
@@ -683,7 +528,11 @@ mod tests {
         assert_eq!(got.values.len(), want.len());
         let mut used = vec![false; want.len()];
         for v in &got.values {
-            assert!(v.converged, "{v:?} not converged ({} restarts)", got.restarts);
+            assert!(
+                v.converged,
+                "{v:?} not converged ({} restarts)",
+                got.restarts
+            );
             let hit = want
                 .iter()
                 .enumerate()
@@ -700,9 +549,20 @@ mod tests {
     /// A spectrum whose three selections differ: pairs with large imaginary and small
     /// real parts, pairs with large real parts, large real eigenvalues; the rest a
     /// bulk inside the disc of radius 1.
-    fn spectrum(n_bulk_pairs: usize, n_bulk_reals: usize, seed: u64) -> (Vec<(f64, f64)>, Vec<f64>) {
+    fn spectrum(
+        n_bulk_pairs: usize,
+        n_bulk_reals: usize,
+        seed: u64,
+    ) -> (Vec<(f64, f64)>, Vec<f64>) {
         let mut r = rng(seed, 9);
-        let mut pairs = vec![(0.1, 5.0), (-0.2, 4.5), (0.05, 4.0), (2.5, 1.2), (2.0, 0.8), (-3.0, 0.5)];
+        let mut pairs = vec![
+            (0.1, 5.0),
+            (-0.2, 4.5),
+            (0.05, 4.0),
+            (2.5, 1.2),
+            (2.0, 0.8),
+            (-3.0, 0.5),
+        ];
         let mut reals = vec![6.0, -5.5, 3.0];
         for _ in 0..n_bulk_pairs {
             pairs.push((r.random_range(-0.7..0.7), r.random_range(0.05..0.7)));
@@ -719,7 +579,11 @@ mod tests {
         for coupling in [0.0, 0.05] {
             let (a, ev) = known_spectrum(&pairs, &reals, coupling, 2);
             assert_eq!(a.nrows(), 2 * 126 + 63);
-            for which in [Which::LargestMagnitude, Which::LargestReal, Which::LargestImaginary] {
+            for which in [
+                Which::LargestMagnitude,
+                Which::LargestReal,
+                Which::LargestImaginary,
+            ] {
                 for k in [1, 4, 6] {
                     let got = top_k(&a, which, &opts(k, 3)).unwrap();
                     assert_same_set(&got, &wanted(&ev, which, k), EIG_REL_TOL);
@@ -754,13 +618,28 @@ mod tests {
         for (n, seed) in [(150, 4), (300, 5)] {
             let a = gaussian(n, seed) / (n as f64).sqrt();
             let dense = eigenvalues(&a).unwrap();
-            for which in [Which::LargestMagnitude, Which::LargestReal, Which::LargestImaginary] {
+            for which in [
+                Which::LargestMagnitude,
+                Which::LargestReal,
+                Which::LargestImaginary,
+            ] {
                 let got = top_k(&a, which, &opts(6, seed)).unwrap();
                 assert!(got.all_converged(), "{which:?} n={n}: {:?}", got.values);
                 for v in &got.values {
-                    let nearest = dense.iter().map(|z| (z - v.value).norm()).fold(f64::INFINITY, f64::min);
-                    assert!(nearest <= EIG_REL_TOL * v.value.norm(), "{} off by {nearest}", v.value);
-                    assert!(dense_rank(&dense, which, v.value) < 18, "{which:?}: {}", v.value);
+                    let nearest = dense
+                        .iter()
+                        .map(|z| (z - v.value).norm())
+                        .fold(f64::INFINITY, f64::min);
+                    assert!(
+                        nearest <= EIG_REL_TOL * v.value.norm(),
+                        "{} off by {nearest}",
+                        v.value
+                    );
+                    assert!(
+                        dense_rank(&dense, which, v.value) < 18,
+                        "{which:?}: {}",
+                        v.value
+                    );
                 }
             }
         }
@@ -770,11 +649,17 @@ mod tests {
         // must equal the dense solver's.
         let n = 400;
         let g = gaussian(n, 6) / (n as f64).sqrt();
-        let u = crate::linalg::test_matrices::random_orthogonal(n, 7).columns(0, 6).clone_owned();
+        let u = crate::linalg::test_matrices::random_orthogonal(n, 7)
+            .columns(0, 6)
+            .clone_owned();
         let (b, _) = known_spectrum(&[(0.2, 2.5), (1.8, 0.6)], &[2.2, -2.4], 0.0, 8);
         let a = g + &u * b * u.transpose();
         let dense = eigenvalues(&a).unwrap();
-        for (which, k) in [(Which::LargestMagnitude, 6), (Which::LargestReal, 3), (Which::LargestImaginary, 4)] {
+        for (which, k) in [
+            (Which::LargestMagnitude, 6),
+            (Which::LargestReal, 3),
+            (Which::LargestImaginary, 4),
+        ] {
             let got = top_k(&a, which, &opts(k, 9)).unwrap();
             assert_same_set(&got, &wanted(&dense, which, k), EIG_REL_TOL);
         }
@@ -799,7 +684,11 @@ mod tests {
         // lie. Checked on converged and on unconverged values.
         let (pairs, reals) = spectrum(150, 50, 10);
         let (a, ev) = known_spectrum(&pairs, &reals, 0.0, 11);
-        let dist = |z: Eigenvalue| ev.iter().map(|w| (w - z).norm()).fold(f64::INFINITY, f64::min);
+        let dist = |z: Eigenvalue| {
+            ev.iter()
+                .map(|w| (w - z).norm())
+                .fold(f64::INFINITY, f64::min)
+        };
         let got = top_k(&a, Which::LargestImaginary, &KrylovOptions::new(6)).unwrap();
         assert!(got.all_converged());
         assert_flags_consistent(&got, DEFAULT_TOL);
@@ -839,16 +728,25 @@ mod tests {
             subspace: Some(5),
             ..KrylovOptions::new(4)
         };
-        assert!(matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "subspace"));
-        let o = KrylovOptions { tol: 0.0, ..KrylovOptions::new(2) };
-        assert!(matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "tol"));
+        assert!(
+            matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "subspace")
+        );
+        let o = KrylovOptions {
+            tol: 0.0,
+            ..KrylovOptions::new(2)
+        };
+        assert!(
+            matches!(top_k(&a, Which::LargestReal, &o), Err(Error::Param { key, .. }) if key == "tol")
+        );
         assert!(matches!("XX".parse::<Which>(), Err(Error::Param { key, .. }) if key == "which"));
         assert_eq!("li".parse::<Which>().unwrap(), Which::LargestImaginary);
     }
 
     #[test]
     fn a_failing_product_is_an_error_and_a_full_subspace_is_exact() {
-        let op = FnOperator::new(30, |_: &[f64], _: &mut [f64]| Err(Error::numerical("field", "diverged")));
+        let op = FnOperator::new(30, |_: &[f64], _: &mut [f64]| {
+            Err(Error::numerical("field", "diverged"))
+        });
         assert!(top_k(&op, Which::LargestMagnitude, &KrylovOptions::new(2)).is_err());
         let nan = FnOperator::new(30, |_: &[f64], y: &mut [f64]| {
             y.fill(f64::NAN);
@@ -869,11 +767,25 @@ mod tests {
     fn degenerate_operators_converge_exactly() {
         // A = 0: every product vanishes, the basis is rebuilt from random vectors after
         // each breakdown, every eigenvalue is 0 with residual 0
-        let got = top_k(&Matrix::zeros(50, 50), Which::LargestMagnitude, &KrylovOptions::new(3)).unwrap();
+        let got = top_k(
+            &Matrix::zeros(50, 50),
+            Which::LargestMagnitude,
+            &KrylovOptions::new(3),
+        )
+        .unwrap();
         assert!(got.all_converged());
-        assert!(got.values.iter().all(|v| v.value.norm() == 0.0 && v.residual == 0.0));
+        assert!(
+            got.values
+                .iter()
+                .all(|v| v.value.norm() == 0.0 && v.residual == 0.0)
+        );
         // A = I: one product spans an invariant subspace
-        let got = top_k(&Matrix::identity(60, 60), Which::LargestReal, &KrylovOptions::new(4)).unwrap();
+        let got = top_k(
+            &Matrix::identity(60, 60),
+            Which::LargestReal,
+            &KrylovOptions::new(4),
+        )
+        .unwrap();
         assert!(got.all_converged());
         for v in &got.values {
             assert!((v.value - Eigenvalue::new(1.0, 0.0)).norm() <= EIG_REL_TOL);
@@ -889,7 +801,11 @@ mod tests {
         assert!(got.all_converged());
         let want = [sv[0], sv[0], sv[1], sv[1]];
         for (v, s) in got.values.iter().zip(want) {
-            assert!((v.value.im.abs() - s).abs() <= EIG_REL_TOL * s && v.value.re.abs() <= EIG_REL_TOL * s, "{v:?} vs {s}");
+            assert!(
+                (v.value.im.abs() - s).abs() <= EIG_REL_TOL * s
+                    && v.value.re.abs() <= EIG_REL_TOL * s,
+                "{v:?} vs {s}"
+            );
         }
     }
 }

@@ -16,7 +16,8 @@
 
 use std::str::FromStr;
 
-use super::krylov::{Basis, KrylovOptions, LinearOperator, MAX_TIGHTENINGS, threshold};
+use super::arnoldi::Basis;
+use super::krylov::{KrylovOptions, LinearOperator, MAX_TIGHTENINGS, threshold};
 use super::{Matrix, SCHUR_MAX_ITER};
 use crate::error::{Error, Result};
 
@@ -147,12 +148,14 @@ pub fn extreme_eigenvalues<A: LinearOperator + ?Sized>(
         basis.expand(op, from)?;
         let hm = basis.h.view((0, 0), (m, m)).clone_owned();
         let sym = (&hm + hm.transpose()) * 0.5;
-        let eig = nalgebra::SymmetricEigen::try_new(sym, f64::EPSILON, SCHUR_MAX_ITER).ok_or_else(|| {
-            Error::numerical(
-                "lanczos",
-                format!("eigen-decomposition of the {m}x{m} projected matrix did not converge"),
-            )
-        })?;
+        let eig = nalgebra::SymmetricEigen::try_new(sym, f64::EPSILON, SCHUR_MAX_ITER).ok_or_else(
+            || {
+                Error::numerical(
+                    "lanczos",
+                    format!("eigen-decomposition of the {m}x{m} projected matrix did not converge"),
+                )
+            },
+        )?;
         let theta: Vec<f64> = eig.eigenvalues.iter().copied().collect();
         let order = which.order(&theta);
         let scale = theta.iter().map(|t| t.abs()).fold(0.0, f64::max);
@@ -169,9 +172,17 @@ pub fn extreme_eigenvalues<A: LinearOperator + ?Sized>(
                 basis.combine(&y, &mut x);
                 basis.apply(op, &x, &mut ax)?;
                 let t = theta[i];
-                let r2: f64 = ax.iter().zip(&x).map(|(a, b)| (a - t * b) * (a - t * b)).sum();
+                let r2: f64 = ax
+                    .iter()
+                    .zip(&x)
+                    .map(|(a, b)| (a - t * b) * (a - t * b))
+                    .sum();
                 let x2 = super::norm(&x).powi(2);
-                let residual = if x2 > 0.0 { (r2 / x2).sqrt() } else { f64::INFINITY };
+                let residual = if x2 > 0.0 {
+                    (r2 / x2).sqrt()
+                } else {
+                    f64::INFINITY
+                };
                 values.push(SymmetricRitzValue {
                     value: t,
                     residual,
@@ -245,7 +256,11 @@ mod tests {
         }
         assert_eq!(got.values.len(), k);
         for (g, w) in got.values.iter().zip(&want) {
-            assert!((g.value - w).abs() <= EIG_REL_TOL * w.abs(), "{which:?}: {} vs {w}", g.value);
+            assert!(
+                (g.value - w).abs() <= EIG_REL_TOL * w.abs(),
+                "{which:?}: {} vs {w}",
+                g.value
+            );
             assert!(g.residual <= threshold(DEFAULT_TOL, g.value.abs(), got.scale));
         }
         got
@@ -257,7 +272,11 @@ mod tests {
         // from the bulk, a realistic test of restarts
         let g = gaussian(400, 31);
         let a = (&g + g.transpose()) / (2.0 * 400f64.sqrt());
-        for which in [SymmetricWhich::Largest, SymmetricWhich::Smallest, SymmetricWhich::BothEnds] {
+        for which in [
+            SymmetricWhich::Largest,
+            SymmetricWhich::Smallest,
+            SymmetricWhich::BothEnds,
+        ] {
             let got = check_against_dense(&a, which, 5);
             assert!(got.restarts > 0, "the test should exercise restarts");
         }
@@ -290,7 +309,10 @@ mod tests {
         let got = extreme_eigenvalues(&a, SymmetricWhich::Largest, &o).unwrap();
         assert!(!got.all_converged());
         for v in &got.values {
-            assert_eq!(v.converged, v.residual <= threshold(DEFAULT_TOL, v.value.abs(), got.scale));
+            assert_eq!(
+                v.converged,
+                v.residual <= threshold(DEFAULT_TOL, v.value.abs(), got.scale)
+            );
         }
         for k in [0, 300] {
             assert!(matches!(
@@ -298,8 +320,13 @@ mod tests {
                 Err(Error::Param { key, .. }) if key == "k"
             ));
         }
-        assert!(matches!("up".parse::<SymmetricWhich>(), Err(Error::Param { key, .. }) if key == "which"));
-        assert_eq!(order_of(SymmetricWhich::BothEnds, &[3.0, 1.0, 2.0, 0.0]), vec![0, 3, 2, 1]);
+        assert!(
+            matches!("up".parse::<SymmetricWhich>(), Err(Error::Param { key, .. }) if key == "which")
+        );
+        assert_eq!(
+            order_of(SymmetricWhich::BothEnds, &[3.0, 1.0, 2.0, 0.0]),
+            vec![0, 3, 2, 1]
+        );
     }
 
     fn order_of(w: SymmetricWhich, t: &[f64]) -> Vec<usize> {

@@ -10,6 +10,7 @@
 //! The solvers compute eigenvalues of whatever operator they are given; the sign
 //! convention (J = ∂v/∂x of v = −∇L, stable iff max Re λ < 0) belongs to the caller.
 
+mod arnoldi;
 pub mod dense;
 pub mod krylov;
 pub mod lanczos;
@@ -18,13 +19,14 @@ mod schur;
 pub(crate) mod test_matrices;
 
 pub use dense::{eigenvalues, eigenvalues_with_threads, symmetric_eigenvalues};
-pub use krylov::{FnOperator, KrylovOptions, LinearOperator, PartialEigen, RitzValue, Which, top_k};
+pub use krylov::{
+    FnOperator, KrylovOptions, LinearOperator, PartialEigen, RitzValue, Which, top_k,
+};
 pub use lanczos::{SymmetricPartialEigen, SymmetricRitzValue, SymmetricWhich, extreme_eigenvalues};
 
 use nalgebra::{Complex, DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
 
 /// A real column vector (the joint parameters x = (θ_G, ψ_D), or a field value).
 pub type Vector = DVector<f64>;

@@ -156,7 +156,8 @@ pub(crate) fn reorder(
             .then(a.cmp(&b))
     });
     // current[i] = (id, size) of the block at the i-th position
-    let mut current: Vec<(usize, usize)> = units.iter().enumerate().map(|(i, u)| (i, u.size)).collect();
+    let mut current: Vec<(usize, usize)> =
+        units.iter().enumerate().map(|(i, u)| (i, u.size)).collect();
     for (target, &id) in desired.iter().enumerate() {
         let Some(mut pos) = current.iter().position(|c| c.0 == id) else {
             continue;
@@ -213,14 +214,17 @@ fn swap(q: &mut Matrix, t: &mut Matrix, j0: usize, n1: usize, n2: usize) -> bool
     let wnew = qw.transpose() * &w * &qw;
     let wmax = w.amax();
     let e = wnew.view((n2, 0), (n1, n2)).amax();
-    if e > (SWAP_REJECT * f64::EPSILON * wmax).max(f64::MIN_POSITIVE) || !wnew.iter().all(|v| v.is_finite()) {
+    if e > (SWAP_REJECT * f64::EPSILON * wmax).max(f64::MIN_POSITIVE)
+        || !wnew.iter().all(|v| v.is_finite())
+    {
         return false;
     }
     // Apply Qw to the rows j0..j0+nw (columns right of the window), to the columns
     // (rows above the window), and to Q.
     if j0 + nw < m {
         let right = t.view((j0, j0 + nw), (nw, m - j0 - nw)).clone_owned();
-        t.view_mut((j0, j0 + nw), (nw, m - j0 - nw)).copy_from(&(qw.transpose() * right));
+        t.view_mut((j0, j0 + nw), (nw, m - j0 - nw))
+            .copy_from(&(qw.transpose() * right));
     }
     if j0 > 0 {
         let above = t.view((0, j0), (j0, nw)).clone_owned();
@@ -233,7 +237,8 @@ fn swap(q: &mut Matrix, t: &mut Matrix, j0: usize, n1: usize, n2: usize) -> bool
         }
     }
     let qcols = q.view((0, j0), (q.nrows(), nw)).clone_owned();
-    q.view_mut((0, j0), (q.nrows(), nw)).copy_from(&(qcols * &qw));
+    q.view_mut((0, j0), (q.nrows(), nw))
+        .copy_from(&(qcols * &qw));
     true
 }
 
@@ -434,7 +439,9 @@ mod tests {
         assert_eq!(pos, m);
         for j in 0..m {
             for i in j + 1..m {
-                let inside = units.iter().any(|u| u.size == 2 && u.start == j && i == j + 1);
+                let inside = units
+                    .iter()
+                    .any(|u| u.size == 2 && u.start == j && i == j + 1);
                 if !inside {
                     assert_eq!(t[(i, j)], 0.0, "T[{i},{j}]");
                 }
@@ -447,7 +454,10 @@ mod tests {
         let h = gaussian(30, 5);
         let (mut q, mut t, units) = real_schur(&h).unwrap();
         check(&h, &q, &t, &units);
-        assert!(units.iter().any(|u| u.size == 2), "a random matrix has complex pairs");
+        assert!(
+            units.iter().any(|u| u.size == 2),
+            "a random matrix has complex pairs"
+        );
         let mut before: Vec<f64> = units.iter().map(|u| u.value.im).collect();
         let ordered = reorder(&mut q, &mut t, &units, |z| (z.im.abs(), z.norm()));
         check(&h, &q, &t, &ordered);
@@ -470,7 +480,10 @@ mod tests {
     #[test]
     fn complex_division_survives_tiny_divisors() {
         let tiny = Eigenvalue::new(f64::MIN_POSITIVE, 0.0);
-        assert_eq!(cdiv(Eigenvalue::new(0.0, 0.0), tiny), Eigenvalue::new(0.0, 0.0));
+        assert_eq!(
+            cdiv(Eigenvalue::new(0.0, 0.0), tiny),
+            Eigenvalue::new(0.0, 0.0)
+        );
         let q = cdiv(Eigenvalue::new(3.0, -1.0), Eigenvalue::new(1e-200, 2e-200));
         // (3 − i)/(1 + 2i)·1e200 = (1 − 7i)/5·1e200
         assert!((q.re / 0.2e200 - 1.0).abs() < 1e-15 && (q.im / -1.4e200 - 1.0).abs() < 1e-15);
