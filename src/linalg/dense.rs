@@ -5,10 +5,17 @@
 //! # Why faer
 //! faer 0.24 is pure Rust and computes the real Schur form with the blocked multishift
 //! QR of LAPACK's `dhseqr`; nalgebra's `Schur` is the textbook double-shift QR with no
-//! blocking (RUST-NOTES: 27–35 s at n = 2000, against seconds for faer; the numbers
-//! measured on this branch are in the helper report). This module is the ONE dense
+//! blocking (RUST-NOTES: 27–35 s at n = 2000). Measured for this module (release, one
+//! thread, a 2000×2000 standard-normal matrix, on a shared 2-core machine): 2.3 s of
+//! CPU (2.3–3.5 s wall), the same as `numpy.linalg.eigvals` (LAPACK `dgeev` in
+//! OpenBLAS 0.3.31, one thread: 2.3 s CPU, 2.3–3.4 s wall); the eigenvalues agree with
+//! numpy's to 1.1e-13 relative. A profile shows the Hessenberg reduction (half of it
+//! matrix–vector work, memory-bound, as in LAPACK's `dgehrd`) taking most of the time,
+//! then the QR sweeps; our balancing costs under 1 %. This module is the ONE dense
 //! eigenvalue solver of redqueen: every reduced-game analysis goes through
-//! [`eigenvalues`].
+//! [`eigenvalues`]. For 2×2 matrices the results equal LAPACK's bit for bit (both
+//! standardise the block as `dlanv2` does), which can differ from a closed form in the
+//! last bit: the Dirac-GAN's ±0.5i comes out as ±0.5000000000000001i.
 //!
 //! # Balancing
 //! faer does not balance. LAPACK's `dgeev` (what `numpy.linalg.eigvals` calls) does:
@@ -23,11 +30,12 @@
 //! it is a speed-up, not an accuracy gain, for the dense QR).
 //!
 //! # Threads
-//! faer computes the same eigenvalues with one thread or several only if its blocked
-//! kernels sum in the same order; we do not rely on it. [`eigenvalues`] runs on one
-//! thread ([`DENSE_PAR_THREADS`]), so results do not depend on the machine's core
-//! count; [`eigenvalues_with_threads`] lets a caller who wants speed over bitwise
-//! reproducibility choose.
+//! faer's blocked kernels sum in an order that depends on the thread count: at
+//! n = 2000 the eigenvalues from one and from two threads differ by up to 8.5e-13.
+//! [`eigenvalues`] therefore runs on one thread ([`DENSE_PAR_THREADS`]), so results do
+//! not depend on the machine (house rule); [`eigenvalues_with_threads`] lets a caller
+//! trade that for speed. On the shared 2-core machine two threads gained nothing at
+//! n = 2000 (2.5 s CPU, 2.5–4.0 s wall), since the cores were busy anyway.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
@@ -172,8 +180,8 @@ fn check_square_finite(m: &Matrix, routine: &str) -> Result<()> {
 /// Balances `a` in place: a ← D⁻¹AD with dᵢ powers of 2, LAPACK 3.5 `dgebal` (job 'S').
 /// For each i, c = ‖column i off the diagonal‖₂ and r = ‖row i off the diagonal‖₂;
 /// f = 2^j brings c·f close to r/f; the change is kept if (c·f + r/f) < 0.95 (c + r).
-/// Rows or columns that are zero off the diagonal are left alone. Returns the scales.
-fn balance(a: &mut Matrix) -> Vec<f64> {
+/// Rows or columns that are zero off the diagonal are left alone.
+fn balance(a: &mut Matrix) {
     let n = a.nrows();
     let mut d = vec![1.0; n];
     // Keep every scale inside the range where multiplying by it cannot overflow or
@@ -226,7 +234,6 @@ fn balance(a: &mut Matrix) -> Vec<f64> {
             break;
         }
     }
-    d
 }
 
 #[cfg(test)]
