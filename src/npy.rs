@@ -161,12 +161,9 @@ pub fn read_matrix(path: &Path) -> Result<Matrix> {
     }
 }
 
-/// Parses the bytes of a `.npy` file; the error is the reason alone (the caller adds
-/// the file name).
-///
-/// # Errors
-/// A one-line reason.
-pub fn decode(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
+/// Parses the bytes of a `.npy` file; the error is the reason alone ([`read`] adds the
+/// file name).
+fn decode(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("missing the \\x93NUMPY magic".into());
     }
