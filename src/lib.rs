@@ -20,6 +20,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod neural_study;
 pub mod nn;
+pub mod npy;
 pub mod optim;
 pub mod output;
 pub mod parallel;

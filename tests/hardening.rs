@@ -64,7 +64,7 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
                 "spectrum",
                 "dirac",
                 "--rule",
-                "simultaneous",
+                "extragradient",
                 "--lr",
                 "1e308",
             ],

@@ -183,16 +183,24 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
             )
         }
     };
-    let ev = eigenvalues(&jac)?;
-    if ev.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
-        return Err(Error::numerical(
+    // Large learning rates overflow the map's Jacobian (extragradient's holds η²) or its
+    // eigenvalues; either way the answer is "too large", said in the user's terms.
+    let overflow = || {
+        Error::numerical(
             "linearize_update",
             format!(
-                "the map's eigenvalues overflow (its Jacobian has entries up to {:.3e}: are \
-                 the learning rates too large?)",
+                "the map's Jacobian or eigenvalues overflow (entries up to {:.3e}): are the \
+                 learning rates too large?",
                 jac.amax()
             ),
-        ));
+        )
+    };
+    if jac.iter().any(|v| !v.is_finite()) {
+        return Err(overflow());
+    }
+    let ev = eigenvalues(&jac)?;
+    if ev.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+        return Err(overflow());
     }
     Ok(MapSpectrum {
         spectral_radius: spectral_radius(&ev),

@@ -47,16 +47,27 @@ pub struct EquilibriumArgs {
     json: bool,
 }
 
+/// `v` with `digits` decimals, or in scientific notation where fixed notation would
+/// print more than a screen of digits (a learning rate of 1e308 gives eigenvalues of
+/// size 5e307, which are exact and printed as such).
+fn num(v: f64, digits: usize) -> String {
+    if v.abs() >= 1e9 {
+        format!("{v:.digits$e}")
+    } else {
+        format!("{v:.digits$}")
+    }
+}
+
 fn fmt_c(z: &redqueen::linalg::Eigenvalue) -> String {
     let im = if z.im.abs() < 5e-16 { 0.0 } else { z.im };
     if im == 0.0 {
-        format!("{:.6}", z.re)
+        num(z.re, 6)
     } else {
         format!(
-            "{:.6} {} {:.6}i",
-            z.re,
+            "{} {} {}i",
+            num(z.re, 6),
             if im < 0.0 { '-' } else { '+' },
-            im.abs()
+            num(im.abs(), 6)
         )
     }
 }
@@ -76,7 +87,7 @@ fn print_spectrum(game: &dyn Game, s: &Spectrum) {
     );
     println!("Jacobian J = ∂v/∂x:");
     for r in &s.jacobian {
-        let cells: Vec<String> = r.iter().map(|v| format!("{v:>12.6}")).collect();
+        let cells: Vec<String> = r.iter().map(|v| format!("{:>12}", num(*v, 6))).collect();
         println!("  {}", cells.join(" "));
     }
     println!("eigenvalues of J:");
@@ -149,7 +160,7 @@ pub fn spectrum(a: &SpectrumArgs) -> Result<()> {
         print_spectrum(game.as_ref(), &s);
         if let (Some(m), Some(sp)) = (&map, &spec) {
             println!(
-                "update map ({}, lr_g = {}, lr_d = {}; {} Jacobian of the {}-dimensional state):",
+                "update map ({}, lr_g = {:e}, lr_d = {:e}; {} Jacobian of the {}-dimensional state):",
                 sp.name().as_str(),
                 sp.lr_g(),
                 sp.lr_d(),
@@ -157,11 +168,11 @@ pub fn spectrum(a: &SpectrumArgs) -> Result<()> {
                 m.state_dim
             );
             for z in &m.eigenvalues {
-                println!("  {}   |λ| = {:.9}", fmt_c(z), z.norm());
+                println!("  {}   |λ| = {}", fmt_c(z), num(z.norm(), 9));
             }
             println!(
-                "  spectral radius ρ = {:.12}, class: {}",
-                m.spectral_radius,
+                "  spectral radius ρ = {}, class: {}",
+                num(m.spectral_radius, 12),
                 m.class.as_str()
             );
         }

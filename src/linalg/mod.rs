@@ -1,11 +1,32 @@
-//! Linear-algebra aliases, central finite differences, the dense eigenvalue entry
-//! point and seeded random-number helpers.
+//! Linear algebra: aliases, central finite differences, seeded random-number helpers,
+//! and the eigen-solvers.
+//!
+//! - [`dense`]: every eigenvalue of a dense matrix (faer), [`eigenvalues`] and
+//!   [`symmetric_eigenvalues`];
+//! - [`krylov`]: a few eigenvalues of a non-symmetric operator known only through
+//!   products ([`LinearOperator`]), by Krylov–Schur;
+//! - [`lanczos`]: extreme eigenvalues of a symmetric operator (a player's Hessian).
+//!
+//! The solvers compute eigenvalues of whatever operator they are given; the sign
+//! convention (J = ∂v/∂x of v = −∇L, stable iff max Re λ < 0) belongs to the caller.
+
+mod arnoldi;
+pub mod dense;
+pub mod krylov;
+pub mod lanczos;
+mod schur;
+#[cfg(test)]
+pub(crate) mod test_matrices;
+
+pub use dense::{eigenvalues, eigenvalues_with_threads, symmetric_eigenvalues};
+pub use krylov::{
+    FnOperator, KrylovOptions, LinearOperator, PartialEigen, RitzValue, Which, top_k,
+};
+pub use lanczos::{SymmetricPartialEigen, SymmetricRitzValue, SymmetricWhich, extreme_eigenvalues};
 
 use nalgebra::{Complex, DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-use crate::error::{Error, Result};
 
 /// A real column vector (the joint parameters x = (θ_G, ψ_D), or a field value).
 pub type Vector = DVector<f64>;
@@ -41,43 +62,11 @@ pub fn central_jacobian(f: impl Fn(&Vector) -> Vector, x: &Vector) -> Matrix {
     jac
 }
 
-/// Maximum number of QR sweeps of the real Schur decomposition before giving up.
-/// nalgebra's `complex_eigenvalues` has no cap and can hang (RUST-NOTES.md).
+/// Maximum number of QR sweeps of nalgebra's real Schur decomposition before giving up
+/// (nalgebra's `complex_eigenvalues` has no cap and can hang, RUST-NOTES.md). Used for
+/// the small projected matrices of the Krylov solvers ([`krylov`]), which need Schur
+/// vectors: faer 0.24 keeps its Schur routines private.
 pub const SCHUR_MAX_ITER: usize = 10_000;
-
-/// Complex eigenvalues of a square matrix, sorted by real part then imaginary part,
-/// so that outputs are reproducible.
-///
-/// # Errors
-/// [`Error::Numerical`] if the matrix is not square, holds a non-finite entry, or the
-/// Schur iteration does not converge within [`SCHUR_MAX_ITER`] sweeps.
-pub fn eigenvalues(m: &Matrix) -> Result<Vec<Eigenvalue>> {
-    if !m.is_square() {
-        return Err(Error::numerical(
-            "eigenvalues",
-            format!("matrix is {}x{}, not square", m.nrows(), m.ncols()),
-        ));
-    }
-    if m.iter().any(|v| !v.is_finite()) {
-        return Err(Error::numerical(
-            "eigenvalues",
-            "matrix has a non-finite entry",
-        ));
-    }
-    if m.nrows() == 0 {
-        return Ok(Vec::new());
-    }
-    let schur = nalgebra::linalg::Schur::try_new(m.clone(), f64::EPSILON, SCHUR_MAX_ITER)
-        .ok_or_else(|| {
-            Error::numerical(
-                "eigenvalues",
-                format!("Schur decomposition did not converge in {SCHUR_MAX_ITER} sweeps"),
-            )
-        })?;
-    let mut ev: Vec<Eigenvalue> = schur.complex_eigenvalues().iter().copied().collect();
-    ev.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
-    Ok(ev)
-}
 
 /// Spectral radius max |λ|.
 #[must_use]
