@@ -23,4 +23,5 @@ pub mod optim;
 pub mod parallel;
 pub mod plot;
 pub mod shard;
+pub mod simd;
 pub mod study;

@@ -6,9 +6,12 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::trajectory::{SimClass, TrajectoryMetrics, classify_trajectory};
-use super::update_map::{MapClass, linearize_update};
-use crate::dynamics::{Bound, RuleSpec, Run};
+use super::trajectory::{RunEnd, SimClass, TrajectoryMetrics, classify_run, energy_excess};
+#[cfg(doc)]
+use super::trajectory::classify_trajectory;
+use super::update_map::{MapClass, MapSpectrum, linearize_update, map_spectrum_2x2, plain_steps};
+use crate::dynamics::RuleSpec;
+use crate::dynamics::batch::{Batch, Cell, CellRun};
 use crate::error::{Error, Result};
 use crate::game::Game;
 use crate::linalg::Vector;
@@ -108,6 +111,11 @@ impl StabilityCell {
         let s = self.sim.class;
         Some(match m {
             MapClass::Convergent => matches!(s, SimClass::Converged | SimClass::Converging),
+            // The game cycles; the integrator damps slowly.
+            MapClass::Rk4Damped => matches!(
+                s,
+                SimClass::Cycling | SimClass::Converging | SimClass::Converged
+            ),
             MapClass::Cycling | MapClass::Marginal => s == SimClass::Cycling,
             MapClass::Divergent => matches!(s, SimClass::Diverged | SimClass::Diverging),
         })
@@ -133,7 +141,15 @@ pub struct SweepSetup {
 }
 
 /// Computes the cells `cells` (row-major indices into lr_g × lr_d) of the stability map
-/// of `base` (its learning rates are replaced per cell) on `game`.
+/// of `base` (its learning rates are replaced per cell) on `game` (the field the rule
+/// steps on: adjusted already for consensus and SGA, as [`RuleSpec::adjust_game`] does).
+///
+/// The runs go through the batch engine ([`crate::dynamics::batch`]), whose cells equal
+/// [`Run::simulate`](crate::dynamics::Run::simulate) and [`classify_trajectory`] bit for
+/// bit. The update map of plain-step rules on two-coordinate games is linearised in
+/// closed form from one Jacobian at the equilibrium ([`map_spectrum_2x2`], the
+/// arithmetic [`linearize_update`] uses there); other rules go through
+/// [`linearize_update`] cell by cell.
 ///
 /// # Errors
 /// [`Error::Numerical`] if the game has no known equilibrium; invalid rule settings.
@@ -153,26 +169,84 @@ pub fn stability_map(
     })?;
     base.validate()?;
     let nd = lr_d.len();
+    let batch_cells: Vec<Cell> = cells
+        .clone()
+        .map(|idx| Cell {
+            lr_g: lr_g[idx / nd],
+            lr_d: lr_d[idx % nd],
+            start: 0,
+        })
+        .collect();
+    let starts = [setup.x0.clone()];
+    let runs = Batch {
+        game,
+        rule: base,
+        cells: &batch_cells,
+        starts: &starts,
+        steps: setup.steps,
+        center: &center,
+        bound: setup.bound,
+        record: false,
+    }
+    .run()?;
+    let maps = map_spectra(game, base, &batch_cells, &center)?;
+    Ok(batch_cells
+        .iter()
+        .zip(runs)
+        .zip(maps)
+        .map(|((c, run), map)| StabilityCell {
+            lr_g: c.lr_g,
+            lr_d: c.lr_d,
+            spectral_radius: map.as_ref().map(|m| m.spectral_radius),
+            map_class: map.map(|m| m.class),
+            sim: classify_cell(game, &run, &setup.x0, &center),
+        })
+        .collect())
+}
+
+/// The classification of an engine cell: [`classify_run`] with the conserved quantity
+/// at its start and end, the same as [`classify_trajectory`] of the recorded run.
+#[must_use]
+pub fn classify_cell(game: &dyn Game, run: &CellRun, x0: &Vector, center: &Vector) -> TrajectoryMetrics {
+    let energy = match run.stop {
+        crate::dynamics::Stop::Budget => {
+            energy_excess(game, x0.as_slice(), &run.x_end, center.as_slice())
+        }
+        _ => None,
+    };
+    classify_run(&RunEnd {
+        stats: &run.stats,
+        plan: run.plan,
+        last: run.last,
+        d2_0: run.d2_0,
+        diverged_step: run.stop.diverged_step(),
+        energy,
+    })
+}
+
+/// The linearised update map of every cell (None where the rule has none, e.g. Adam).
+fn map_spectra(
+    game: &dyn Game,
+    base: &RuleSpec,
+    cells: &[Cell],
+    center: &Vector,
+) -> Result<Vec<Option<MapSpectrum>>> {
+    let rule = base.build()?;
+    if game.dim() == 2 && plain_steps(&rule).is_some() {
+        let j = game.jacobian(center);
+        let j = [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]];
+        if j.iter().flatten().all(|v| v.is_finite()) {
+            return Ok(cells
+                .iter()
+                .map(|c| Some(map_spectrum_2x2(&base.scheme, c.lr_g, c.lr_d, j)))
+                .collect());
+        }
+    }
     cells
-        .into_par_iter()
-        .map(|idx| {
-            let spec = base.with_lrs(lr_g[idx / nd], lr_d[idx % nd]);
-            let rule = spec.build()?;
-            let map = linearize_update(game, &rule, &center).ok();
-            let traj = Run {
-                game,
-                rule: &rule,
-                steps: setup.steps,
-                bound: Bound::around(&center, setup.bound),
-            }
-            .simulate(&setup.x0);
-            Ok(StabilityCell {
-                lr_g: spec.lr_g(),
-                lr_d: spec.lr_d(),
-                spectral_radius: map.as_ref().map(|m| m.spectral_radius),
-                map_class: map.map(|m| m.class),
-                sim: classify_trajectory(&traj, center.as_slice(), game.split()),
-            })
+        .par_iter()
+        .map(|c| {
+            let rule = base.with_lrs(c.lr_g, c.lr_d).build()?;
+            Ok(linearize_update(game, &rule, center).ok())
         })
         .collect()
 }

@@ -30,6 +30,12 @@ pub const RHO_TOL: f64 = 1e-7;
 pub enum MapClass {
     /// ρ < 1: iterates converge.
     Convergent,
+    /// ρ < 1 for the RK4 flow on a centre of the flow (every eigenvalue of HJ on the
+    /// imaginary axis): the game conserves the orbit and the contraction is the
+    /// integrator's own damping, |R(iy)|² = 1 − y⁶/72 + y⁸/576 < 1 for the RK4 stability
+    /// function R(z) = 1 + z + z²/2 + z³/6 + z⁴/24 at z = iy, 0 < |y| < 2√2 (Hairer &
+    /// Wanner, "Solving ODEs II", §IV.2).
+    Rk4Damped,
     /// ρ = 1 within [`RHO_TOL`] with complex eigenvalues on the unit circle: bounded rotation.
     Cycling,
     /// ρ = 1 within tolerance with only real eigenvalues on the circle (a neutral
@@ -45,6 +51,7 @@ impl MapClass {
     pub fn as_str(self) -> &'static str {
         match self {
             MapClass::Convergent => "convergent",
+            MapClass::Rk4Damped => "rk4_damped",
             MapClass::Cycling => "cycling",
             MapClass::Marginal => "marginal",
             MapClass::Divergent => "divergent",
@@ -66,6 +73,112 @@ pub struct MapSpectrum {
     pub method: &'static str,
     /// Dimension of the (augmented) state.
     pub state_dim: usize,
+    /// Why the class is what it is, where that needs saying (the RK4 damping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The note of [`MapClass::Rk4Damped`].
+pub const RK4_DAMPING_NOTE: &str = "the flow is a centre (HJ has imaginary eigenvalues iy): ρ < 1 is RK4's \
+     own damping |R(iy)| = √(1 − y⁶/72 + y⁸/576), not the game's";
+
+/// Eigenvalues of a 2 × 2 matrix [[a, b], [c, d]] in closed form, sorted like
+/// [`crate::linalg::eigenvalues`]: with m = (a + d)/2 and Δ = ((a − d)/2)² + bc (no
+/// cancellation between tr²/4 and det for close eigenvalues), m ± √Δ for Δ ≥ 0 (the
+/// smaller one as det/λ₁ when that avoids cancellation) and m ± i√−Δ otherwise.
+#[must_use]
+pub fn eigenvalues_2x2(m: [[f64; 2]; 2]) -> [Eigenvalue; 2] {
+    let [[a, b], [c, d]] = m;
+    let mid = 0.5 * (a + d);
+    let half = 0.5 * (a - d);
+    let disc = half * half + b * c;
+    let mut ev = if disc >= 0.0 {
+        let s = disc.sqrt();
+        let big = if mid >= 0.0 { mid + s } else { mid - s };
+        let det = a * d - b * c;
+        let small = if big != 0.0 { det / big } else { mid - s };
+        [Eigenvalue::new(big, 0.0), Eigenvalue::new(small, 0.0)]
+    } else {
+        let s = (-disc).sqrt();
+        [Eigenvalue::new(mid, -s), Eigenvalue::new(mid, s)]
+    };
+    ev.sort_by(|p, q| p.re.total_cmp(&q.re).then(p.im.total_cmp(&q.im)));
+    ev
+}
+
+/// The Jacobian of a plain-step rule's map for a two-coordinate game with Jacobian `j`
+/// at the fixed point and steps (h_G, h_D), in closed form (see the module docs); the
+/// arithmetic [`linearize_update`] uses for such games, so a bulk computation with a
+/// shared J gives the same numbers.
+#[must_use]
+pub fn map_jacobian_2x2(scheme: &Scheme, hg: f64, hd: f64, j: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
+    type M = [[f64; 2]; 2];
+    let mul = |p: M, q: M| -> M {
+        let mut r = [[0.0; 2]; 2];
+        for i in 0..2 {
+            for k in 0..2 {
+                r[i][k] = p[i][0] * q[0][k] + p[i][1] * q[1][k];
+            }
+        }
+        r
+    };
+    let add = |p: M, q: M, w: f64| -> M {
+        [
+            [p[0][0] + w * q[0][0], p[0][1] + w * q[0][1]],
+            [p[1][0] + w * q[1][0], p[1][1] + w * q[1][1]],
+        ]
+    };
+    let eye: M = [[1.0, 0.0], [0.0, 1.0]];
+    let hj = |g: f64, d: f64| -> M { [[g * j[0][0], g * j[0][1]], [d * j[1][0], d * j[1][1]]] };
+    let pow = |m: M, k: usize| (0..k).fold(eye, |acc, _| mul(m, acc));
+    match scheme {
+        Scheme::Simultaneous => add(eye, hj(hg, hd), 1.0),
+        Scheme::Alternating { order, k_g, k_d } => {
+            let fg = pow(add(eye, hj(hg, 0.0), 1.0), *k_g);
+            let fd = pow(add(eye, hj(0.0, hd), 1.0), *k_d);
+            match order {
+                Order::GFirst => mul(fd, fg),
+                Order::DFirst => mul(fg, fd),
+            }
+        }
+        Scheme::Extragradient => {
+            let m = hj(hg, hd);
+            add(add(eye, m, 1.0), mul(m, m), 1.0)
+        }
+        Scheme::Flow => {
+            let m = hj(hg, hd);
+            let m2 = mul(m, m);
+            let m3 = mul(m2, m);
+            let m4 = mul(m3, m);
+            add(add(add(add(eye, m, 1.0), m2, 0.5), m3, 1.0 / 6.0), m4, 1.0 / 24.0)
+        }
+    }
+}
+
+/// The linearised map of a plain-step rule on a two-coordinate game whose Jacobian at
+/// the fixed point is `j` (closed-form 2 × 2 eigenvalues; cheap enough to run for every
+/// cell of a sweep).
+#[must_use]
+pub fn map_spectrum_2x2(scheme: &Scheme, hg: f64, hd: f64, j: [[f64; 2]; 2]) -> MapSpectrum {
+    let m = map_jacobian_2x2(scheme, hg, hd, j);
+    let ev = eigenvalues_2x2(m);
+    let mut class = classify_map(&ev);
+    let mut note = None;
+    if *scheme == Scheme::Flow && class == MapClass::Convergent {
+        let flow = eigenvalues_2x2([[hg * j[0][0], hg * j[0][1]], [hd * j[1][0], hd * j[1][1]]]);
+        if super::spectrum::classify_flow(&flow) == super::spectrum::FlowClass::Center {
+            class = MapClass::Rk4Damped;
+            note = Some(RK4_DAMPING_NOTE.to_string());
+        }
+    }
+    MapSpectrum {
+        spectral_radius: spectral_radius(&ev),
+        class,
+        eigenvalues: ev.to_vec(),
+        method: "analytic",
+        state_dim: 2,
+        note,
+    }
 }
 
 /// Classifies a map from its eigenvalues.
@@ -172,6 +285,14 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
              step count: their update map has no linearisation there (use simulation)",
         ));
     }
+    if let Some((hg, hd)) = plain_steps(rule).filter(|_| game.dim() == 2) {
+        let j = game.jacobian(x);
+        let j = [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]];
+        if j.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::numerical("linearize_update", "the Jacobian has a non-finite entry"));
+        }
+        return Ok(map_spectrum_2x2(&rule.scheme, hg, hd, j));
+    }
     let (jac, method) = match analytic_map_jacobian(game, rule, x) {
         Some(m) => (m, "analytic"),
         None => {
@@ -184,13 +305,45 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
         }
     };
     let ev = eigenvalues(&jac)?;
+    let mut class = classify_map(&ev);
+    let mut note = None;
+    if rule.scheme == Scheme::Flow && class == MapClass::Convergent {
+        let (hg, hd) = plain_steps(rule).unwrap_or((1.0, 1.0));
+        let split = game.split();
+        let h = Matrix::from_fn(game.dim(), game.dim(), |r, c| {
+            if r != c {
+                0.0
+            } else if r < split {
+                hg
+            } else {
+                hd
+            }
+        });
+        let flow = eigenvalues(&(h * game.jacobian(x)))?;
+        if super::spectrum::classify_flow(&flow) == super::spectrum::FlowClass::Center {
+            class = MapClass::Rk4Damped;
+            note = Some(RK4_DAMPING_NOTE.to_string());
+        }
+    }
     Ok(MapSpectrum {
         spectral_radius: spectral_radius(&ev),
-        class: classify_map(&ev),
+        class,
         eigenvalues: ev,
         method,
         state_dim: jac.nrows(),
+        note,
     })
+}
+
+/// (h_G, h_D) of a rule whose players take plain steps, or None.
+#[must_use]
+pub fn plain_steps(rule: &Rule) -> Option<(f64, f64)> {
+    let plain = |c: &crate::optim::Chain| match c.0.as_slice() {
+        [Transform::Scale { factor }] => Some(*factor),
+        [] => Some(1.0),
+        _ => None,
+    };
+    Some((plain(&rule.g)?, plain(&rule.d)?))
 }
 
 #[cfg(test)]

@@ -17,8 +17,10 @@
 //!
 //! Projections (weight clipping) follow every update of every player.
 
+pub mod batch;
 mod runner;
 mod spec;
+pub mod stats;
 
 pub use runner::{Bound, DEFAULT_DIVERGE_BOUND, Every, Observer, Run, Stop, Trajectory};
 pub use spec::{Adjustment, Optimizer, Order, RuleName, RuleOptions, RuleSpec, SchemeKind};

@@ -17,6 +17,7 @@ use argmin::solver::brent::BrentOpt;
 use serde_json::json;
 
 use super::{Game, sigmoid};
+use crate::simd::math::exp_neg;
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Vector};
 
@@ -115,7 +116,7 @@ impl OneMode {
     }
     fn masses(&self, theta: &[f64]) -> Vec<f64> {
         let m = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let e: Vec<f64> = theta.iter().map(|t| (t - m).exp()).collect();
+        let e: Vec<f64> = theta.iter().map(|t| exp_neg(t - m)).collect();
         let s: f64 = e.iter().sum();
         e.into_iter().map(|x| x / s).collect()
     }
@@ -241,13 +242,10 @@ impl Game for OneMode {
     }
 }
 
-/// log σ(t), stable for large |t|.
+/// log σ(t) = min(t, 0) − ln(1 + e^{−|t|}), stable for large |t|.
 fn log_sigmoid(t: f64) -> f64 {
-    if t >= 0.0 {
-        -(-t).exp().ln_1p()
-    } else {
-        t - t.exp().ln_1p()
-    }
+    let l = exp_neg(-t.abs()).ln_1p();
+    if t >= 0.0 { -l } else { t - l }
 }
 
 #[cfg(test)]
