@@ -89,15 +89,18 @@ impl StatsPlan {
     }
 }
 
-/// d² = Σᵢ (xᵢ − cᵢ)², summed in index order (the engine's two-coordinate lanes compute
-/// (x₀ − c₀)² + (x₁ − c₁)², the same numbers).
+/// d² = Σᵢ (xᵢ − cᵢ)², in index order with one fused multiply-add per coordinate after
+/// the first: s = (x₀ − c₀)², s = fma(xᵢ − cᵢ, xᵢ − cᵢ, s) (0 for no coordinates).
 #[inline(always)]
 #[must_use]
 pub fn dist2(x: &[f64], c: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (a, b) in x.iter().zip(c) {
-        let d = a - b;
-        s += d * d;
+    let mut it = x.iter().zip(c).map(|(a, b)| a - b);
+    let Some(d) = it.next() else {
+        return 0.0;
+    };
+    let mut s = d * d;
+    for d in it {
+        s = d.mul_add(d, s);
     }
     s
 }
@@ -138,6 +141,8 @@ pub struct LaneStats {
     pub qy: f64,
     /// d² of the last state pushed.
     pub d2: f64,
+    /// 1 if the previous plane point is in the closed upper half-plane q_y ≥ 0, else 0.
+    pub up: f64,
     /// Net crossings of the branch cut in the current frame.
     pub n: f64,
     /// A(p₀), the start's angle (first-half frame).
@@ -172,14 +177,19 @@ pub struct LaneStats {
     pub path: f64,
 }
 
-/// (q_prev → q) crossing of the branch cut: +1, −1 or 0 (see the module docs).
+/// (q_prev → q) crossing of the branch cut: +1, −1 or 0 (see the module docs), with
+/// `up_prev` = [q_prev,y ≥ 0] and `up` = [q_y ≥ 0].
 #[inline(always)]
-fn crossing(qx: f64, qy: f64, q: [f64; 2]) -> f64 {
-    let up_prev = if qy >= 0.0 { 1.0 } else { 0.0 };
-    let up = if q[1] >= 0.0 { 1.0 } else { 0.0 };
+fn crossing(qx: f64, qy: f64, up_prev: f64, q: [f64; 2], up: f64) -> f64 {
     let du = up_prev - up;
     let cross = qx.mul_add(q[1], -(qy * q[0]));
     if du * cross > 0.0 { du } else { 0.0 }
+}
+
+/// [q_y ≥ 0] as 1 or 0.
+#[inline(always)]
+fn upper(qy: f64) -> f64 {
+    if qy >= 0.0 { 1.0 } else { 0.0 }
 }
 
 impl LaneStats {
@@ -189,6 +199,7 @@ impl LaneStats {
         LaneStats {
             qx: p0[0],
             qy: p0[1],
+            up: upper(p0[1]),
             d2: d2_0,
             a0: plane_angle(p0),
             p_cur: -1.0,
@@ -200,10 +211,17 @@ impl LaneStats {
     /// pushes the previous state again (the run ends at this step), which changes nothing.
     #[inline(always)]
     pub fn push_first(&mut self, p: [f64; 2], d2: f64, ok: bool) {
-        let q = if ok { p } else { [self.qx, self.qy] };
-        self.n += crossing(self.qx, self.qy, q);
+        // Element-wise selects (a select of arrays becomes one of addresses, which does
+        // not vectorise in the engine).
+        let q = [
+            if ok { p[0] } else { self.qx },
+            if ok { p[1] } else { self.qy },
+        ];
+        let up = upper(q[1]);
+        self.n += crossing(self.qx, self.qy, self.up, q, up);
         self.qx = q[0];
         self.qy = q[1];
+        self.up = up;
         self.d2 = if ok { d2 } else { self.d2 };
     }
 
@@ -217,6 +235,7 @@ impl LaneStats {
         self.r1 = p[1];
         self.qx = p[0] * p[0] + p[1] * p[1];
         self.qy = 0.0;
+        self.up = 1.0;
         self.n = 0.0;
         self.g_max = 1.0;
         self.g_min = 0.0;
@@ -243,10 +262,14 @@ impl LaneStats {
             self.r0.mul_add(p[0], self.r1 * p[1]),
             self.r0.mul_add(p[1], -(self.r1 * p[0])),
         ];
-        let q = if ok { rotated } else { [self.qx, self.qy] };
+        let q = [
+            if ok { rotated[0] } else { self.qx },
+            if ok { rotated[1] } else { self.qy },
+        ];
         let d2 = if ok { d2 } else { self.d2 };
-        self.n += crossing(self.qx, self.qy, q);
-        let g = self.n + if q[1] >= 0.0 { 1.0 } else { 0.0 };
+        let up = upper(q[1]);
+        self.n += crossing(self.qx, self.qy, self.up, q, up);
+        let g = self.n + up;
         let done = g > self.g_max || g < self.g_min;
         self.g_max = if g > self.g_max { g } else { self.g_max };
         self.g_min = if g < self.g_min { g } else { self.g_min };
@@ -265,6 +288,7 @@ impl LaneStats {
         }
         self.qx = q[0];
         self.qy = q[1];
+        self.up = up;
         self.d2 = d2;
     }
 

@@ -3,8 +3,9 @@
 //! redqueen's hot loops (the batch engine, [`crate::dynamics::batch`]) are plain Rust
 //! whose innermost loop runs over independent lanes, so LLVM turns each of them into
 //! vector code. They are compiled three times: for AVX-512, for AVX2 with FMA and for
-//! the build's baseline target, and [`SimdPath::detect`] picks the fastest copy this CPU
-//! supports at run time (no `-C target-cpu` needed).
+//! the build's baseline target (a `#[target_feature]` function into which the
+//! `#[inline(always)]` loop is inlined), and [`SimdPath::detect`] picks the fastest copy
+//! this CPU supports at run time (no `-C target-cpu` needed).
 //!
 //! Every copy gives the same bits. The lane code uses only IEEE-754 operations with one
 //! rounding each (`+ − × ÷ √`, explicit [`f64::mul_add`], comparisons and selects,
@@ -80,42 +81,6 @@ impl SimdPath {
     }
 }
 
-/// Runs `f` compiled for `path`: `f` is inlined into a function compiled with that
-/// path's target features, so its lane loops vectorise to that width. A path this CPU
-/// does not support runs the portable copy instead (same bits, slower).
-///
-/// `f` and everything it calls in its hot loops should be `#[inline(always)]` (or
-/// small generic functions that LLVM inlines), or they are compiled without the
-/// features.
-#[inline(always)]
-pub fn run_on<R>(path: SimdPath, f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-        fn avx512<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        match path {
-            SimdPath::Avx512 if SimdPath::Avx512.is_available() => {
-                // SAFETY: the CPU supports every feature `avx512` enables (checked just
-                // above by `is_available`).
-                return unsafe { avx512(f) };
-            }
-            SimdPath::Avx2 if SimdPath::Avx2.is_available() => {
-                // SAFETY: the CPU supports avx2 and fma (checked just above).
-                return unsafe { avx2(f) };
-            }
-            _ => {}
-        }
-    }
-    let _ = path;
-    f()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,7 +90,6 @@ mod tests {
         let p = SimdPath::detect();
         assert!(p.is_available());
         assert!(SimdPath::Portable.is_available());
-        assert_eq!(run_on(p, || 2 + 2), 4);
         for q in SimdPath::ALL {
             assert!(!q.name().is_empty());
         }

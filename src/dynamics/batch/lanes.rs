@@ -14,6 +14,7 @@ use crate::dynamics::{Order, Scheme, Stop};
 use crate::game::Field2;
 use crate::linalg::all_finite;
 use crate::optim::FLUSH_EVERY;
+use crate::simd::SimdPath;
 
 /// Trajectories per block. Large enough that the long dependency chain of one step
 /// (exponential, division) of one vector overlaps with those of the others; small
@@ -44,7 +45,7 @@ macro_rules! stats_soa {
 }
 
 stats_soa!(
-    qx, qy, d2, n, a0, w_first, r0, r1, d2_h, g_max, g_min, p_cur, k_cur, p_first, k_first,
+    qx, qy, up, d2, n, a0, w_first, r0, r1, d2_h, g_max, g_min, p_cur, k_cur, p_first, k_first,
     p_last, k_last, turns, path
 );
 
@@ -59,7 +60,9 @@ pub(super) struct Block {
     pub s: [[[f64; LANES]; 2]; 2],
     /// The previous state, for the path length of the stall window.
     pub xp: [[f64; LANES]; 2],
-    /// 1 while the lane runs, 0 once it has ended.
+    /// 1 while the lane runs, 0 once it has ended (an ended lane is parked at the centre
+    /// with empty slots, a fixed point of the game, so it never flags `bad` again unless
+    /// the centre is not an equilibrium; the driver ignores it then).
     pub alive: [f64; LANES],
     /// 1 for a lane that left the bound or the finite numbers at this step.
     pub bad: [f64; LANES],
@@ -225,7 +228,6 @@ fn pass_stats<const PH: u8, const UNBOUNDED: bool>(
     thr: f64,
     k: f64,
 ) -> bool {
-    let mut any = 0u8;
     for l in 0..LANES {
         let x = [b.x[0][l], b.x[1][l]];
         let p = [x[0] - c[0], x[1] - c[1]];
@@ -235,16 +237,16 @@ fn pass_stats<const PH: u8, const UNBOUNDED: bool>(
         } else {
             d2 <= thr
         };
-        let bad = !ok && b.alive[l] != 0.0;
-        b.bad[l] = if bad { 1.0 } else { 0.0 };
-        any |= u8::from(bad);
+        b.bad[l] = if ok { 0.0 } else { 1.0 };
         let mut s = b.stats.get(l);
         match PH {
             0 => s.push_first(p, d2, ok),
             1 => s.push_late::<false>(k, p, d2, ok, 0.0),
             _ => {
                 let xp = [b.xp[0][l], b.xp[1][l]];
-                let xs = if ok { x } else { xp };
+                // Element-wise selects: a select of whole arrays becomes a select of
+                // addresses, which does not vectorise.
+                let xs = [if ok { x[0] } else { xp[0] }, if ok { x[1] } else { xp[1] }];
                 let len = dist2(&xs, &xp).sqrt();
                 s.push_late::<true>(k, p, d2, ok, len);
                 b.xp[0][l] = xs[0];
@@ -253,7 +255,24 @@ fn pass_stats<const PH: u8, const UNBOUNDED: bool>(
         }
         b.stats.set(l, &s);
     }
+    // A separate integer or-reduction (the flag as bits) vectorises; one inside the
+    // loop above kept it from vectorising.
+    let mut any = 0u64;
+    for l in 0..LANES {
+        any |= b.bad[l].to_bits();
+    }
     any != 0
+}
+
+/// Parks an ended lane at the centre with zero optimiser state.
+fn park(b: &mut Block, l: usize, c: [f64; 2]) {
+    for i in 0..2 {
+        b.x[i][l] = c[i];
+        b.xp[i][l] = c[i];
+        for slot in 0..2 {
+            b.s[i][slot][l] = 0.0;
+        }
+    }
 }
 
 /// What the block driver needs besides the block.
@@ -265,10 +284,70 @@ pub(super) struct Setup {
     pub record: bool,
 }
 
+/// [`run_block`] compiled for `path` (the portable copy where the CPU lacks the path):
+/// the whole block loop is inlined into a function compiled with the path's target
+/// features, so the lane loops vectorise to its width and `mul_add` is one instruction.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_block_on<F: Field2, O: LaneOpt>(
+    path: SimdPath,
+    f: &F,
+    o: &[O; 2],
+    scheme: &Scheme,
+    setup: &Setup,
+    b: &mut Block,
+    ends: &mut [Option<LaneEnd>],
+    states: &mut [Vec<[f64; 2]>],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        fn avx512<F: Field2, O: LaneOpt>(
+            f: &F,
+            o: &[O; 2],
+            scheme: &Scheme,
+            setup: &Setup,
+            b: &mut Block,
+            ends: &mut [Option<LaneEnd>],
+            states: &mut [Vec<[f64; 2]>],
+        ) {
+            run_block(f, o, scheme, setup, b, ends, states);
+        }
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        fn avx2<F: Field2, O: LaneOpt>(
+            f: &F,
+            o: &[O; 2],
+            scheme: &Scheme,
+            setup: &Setup,
+            b: &mut Block,
+            ends: &mut [Option<LaneEnd>],
+            states: &mut [Vec<[f64; 2]>],
+        ) {
+            run_block(f, o, scheme, setup, b, ends, states);
+        }
+        match path {
+            SimdPath::Avx512 if path.is_available() => {
+                // SAFETY: the CPU has every feature `avx512` enables (checked just above).
+                unsafe { avx512(f, o, scheme, setup, b, ends, states) };
+                return;
+            }
+            SimdPath::Avx2 if path.is_available() => {
+                // SAFETY: the CPU has avx2 and fma (checked just above).
+                unsafe { avx2(f, o, scheme, setup, b, ends, states) };
+                return;
+            }
+            _ => {}
+        }
+    }
+    let _ = path;
+    run_block(f, o, scheme, setup, b, ends, states);
+}
+
 /// Runs a block for the whole budget: `ends[l]` receives how lane l ended, and with
 /// `setup.record` `states[l]` every finite state it visited.
 #[inline(always)]
-pub(super) fn run_block<F: Field2, O: LaneOpt>(
+fn run_block<F: Field2, O: LaneOpt>(
     f: &F,
     o: &[O; 2],
     scheme: &Scheme,
@@ -353,8 +432,13 @@ pub(super) fn run_block<F: Field2, O: LaneOpt>(
             (Phase::LatePath, false) => pass_stats::<2, true>(b, c, thr, kf),
         };
         if any {
-            for l in 0..real {
+            for l in 0..LANES {
                 if b.bad[l] == 0.0 {
+                    continue;
+                }
+                if l >= real || b.alive[l] == 0.0 {
+                    // A padding lane, or an ended lane whose centre is not a fixed point.
+                    park(b, l, c);
                     continue;
                 }
                 let x = [b.x[0][l], b.x[1][l]];
@@ -383,6 +467,7 @@ pub(super) fn run_block<F: Field2, O: LaneOpt>(
                 });
                 b.alive[l] = 0.0;
                 alive -= 1;
+                park(b, l, c);
                 if setup.record && last == k {
                     states[l].push(x);
                 }

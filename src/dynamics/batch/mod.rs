@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::game::lanes::{Consensus2, Sga2};
 use crate::game::{Field2, Game, Kernel2, LaneGame};
 use crate::linalg::Vector;
-use crate::simd::{SimdPath, run_on};
+use crate::simd::SimdPath;
 
 /// One run of a batch: its learning rates and which start point it uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -304,9 +304,7 @@ impl Batch<'_> {
                 } else {
                     Vec::new()
                 };
-                run_on(path, || {
-                    lanes::run_block(f, o, scheme, &setup, &mut block, &mut ends, &mut states)
-                });
+                lanes::run_block_on(path, f, o, scheme, &setup, &mut block, &mut ends, &mut states);
                 let mut states = states.into_iter();
                 ends.into_iter()
                     .zip(&x0)
