@@ -25,3 +25,4 @@ pub mod plot;
 pub mod shard;
 pub mod simd;
 pub mod study;
+pub mod sweep;

@@ -256,6 +256,7 @@ mod tests {
     use super::*;
     use crate::dynamics::RuleName;
     use crate::game::{Dirac, TturSaddle};
+    use super::super::trajectory::classify_trajectory;
 
     #[test]
     fn axis_values_and_parse() {
@@ -303,6 +304,96 @@ mod tests {
         let a = serde_json::to_string(&cells).unwrap();
         let b = serde_json::to_string(&again).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn engine_cells_equal_simulate_and_classify_trajectory() {
+        use crate::dynamics::{Bound, RuleOptions, Run};
+        use crate::game::{Bilinear, DiracLoss, LotkaVolterra};
+        use std::sync::Arc;
+        // Every class the classifier knows, on small grids: converged (R1), stalled and
+        // diverged (large steps), cycling (alternating), clipped (WGAN + clip), the
+        // conserved-quantity rule (Lotka–Volterra flow) and undecided (tiny steps).
+        let lv = LotkaVolterra {
+            alpha: 2.0 / 3.0,
+            beta: 4.0 / 3.0,
+            gamma: 1.0,
+            delta: 1.0,
+        };
+        let games: Vec<Arc<dyn Game>> = vec![
+            Arc::new(Dirac::default()),
+            Arc::new(Dirac {
+                r1: 0.3,
+                ..Dirac::default()
+            }),
+            Arc::new(Dirac {
+                clip: Some(0.5),
+                ..Dirac::new(DiracLoss::Wgan)
+            }),
+            Arc::new(Bilinear::scalar(1.0)),
+            Arc::new(lv),
+            Arc::new(TturSaddle),
+        ];
+        let alt = RuleOptions {
+            k_d: Some(3),
+            ..RuleOptions::default()
+        };
+        let specs = [
+            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap(),
+            RuleName::Alternating.spec(1.0, 1.0, &alt).unwrap(),
+            RuleSpec::new(RuleName::Flow, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Consensus, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Adam, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Momentum, 1.0, 1.0).unwrap(),
+        ];
+        let axis = [1e-3, 0.05, 0.4, 1.2, 6.0];
+        let mut seen = std::collections::BTreeSet::new();
+        for g in &games {
+            for base in &specs {
+                let game = base.adjust_game(g.clone());
+                let c = game.equilibrium().unwrap();
+                let setup = SweepSetup {
+                    x0: game.default_start(),
+                    steps: 600,
+                    bound: 1e3,
+                };
+                let cells = stability_map(game.as_ref(), base, &axis, &axis, &setup, 0..25).unwrap();
+                for cell in &cells {
+                    let spec = base.with_lrs(cell.lr_g, cell.lr_d);
+                    let rule = spec.build().unwrap();
+                    let t = Run {
+                        game: game.as_ref(),
+                        rule: &rule,
+                        steps: setup.steps,
+                        bound: Bound::around(&c, setup.bound),
+                    }
+                    .simulate(&setup.x0);
+                    let m = classify_trajectory(&t, game.as_ref(), c.as_slice());
+                    assert_eq!(
+                        serde_json::to_string(&m).unwrap(),
+                        serde_json::to_string(&cell.sim).unwrap(),
+                        "{} {:?} ({}, {})",
+                        game.name(),
+                        spec.name(),
+                        cell.lr_g,
+                        cell.lr_d
+                    );
+                    let lin = linearize_update(game.as_ref(), &rule, &c).ok();
+                    assert_eq!(
+                        lin.as_ref().map(|l| l.spectral_radius.to_bits()),
+                        cell.spectral_radius.map(f64::to_bits),
+                        "{} {:?}",
+                        game.name(),
+                        spec.name()
+                    );
+                    assert_eq!(lin.map(|l| l.class), cell.map_class);
+                    seen.insert(m.class.as_str());
+                }
+            }
+        }
+        for class in ["converged", "stalled", "diverged", "cycling", "undecided"] {
+            assert!(seen.contains(class), "{class} not exercised: {seen:?}");
+        }
     }
 
     #[test]

@@ -602,6 +602,52 @@ mod tests {
     }
 
     #[test]
+    fn closed_form_2x2_eigenvalues_match_schur() {
+        /// Relative agreement of the closed form and the Schur iteration.
+        const EIG_2X2_TOL: f64 = 1e-12;
+        let mut rng = crate::linalg::rng(7, 0);
+        use rand::RngExt;
+        for _ in 0..2000 {
+            let m: [[f64; 2]; 2] = [
+                [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)],
+                [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)],
+            ];
+            let a = eigenvalues_2x2(m);
+            let b = eigenvalues(&Matrix::from_row_slice(2, 2, &[m[0][0], m[0][1], m[1][0], m[1][1]]))
+                .unwrap();
+            let scale = b.iter().map(|z| z.norm()).fold(1.0, f64::max);
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).norm() <= EIG_2X2_TOL * scale, "{m:?}: {a:?} vs {b:?}");
+            }
+        }
+        // Repeated and real-split cases.
+        let i = eigenvalues_2x2([[1.0, 0.0], [0.0, 1.0]]);
+        assert!(i.iter().all(|z| *z == Eigenvalue::new(1.0, 0.0)));
+        let r = eigenvalues_2x2([[1.0, 1e-9], [0.0, 1.0 - 1e-12]]);
+        assert!(r.iter().all(|z| z.im == 0.0));
+    }
+
+    #[test]
+    fn rk4_on_a_centre_is_the_integrators_damping() {
+        // Issue 9: the flow of the Dirac-GAN (a centre) at η = 0.5: ρ = |R(i·0.25)| =
+        // √(1 − y⁶/72 + y⁸/576) < 1 is RK4's damping, not the game's.
+        let m = rho(&Dirac::default(), RuleSpec::new(RuleName::Flow, 0.5, 0.5).unwrap());
+        let y: f64 = 0.5 * Dirac::default().a();
+        let expected = (1.0 - y.powi(6) / 72.0 + y.powi(8) / 576.0).sqrt();
+        assert!((m.spectral_radius - expected).abs() < RHO_EXACT, "{}", m.spectral_radius);
+        assert!(m.spectral_radius < 1.0 - RHO_TOL);
+        assert_eq!(m.class, MapClass::Rk4Damped);
+        assert!(m.note.is_some());
+        // A stable focus under the flow is the game's convergence.
+        let r1 = Dirac {
+            r1: 0.3,
+            ..Dirac::default()
+        };
+        let m = rho(&r1, RuleSpec::new(RuleName::Flow, 0.5, 0.5).unwrap());
+        assert_eq!(m.class, MapClass::Convergent);
+    }
+
+    #[test]
     fn adam_has_no_linearisation() {
         let rule = RuleSpec::new(RuleName::Adam, 0.1, 0.1)
             .unwrap()
