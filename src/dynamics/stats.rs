@@ -20,14 +20,18 @@
 //!   winding = (A(q_end) − A(q_0))/2π + n, with two arctangents per run instead of one
 //!   per step (the old per-step sum of wrapped increments, to rounding).
 //! * **The late half** starts at step h = ⌊budget/2⌋. There the frame turns so that
-//!   q_h lies on the positive axis, q = (r·p, r × p) with r = p_h, and turns are counted
-//!   from it: with G = n + [q_y ≥ 0], G = ⌊Θ/2π⌋ + 1, so a new maximum of G completes a
-//!   counter-clockwise turn (Θ reaches 2πm) and a new minimum below 0 a clockwise one.
-//!   Records cannot be made by jitter across the cut.
-//! * **Per-turn peaks** for the growth rate: the largest d² within each complete turn of
-//!   the late half (the state at a completion belongs to the turn it completes). The
-//!   peaks of the first and the last complete turn give the growth rate (see
-//!   [`crate::analysis::classify_trajectory`]).
+//!   q_h lies on the positive axis, q = (r·p, r × p) with r = p_h, and half turns are
+//!   counted from it: with G = 2n + [q_y ≥ 0], G − 1 = ⌊Θ/π⌋ and G = ⌈Θ/π⌉ except on the
+//!   axis itself, so a new maximum of G (from 1) completes a counter-clockwise half turn
+//!   (Θ reaches mπ) and a new minimum (below 0) a clockwise one. Records cannot be made
+//!   by jitter across an axis.
+//! * **Per-turn peaks** for the growth rate: the largest d² within each half turn of the
+//!   late half (the state at a record belongs to the half turn it completes); two
+//!   consecutive half turns are one full turn, so every record from the second on closes
+//!   a one-turn window whose peak is the larger of its two halves'. The peaks of the
+//!   first and of the last window give the growth rate (see
+//!   [`crate::analysis::classify_run`]); with three records (1.5 turns) they are two
+//!   different windows.
 //! * **Path length** over the last [`STALL_WINDOW`] of the budget (for `stalled`).
 //!
 //! A state that leaves the bound or the finite numbers ends the run; the engine pushes
@@ -155,24 +159,28 @@ pub struct LaneStats {
     pub r1: f64,
     /// d² at step h.
     pub d2_h: f64,
-    /// Largest G = n + [q_y ≥ 0] so far (late half).
+    /// Largest G = 2n + [q_y ≥ 0] so far (late half).
     pub g_max: f64,
     /// Smallest G so far.
     pub g_min: f64,
-    /// Largest d² of the turn in progress (−1: empty).
+    /// Largest d² of the half turn in progress (−1: empty).
     pub p_cur: f64,
     /// Its step.
     pub k_cur: f64,
-    /// Peak d² of the first complete late turn.
+    /// Largest d² of the last complete half turn.
+    pub p_half: f64,
+    /// Its step.
+    pub k_half: f64,
+    /// Peak d² of the first one-turn window of the late half.
     pub p_first: f64,
     /// Its step.
     pub k_first: f64,
-    /// Peak d² of the last complete late turn.
+    /// Peak d² of the last one-turn window.
     pub p_last: f64,
     /// Its step.
     pub k_last: f64,
-    /// Complete turns in the late half.
-    pub turns: f64,
+    /// Half turns completed in the late half (records of G).
+    pub halves: f64,
     /// Path length over the stall window.
     pub path: f64,
 }
@@ -242,7 +250,7 @@ impl LaneStats {
         self.d2_h = self.d2;
         self.p_cur = self.d2;
         self.k_cur = k_h;
-        self.turns = 0.0;
+        self.halves = 0.0;
     }
 
     /// Pushes a state of the late half at step `k`; with `PATH`, `step_len` = ‖x_k −
@@ -269,19 +277,27 @@ impl LaneStats {
         let d2 = if ok { d2 } else { self.d2 };
         let up = upper(q[1]);
         self.n += crossing(self.qx, self.qy, self.up, q, up);
-        let g = self.n + up;
+        let g = 2.0 * self.n + up;
         let done = g > self.g_max || g < self.g_min;
         self.g_max = if g > self.g_max { g } else { self.g_max };
         self.g_min = if g < self.g_min { g } else { self.g_min };
         let better = ok && d2 > self.p_cur;
         self.p_cur = if better { d2 } else { self.p_cur };
         self.k_cur = if better { k } else { self.k_cur };
-        let first = done && self.turns == 0.0;
-        self.p_first = if first { self.p_cur } else { self.p_first };
-        self.k_first = if first { self.k_cur } else { self.k_first };
-        self.p_last = if done { self.p_cur } else { self.p_last };
-        self.k_last = if done { self.k_cur } else { self.k_last };
-        self.turns += if done { 1.0 } else { 0.0 };
+        // A record closes the half turn in progress; from the second record on it also
+        // closes a one-turn window (this half and the previous one).
+        let later = self.p_cur > self.p_half;
+        let p_win = if later { self.p_cur } else { self.p_half };
+        let k_win = if later { self.k_cur } else { self.k_half };
+        let window = done && self.halves >= 1.0;
+        let first = window && self.halves == 1.0;
+        self.p_first = if first { p_win } else { self.p_first };
+        self.k_first = if first { k_win } else { self.k_first };
+        self.p_last = if window { p_win } else { self.p_last };
+        self.k_last = if window { k_win } else { self.k_last };
+        self.p_half = if done { self.p_cur } else { self.p_half };
+        self.k_half = if done { self.k_cur } else { self.k_half };
+        self.halves += if done { 1.0 } else { 0.0 };
         self.p_cur = if done { -1.0 } else { self.p_cur };
         if PATH {
             self.path += if ok { step_len } else { 0.0 };
@@ -407,27 +423,34 @@ mod tests {
 
     #[test]
     fn winding_counts_turns_both_ways_and_late_half() {
-        for &turns in &[3.25, -2.5, 0.4, 7.0] {
+        for &turns in &[3.25, -2.5, 0.4, 7.1] {
             let st = feed(&circle(turns, 1000, |_| 1.0));
             let (w, late) = st.lane.winding(&st.plan, st.last());
             assert!((w - turns).abs() < WINDING_TOL, "{turns}: {w}");
             assert!((late - turns / 2.0).abs() < WINDING_TOL, "{turns}: {late}");
-            // Complete late turns: ⌊|turns|/2⌋.
-            assert_eq!(st.lane.turns, (turns.abs() / 2.0).floor(), "{turns}");
+            // Complete late half turns: ⌊|turns|⌋ (late winding is turns/2).
+            assert_eq!(st.lane.halves, turns.abs().floor(), "{turns}");
         }
     }
 
     #[test]
     fn peaks_of_a_growing_spiral_are_turn_ends() {
         // r_k = 1.001^k over 6.3 turns: the last peak over the first is 1.001^Δk, and
-        // each peak is the last state of its turn.
+        // each peak is the last state of its window.
         let st = feed(&circle(6.3, 1200, |k| 1.001f64.powi(k as i32)));
         let l = st.lane;
-        assert_eq!(l.turns, 3.0);
+        assert_eq!(l.halves, 6.0);
         let rate = (l.p_last.sqrt() / l.p_first.sqrt()).ln() / (l.k_last - l.k_first);
         assert!((rate - 1.001f64.ln()).abs() < 1e-12, "{rate}");
-        // 1200/6.3 = 190.5 steps per turn from step 600.
+        // 1200/6.3 = 190.5 steps per turn, 95.2 per half turn, from step 600.
         assert_eq!((l.k_first, l.k_last), (791.0, 1172.0));
+        // A closed non-circular orbit: every window holds the orbit's largest distance.
+        let ellipse = |k: usize| {
+            let a = TAU * 4.0 * k as f64 / 1000.0;
+            vec![3.0 * a.cos(), a.sin()]
+        };
+        let st = feed(&(0..=1000).map(ellipse).collect::<Vec<_>>());
+        assert_eq!(st.lane.p_first, st.lane.p_last);
     }
 
     #[test]
@@ -438,7 +461,7 @@ mod tests {
             states.push(vec![-1.0, if k % 2 == 0 { -0.1 } else { 0.1 }]);
         }
         let st = feed(&states);
-        assert_eq!(st.lane.turns, 0.0);
+        assert_eq!(st.lane.halves, 0.0);
         let (w, _) = st.lane.winding(&st.plan, st.last());
         assert!(w.abs() < 0.1, "{w}");
     }

@@ -45,8 +45,8 @@ macro_rules! stats_soa {
 }
 
 stats_soa!(
-    qx, qy, up, d2, n, a0, w_first, r0, r1, d2_h, g_max, g_min, p_cur, k_cur, p_first, k_first,
-    p_last, k_last, turns, path
+    qx, qy, up, d2, n, a0, w_first, r0, r1, d2_h, g_max, g_min, p_cur, k_cur, p_half, k_half,
+    p_first, k_first, p_last, k_last, halves, path
 );
 
 /// The state of a block of lanes.

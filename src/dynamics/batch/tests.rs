@@ -38,7 +38,7 @@ fn reference(
 fn bits(s: &LaneStats) -> Vec<u64> {
     [
         s.qx, s.qy, s.up, s.d2, s.n, s.a0, s.w_first, s.r0, s.r1, s.d2_h, s.g_max, s.g_min, s.p_cur,
-        s.k_cur, s.p_first, s.k_first, s.p_last, s.k_last, s.turns, s.path,
+        s.k_cur, s.p_half, s.k_half, s.p_first, s.k_first, s.p_last, s.k_last, s.halves, s.path,
     ]
     .iter()
     .map(|v| v.to_bits())
