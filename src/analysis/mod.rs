@@ -13,7 +13,7 @@ pub use spectrum::rows;
 pub use spectrum::{FlowClass, Spectrum, classify_flow, spectrum};
 pub use stability_map::{LogAxis, StabilityCell, SweepSetup, classify_cell, stability_map};
 pub use trajectory::{
-    CONVERGED_REL, CYCLE_AMPLITUDE_FACTOR, ENERGY_DRIFT_TOL, RunEnd, STALL_REL, STALL_WINDOW, SimClass,
+    CONVERGED_REL, CYCLE_AMPLITUDE_FACTOR, RunEnd, STALL_REL, STALL_WINDOW, SimClass,
     TrajectoryMetrics, classify_run, classify_trajectory, energy_excess,
 };
 pub use update_map::{
