@@ -28,5 +28,7 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod shard;
+pub mod simd;
 pub mod slurm;
 pub mod study;
+pub mod sweep;

@@ -112,6 +112,20 @@ fn one_mode_equilibrium_reports_one_quarter() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_two() {
+    let sweep = |g: &'static str, d: &'static str| -> Vec<&'static str> {
+        vec![
+            "sweep",
+            "dirac",
+            "--rule",
+            "simultaneous",
+            "--lr-g",
+            g,
+            "--lr-d",
+            d,
+            "--steps",
+            "10",
+        ]
+    };
     let cases: [&[&str]; 8] = [
         &["spectrum", "nogame"],
         &["spectrum", "dirac", "--set", "r9=1"],
@@ -147,6 +161,23 @@ fn bad_input_is_one_line_and_exit_two() {
             "1e-3:1:3",
         ],
     ];
+    let grids = [
+        // A grid of zero or negative size.
+        sweep("1e-3:1:0", "1e-3:1:3"),
+        sweep("1e-3:1:3", "1e-3:1:-5"),
+        // More cells than memory allows: refused with the estimate, before allocating.
+        sweep("1e-3:1:1000000", "1e-3:1:1000000"),
+        // A rule option that does not apply to the rule.
+        [sweep("1e-3:1:3", "1e-3:1:3"), vec!["--k-d", "5"]].concat(),
+    ];
+    let expect = ["at least 1", "MIN:MAX:N", "memory", "k-d"];
+    for (args, what) in grids.iter().zip(expect) {
+        let out = rq().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+    }
     for args in cases {
         let out = rq().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -435,6 +466,10 @@ fn bench_json_contracts() {
         "50",
         "--threads",
         "1",
+        "--rule-grid",
+        "3",
+        "--rule-steps",
+        "20",
         "--json",
     ]);
     for key in [
@@ -448,6 +483,13 @@ fn bench_json_contracts() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["grid"], 8);
+    let rules: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["alternating", "extragradient", "adam"]);
     let v = json_of(&["bench", "neural", "--steps", "3", "--json"]);
     let names: Vec<&str> = v
         .as_array()

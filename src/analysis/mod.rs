@@ -11,8 +11,12 @@ mod update_map;
 pub use fixed_points::{FixedPoint, NEWTON_TOL, fixed_point};
 pub use spectrum::rows;
 pub use spectrum::{FlowClass, Spectrum, classify_flow, spectrum};
-pub use stability_map::{LogAxis, StabilityCell, SweepSetup, stability_map};
-pub use trajectory::{SimClass, TrajectoryMetrics, classify_trajectory};
+pub use stability_map::{LogAxis, StabilityCell, SweepSetup, classify_cell, stability_map};
+pub use trajectory::{
+    CONVERGED_REL, CYCLE_AMPLITUDE_FACTOR, RunEnd, STALL_REL, STALL_WINDOW, SimClass,
+    TrajectoryMetrics, classify_run, classify_trajectory, energy_excess,
+};
 pub use update_map::{
-    MapClass, MapSpectrum, RHO_TOL, analytic_map_jacobian, classify_map, linearize_update,
+    MapClass, MapSpectrum, RHO_TOL, RK4_DAMPING_NOTE, analytic_map_jacobian, classify_map,
+    eigenvalues_2x2, linearize_update, map_jacobian_2x2, map_spectrum_2x2, plain_steps,
 };

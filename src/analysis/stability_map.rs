@@ -6,9 +6,12 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::trajectory::{SimClass, TrajectoryMetrics, classify_trajectory};
-use super::update_map::{MapClass, linearize_update};
-use crate::dynamics::{Bound, RuleSpec, Run};
+#[cfg(doc)]
+use super::trajectory::classify_trajectory;
+use super::trajectory::{RunEnd, SimClass, TrajectoryMetrics, classify_run, energy_excess};
+use super::update_map::{MapClass, MapSpectrum, linearize_update, map_spectrum_2x2, plain_steps};
+use crate::dynamics::RuleSpec;
+use crate::dynamics::batch::{Batch, Cell, CellRun};
 use crate::error::{Error, Result};
 use crate::game::Game;
 use crate::linalg::Vector;
@@ -108,6 +111,11 @@ impl StabilityCell {
         let s = self.sim.class;
         Some(match m {
             MapClass::Convergent => matches!(s, SimClass::Converged | SimClass::Converging),
+            // The game cycles; the integrator damps slowly.
+            MapClass::Rk4Damped => matches!(
+                s,
+                SimClass::Cycling | SimClass::Converging | SimClass::Converged
+            ),
             MapClass::Cycling | MapClass::Marginal => s == SimClass::Cycling,
             MapClass::Divergent => matches!(s, SimClass::Diverged | SimClass::Diverging),
         })
@@ -133,7 +141,15 @@ pub struct SweepSetup {
 }
 
 /// Computes the cells `cells` (row-major indices into lr_g × lr_d) of the stability map
-/// of `base` (its learning rates are replaced per cell) on `game`.
+/// of `base` (its learning rates are replaced per cell) on `game` (the field the rule
+/// steps on: adjusted already for consensus and SGA, as [`RuleSpec::adjust_game`] does).
+///
+/// The runs go through the batch engine ([`crate::dynamics::batch`]), whose cells equal
+/// [`Run::simulate`](crate::dynamics::Run::simulate) and [`classify_trajectory`] bit for
+/// bit. The update map of plain-step rules on two-coordinate games is linearised in
+/// closed form from one Jacobian at the equilibrium ([`map_spectrum_2x2`], the
+/// arithmetic [`linearize_update`] uses there); other rules go through
+/// [`linearize_update`] cell by cell. `progress` counts the cells simulated.
 ///
 /// # Errors
 /// [`Error::Numerical`] if the game has no known equilibrium; invalid rule settings.
@@ -144,6 +160,7 @@ pub fn stability_map(
     lr_d: &[f64],
     setup: &SweepSetup,
     cells: std::ops::Range<usize>,
+    progress: Option<&crate::progress::Progress>,
 ) -> Result<Vec<StabilityCell>> {
     let center = game.equilibrium().ok_or_else(|| {
         Error::numerical(
@@ -153,34 +170,98 @@ pub fn stability_map(
     })?;
     base.validate()?;
     let nd = lr_d.len();
-    let cells: Vec<StabilityCell> = cells
-        .into_par_iter()
-        .map(|idx| {
-            let spec = base.with_lrs(lr_g[idx / nd], lr_d[idx % nd]);
-            let rule = spec.build()?;
-            let map = linearize_update(game, &rule, &center).ok();
-            let traj = Run {
-                game,
-                rule: &rule,
-                steps: setup.steps,
-                bound: Bound::around(&center, setup.bound),
-            }
-            .simulate(&setup.x0);
-            Ok(StabilityCell {
-                lr_g: spec.lr_g(),
-                lr_d: spec.lr_d(),
-                spectral_radius: map.as_ref().map(|m| m.spectral_radius),
-                map_class: map.map(|m| m.class),
-                sim: classify_trajectory(&traj, center.as_slice(), game.split()),
-            })
+    let batch_cells: Vec<Cell> = cells
+        .clone()
+        .map(|idx| Cell {
+            lr_g: lr_g[idx / nd],
+            lr_d: lr_d[idx % nd],
+            start: 0,
         })
-        .collect::<Result<_>>()?;
+        .collect();
+    let starts = [setup.x0.clone()];
+    let runs = Batch {
+        game,
+        rule: base,
+        cells: &batch_cells,
+        starts: &starts,
+        steps: setup.steps,
+        center: &center,
+        bound: setup.bound,
+        record: false,
+        progress,
+    }
+    .run()?;
+    let maps = map_spectra(game, base, &batch_cells, &center)?;
     crate::interrupt::check("the map is incomplete and was not written")?;
-    Ok(cells)
+    Ok(batch_cells
+        .iter()
+        .zip(runs)
+        .zip(maps)
+        .map(|((c, run), map)| StabilityCell {
+            lr_g: c.lr_g,
+            lr_d: c.lr_d,
+            spectral_radius: map.as_ref().map(|m| m.spectral_radius),
+            map_class: map.map(|m| m.class),
+            sim: classify_cell(game, &run, &setup.x0, &center),
+        })
+        .collect())
+}
+
+/// The classification of an engine cell: [`classify_run`] with the conserved quantity
+/// at its start and end, the same as [`classify_trajectory`] of the recorded run.
+#[must_use]
+pub fn classify_cell(
+    game: &dyn Game,
+    run: &CellRun,
+    x0: &Vector,
+    center: &Vector,
+) -> TrajectoryMetrics {
+    let energy = match run.stop {
+        crate::dynamics::Stop::Budget => {
+            energy_excess(game, x0.as_slice(), &run.x_end, center.as_slice())
+        }
+        _ => None,
+    };
+    classify_run(&RunEnd {
+        stats: &run.stats,
+        plan: run.plan,
+        last: run.last,
+        d2_0: run.d2_0,
+        diverged_step: run.stop.diverged_step(),
+        energy,
+    })
+}
+
+/// The linearised update map of every cell (None where the rule has none, e.g. Adam).
+fn map_spectra(
+    game: &dyn Game,
+    base: &RuleSpec,
+    cells: &[Cell],
+    center: &Vector,
+) -> Result<Vec<Option<MapSpectrum>>> {
+    let rule = base.build()?;
+    if game.dim() == 2 && plain_steps(&rule).is_some() {
+        let j = game.jacobian(center);
+        let j = [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]];
+        if j.iter().flatten().all(|v| v.is_finite()) {
+            return Ok(cells
+                .iter()
+                .map(|c| Some(map_spectrum_2x2(&base.scheme, c.lr_g, c.lr_d, j)))
+                .collect());
+        }
+    }
+    cells
+        .par_iter()
+        .map(|c| {
+            let rule = base.with_lrs(c.lr_g, c.lr_d).build()?;
+            Ok(linearize_update(game, &rule, center).ok())
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::trajectory::classify_trajectory;
     use super::*;
     use crate::dynamics::RuleName;
     use crate::game::{Dirac, TturSaddle};
@@ -217,7 +298,7 @@ mod tests {
             steps: 2000,
             bound: 1e3,
         };
-        let cells = stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81).unwrap();
+        let cells = stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81, None).unwrap();
         for c in &cells {
             let stable = c.lr_g < 0.01 && c.lr_d < 1.0;
             assert_eq!(c.map_class == Some(MapClass::Convergent), stable, "{c:?}");
@@ -226,11 +307,102 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let again =
-            one.install(|| stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81).unwrap());
+        let again = one
+            .install(|| stability_map(&TturSaddle, &base, &lg, &ld, &setup, 0..81, None).unwrap());
         let a = serde_json::to_string(&cells).unwrap();
         let b = serde_json::to_string(&again).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn engine_cells_equal_simulate_and_classify_trajectory() {
+        use crate::dynamics::{Bound, RuleOptions, Run};
+        use crate::game::{Bilinear, DiracLoss, LotkaVolterra};
+        use std::sync::Arc;
+        // Every class the classifier knows, on small grids: converged (R1), stalled and
+        // diverged (large steps), cycling (alternating), clipped (WGAN + clip), the
+        // conserved-quantity rule (Lotka–Volterra flow) and undecided (tiny steps).
+        let lv = LotkaVolterra {
+            alpha: 2.0 / 3.0,
+            beta: 4.0 / 3.0,
+            gamma: 1.0,
+            delta: 1.0,
+        };
+        let games: Vec<Arc<dyn Game>> = vec![
+            Arc::new(Dirac::default()),
+            Arc::new(Dirac {
+                r1: 0.3,
+                ..Dirac::default()
+            }),
+            Arc::new(Dirac {
+                clip: Some(0.5),
+                ..Dirac::new(DiracLoss::Wgan)
+            }),
+            Arc::new(Bilinear::scalar(1.0)),
+            Arc::new(lv),
+            Arc::new(TturSaddle),
+        ];
+        let alt = RuleOptions {
+            k_d: Some(3),
+            ..RuleOptions::default()
+        };
+        let specs = [
+            RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap(),
+            RuleName::Alternating.spec(1.0, 1.0, &alt).unwrap(),
+            RuleSpec::new(RuleName::Flow, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Consensus, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Adam, 1.0, 1.0).unwrap(),
+            RuleSpec::new(RuleName::Momentum, 1.0, 1.0).unwrap(),
+        ];
+        let axis = [1e-3, 0.05, 0.4, 1.2, 6.0];
+        let mut seen = std::collections::BTreeSet::new();
+        for g in &games {
+            for base in &specs {
+                let game = base.adjust_game(g.clone());
+                let c = game.equilibrium().unwrap();
+                let setup = SweepSetup {
+                    x0: game.default_start(),
+                    steps: 600,
+                    bound: 1e3,
+                };
+                let cells =
+                    stability_map(game.as_ref(), base, &axis, &axis, &setup, 0..25, None).unwrap();
+                for cell in &cells {
+                    let spec = base.with_lrs(cell.lr_g, cell.lr_d);
+                    let rule = spec.build().unwrap();
+                    let t = Run {
+                        game: game.as_ref(),
+                        rule: &rule,
+                        steps: setup.steps,
+                        bound: Bound::around(&c, setup.bound),
+                    }
+                    .simulate(&setup.x0);
+                    let m = classify_trajectory(&t, game.as_ref(), c.as_slice());
+                    assert_eq!(
+                        serde_json::to_string(&m).unwrap(),
+                        serde_json::to_string(&cell.sim).unwrap(),
+                        "{} {:?} ({}, {})",
+                        game.name(),
+                        spec.name(),
+                        cell.lr_g,
+                        cell.lr_d
+                    );
+                    let lin = linearize_update(game.as_ref(), &rule, &c).ok();
+                    assert_eq!(
+                        lin.as_ref().map(|l| l.spectral_radius.to_bits()),
+                        cell.spectral_radius.map(f64::to_bits),
+                        "{} {:?}",
+                        game.name(),
+                        spec.name()
+                    );
+                    assert_eq!(lin.map(|l| l.class), cell.map_class);
+                    seen.insert(m.class.as_str());
+                }
+            }
+        }
+        for class in ["converged", "stalled", "diverged", "cycling", "undecided"] {
+            assert!(seen.contains(class), "{class} not exercised: {seen:?}");
+        }
     }
 
     #[test]
@@ -259,6 +431,7 @@ mod tests {
                 bound: 1e3,
             },
             0..169,
+            None,
         )
         .unwrap();
         for &k in &diag {

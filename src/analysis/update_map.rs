@@ -30,6 +30,12 @@ pub const RHO_TOL: f64 = 1e-7;
 pub enum MapClass {
     /// ρ < 1: iterates converge.
     Convergent,
+    /// ρ < 1 for the RK4 flow on a centre of the flow (every eigenvalue of HJ on the
+    /// imaginary axis): the game conserves the orbit and the contraction is the
+    /// integrator's own damping, |R(iy)|² = 1 − y⁶/72 + y⁸/576 < 1 for the RK4 stability
+    /// function R(z) = 1 + z + z²/2 + z³/6 + z⁴/24 at z = iy, 0 < |y| < 2√2 (Hairer &
+    /// Wanner, "Solving ODEs II", §IV.2).
+    Rk4Damped,
     /// ρ = 1 within [`RHO_TOL`] with complex eigenvalues on the unit circle: bounded rotation.
     Cycling,
     /// ρ = 1 within tolerance with only real eigenvalues on the circle (a neutral
@@ -45,6 +51,7 @@ impl MapClass {
     pub fn as_str(self) -> &'static str {
         match self {
             MapClass::Convergent => "convergent",
+            MapClass::Rk4Damped => "rk4_damped",
             MapClass::Cycling => "cycling",
             MapClass::Marginal => "marginal",
             MapClass::Divergent => "divergent",
@@ -66,6 +73,127 @@ pub struct MapSpectrum {
     pub method: &'static str,
     /// Dimension of the (augmented) state.
     pub state_dim: usize,
+    /// Why the class is what it is, where that needs saying (the RK4 damping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The note of [`MapClass::Rk4Damped`].
+pub const RK4_DAMPING_NOTE: &str = "the flow is a centre (HJ has imaginary eigenvalues iy): ρ < 1 is RK4's \
+     own damping |R(iy)| = √(1 − y⁶/72 + y⁸/576), not the game's";
+
+/// Eigenvalues of a 2 × 2 matrix [[a, b], [c, d]] in closed form, sorted like
+/// [`crate::linalg::eigenvalues`]: with m = (a + d)/2 and Δ = ((a − d)/2)² + bc (no
+/// cancellation between tr²/4 and det for close eigenvalues), m ± √Δ for Δ ≥ 0 (the
+/// smaller one as det/λ₁ when that avoids cancellation) and m ± i√−Δ otherwise.
+#[must_use]
+pub fn eigenvalues_2x2(m: [[f64; 2]; 2]) -> [Eigenvalue; 2] {
+    // Entries beyond 2^500 would overflow the squares below (a learning rate of 1e308
+    // gives entries of 5e307 whose eigenvalues are finite): scale by the power of two
+    // 2^-600, exact, and scale the eigenvalues back. Smaller matrices are untouched, so
+    // their bits do not change.
+    const BIG: f64 = 3.273_390_607_896_142e150; // 2^500
+    const DOWN: f64 = 2.409_919_865_102_884e-181; // 2^-600
+    let amax = m.iter().flatten().fold(0.0f64, |s, v| s.max(v.abs()));
+    if amax > BIG && amax.is_finite() {
+        let ev = eigenvalues_2x2(m.map(|r| r.map(|v| v * DOWN)));
+        return ev.map(|z| Eigenvalue::new(z.re / DOWN, z.im / DOWN));
+    }
+    let [[a, b], [c, d]] = m;
+    let mid = 0.5 * (a + d);
+    let half = 0.5 * (a - d);
+    let disc = half * half + b * c;
+    let mut ev = if disc >= 0.0 {
+        let s = disc.sqrt();
+        let big = if mid >= 0.0 { mid + s } else { mid - s };
+        let det = a * d - b * c;
+        let small = if big != 0.0 { det / big } else { mid - s };
+        [Eigenvalue::new(big, 0.0), Eigenvalue::new(small, 0.0)]
+    } else {
+        let s = (-disc).sqrt();
+        [Eigenvalue::new(mid, -s), Eigenvalue::new(mid, s)]
+    };
+    ev.sort_by(|p, q| p.re.total_cmp(&q.re).then(p.im.total_cmp(&q.im)));
+    ev
+}
+
+/// The Jacobian of a plain-step rule's map for a two-coordinate game with Jacobian `j`
+/// at the fixed point and steps (h_G, h_D), in closed form (see the module docs); the
+/// arithmetic [`linearize_update`] uses for such games, so a bulk computation with a
+/// shared J gives the same numbers.
+#[must_use]
+pub fn map_jacobian_2x2(scheme: &Scheme, hg: f64, hd: f64, j: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
+    type M = [[f64; 2]; 2];
+    let mul = |p: M, q: M| -> M {
+        let mut r = [[0.0; 2]; 2];
+        for i in 0..2 {
+            for k in 0..2 {
+                r[i][k] = p[i][0] * q[0][k] + p[i][1] * q[1][k];
+            }
+        }
+        r
+    };
+    let add = |p: M, q: M, w: f64| -> M {
+        [
+            [p[0][0] + w * q[0][0], p[0][1] + w * q[0][1]],
+            [p[1][0] + w * q[1][0], p[1][1] + w * q[1][1]],
+        ]
+    };
+    let eye: M = [[1.0, 0.0], [0.0, 1.0]];
+    let hj = |g: f64, d: f64| -> M { [[g * j[0][0], g * j[0][1]], [d * j[1][0], d * j[1][1]]] };
+    let pow = |m: M, k: usize| (0..k).fold(eye, |acc, _| mul(m, acc));
+    match scheme {
+        Scheme::Simultaneous => add(eye, hj(hg, hd), 1.0),
+        Scheme::Alternating { order, k_g, k_d } => {
+            let fg = pow(add(eye, hj(hg, 0.0), 1.0), *k_g);
+            let fd = pow(add(eye, hj(0.0, hd), 1.0), *k_d);
+            match order {
+                Order::GFirst => mul(fd, fg),
+                Order::DFirst => mul(fg, fd),
+            }
+        }
+        Scheme::Extragradient => {
+            let m = hj(hg, hd);
+            add(add(eye, m, 1.0), mul(m, m), 1.0)
+        }
+        Scheme::Flow => {
+            let m = hj(hg, hd);
+            let m2 = mul(m, m);
+            let m3 = mul(m2, m);
+            let m4 = mul(m3, m);
+            add(
+                add(add(add(eye, m, 1.0), m2, 0.5), m3, 1.0 / 6.0),
+                m4,
+                1.0 / 24.0,
+            )
+        }
+    }
+}
+
+/// The linearised map of a plain-step rule on a two-coordinate game whose Jacobian at
+/// the fixed point is `j` (closed-form 2 × 2 eigenvalues; cheap enough to run for every
+/// cell of a sweep).
+#[must_use]
+pub fn map_spectrum_2x2(scheme: &Scheme, hg: f64, hd: f64, j: [[f64; 2]; 2]) -> MapSpectrum {
+    let m = map_jacobian_2x2(scheme, hg, hd, j);
+    let ev = eigenvalues_2x2(m);
+    let mut class = classify_map(&ev);
+    let mut note = None;
+    if *scheme == Scheme::Flow && class == MapClass::Convergent {
+        let flow = eigenvalues_2x2([[hg * j[0][0], hg * j[0][1]], [hd * j[1][0], hd * j[1][1]]]);
+        if super::spectrum::classify_flow(&flow) == super::spectrum::FlowClass::Center {
+            class = MapClass::Rk4Damped;
+            note = Some(RK4_DAMPING_NOTE.to_string());
+        }
+    }
+    MapSpectrum {
+        spectral_radius: spectral_radius(&ev),
+        class,
+        eigenvalues: ev.to_vec(),
+        method: "analytic",
+        state_dim: 2,
+        note,
+    }
 }
 
 /// Classifies a map from its eigenvalues.
@@ -161,6 +289,17 @@ fn augmented_step(game: &dyn Game, rule: &Rule, z: &Vector, template: &RuleState
 /// √ŝ = 0 at a fixed point, so it has no linearisation there), or if the eigenvalue
 /// computation fails.
 pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapSpectrum> {
+    // Large learning rates overflow the map's Jacobian (extragradient's holds η²) or its
+    // eigenvalues; either way the answer is "too large", said in the user's terms.
+    let overflow = |amax: f64| {
+        Error::numerical(
+            "linearize_update",
+            format!(
+                "the map's Jacobian or eigenvalues overflow (entries up to {amax:.3e}): are the \
+                 learning rates too large?"
+            ),
+        )
+    };
     let adaptive = |c: &crate::optim::Chain| {
         c.0.iter()
             .any(|t| matches!(t, Transform::Adam { .. } | Transform::RmsProp { .. }))
@@ -171,6 +310,28 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
             "Adam and RMSProp divide by √ŝ, which is 0 at a fixed point, and depend on the \
              step count: their update map has no linearisation there (use simulation)",
         ));
+    }
+    if let Some((hg, hd)) = plain_steps(rule).filter(|_| game.dim() == 2) {
+        let j = game.jacobian(x);
+        let j = [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]];
+        if j.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::numerical(
+                "linearize_update",
+                "the Jacobian has a non-finite entry",
+            ));
+        }
+        let m = map_spectrum_2x2(&rule.scheme, hg, hd, j);
+        if m.eigenvalues
+            .iter()
+            .any(|z| !(z.re.is_finite() && z.im.is_finite()))
+        {
+            let amax = map_jacobian_2x2(&rule.scheme, hg, hd, j)
+                .iter()
+                .flatten()
+                .fold(0.0f64, |s, v| s.max(v.abs()));
+            return Err(overflow(amax));
+        }
+        return Ok(m);
     }
     let (jac, method) = match analytic_map_jacobian(game, rule, x) {
         Some(m) => (m, "analytic"),
@@ -183,32 +344,52 @@ pub fn linearize_update(game: &dyn Game, rule: &Rule, x: &Vector) -> Result<MapS
             )
         }
     };
-    // Large learning rates overflow the map's Jacobian (extragradient's holds η²) or its
-    // eigenvalues; either way the answer is "too large", said in the user's terms.
-    let overflow = || {
-        Error::numerical(
-            "linearize_update",
-            format!(
-                "the map's Jacobian or eigenvalues overflow (entries up to {:.3e}): are the \
-                 learning rates too large?",
-                jac.amax()
-            ),
-        )
-    };
     if jac.iter().any(|v| !v.is_finite()) {
-        return Err(overflow());
+        return Err(overflow(jac.amax()));
     }
     let ev = eigenvalues(&jac)?;
     if ev.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
-        return Err(overflow());
+        return Err(overflow(jac.amax()));
+    }
+    let mut class = classify_map(&ev);
+    let mut note = None;
+    if rule.scheme == Scheme::Flow && class == MapClass::Convergent {
+        let (hg, hd) = plain_steps(rule).unwrap_or((1.0, 1.0));
+        let split = game.split();
+        let h = Matrix::from_fn(game.dim(), game.dim(), |r, c| {
+            if r != c {
+                0.0
+            } else if r < split {
+                hg
+            } else {
+                hd
+            }
+        });
+        let flow = eigenvalues(&(h * game.jacobian(x)))?;
+        if super::spectrum::classify_flow(&flow) == super::spectrum::FlowClass::Center {
+            class = MapClass::Rk4Damped;
+            note = Some(RK4_DAMPING_NOTE.to_string());
+        }
     }
     Ok(MapSpectrum {
         spectral_radius: spectral_radius(&ev),
-        class: classify_map(&ev),
+        class,
         eigenvalues: ev,
         method,
         state_dim: jac.nrows(),
+        note,
     })
+}
+
+/// (h_G, h_D) of a rule whose players take plain steps, or None.
+#[must_use]
+pub fn plain_steps(rule: &Rule) -> Option<(f64, f64)> {
+    let plain = |c: &crate::optim::Chain| match c.0.as_slice() {
+        [Transform::Scale { factor }] => Some(*factor),
+        [] => Some(1.0),
+        _ => None,
+    };
+    Some((plain(&rule.g)?, plain(&rule.d)?))
 }
 
 #[cfg(test)]
@@ -224,6 +405,29 @@ mod tests {
         let rule = spec.build().unwrap();
         let g = spec.adjust_game(std::sync::Arc::new(game.clone()));
         linearize_update(g.as_ref(), &rule, &game.equilibrium().unwrap()).unwrap()
+    }
+
+    /// Huge entries are scaled by a power of two, so the closed form stays finite and
+    /// agrees with the dense eigensolver to rounding (relative 1e-14).
+    #[test]
+    fn eigenvalues_2x2_of_huge_entries_are_finite_and_match_dense() {
+        const REL: f64 = 1e-14;
+        for m in [
+            [[1.0, -5e307], [5e307, 1.0]],
+            [[3e200, 1e200], [2e200, -7e199]],
+            [[1e160, 0.0], [0.0, -2e160]],
+        ] {
+            let ev = eigenvalues_2x2(m);
+            let mut dense =
+                crate::linalg::eigenvalues(&Matrix::from_fn(2, 2, |r, c| m[r][c])).unwrap();
+            dense.sort_by(|p, q| p.re.total_cmp(&q.re).then(p.im.total_cmp(&q.im)));
+            for (a, b) in ev.iter().zip(&dense) {
+                assert!(
+                    (a - b).norm() <= REL * b.norm(),
+                    "{m:?}: {ev:?} vs {dense:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -464,6 +668,66 @@ mod tests {
                 assert!((&a - &fd).amax() < 1e-7, "{} {:?}", g.name(), spec.name());
             }
         }
+    }
+
+    #[test]
+    fn closed_form_2x2_eigenvalues_match_schur() {
+        /// Relative agreement of the closed form and the Schur iteration.
+        const EIG_2X2_TOL: f64 = 1e-12;
+        let mut rng = crate::linalg::rng(7, 0);
+        use rand::RngExt;
+        for _ in 0..2000 {
+            let m: [[f64; 2]; 2] = [
+                [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)],
+                [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)],
+            ];
+            let a = eigenvalues_2x2(m);
+            let b = eigenvalues(&Matrix::from_row_slice(
+                2,
+                2,
+                &[m[0][0], m[0][1], m[1][0], m[1][1]],
+            ))
+            .unwrap();
+            let scale = b.iter().map(|z| z.norm()).fold(1.0, f64::max);
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).norm() <= EIG_2X2_TOL * scale,
+                    "{m:?}: {a:?} vs {b:?}"
+                );
+            }
+        }
+        // Repeated and real-split cases.
+        let i = eigenvalues_2x2([[1.0, 0.0], [0.0, 1.0]]);
+        assert!(i.iter().all(|z| *z == Eigenvalue::new(1.0, 0.0)));
+        let r = eigenvalues_2x2([[1.0, 1e-9], [0.0, 1.0 - 1e-12]]);
+        assert!(r.iter().all(|z| z.im == 0.0));
+    }
+
+    #[test]
+    fn rk4_on_a_centre_is_the_integrators_damping() {
+        // Issue 9: the flow of the Dirac-GAN (a centre) at η = 0.5: ρ = |R(i·0.25)| =
+        // √(1 − y⁶/72 + y⁸/576) < 1 is RK4's damping, not the game's.
+        let m = rho(
+            &Dirac::default(),
+            RuleSpec::new(RuleName::Flow, 0.5, 0.5).unwrap(),
+        );
+        let y: f64 = 0.5 * Dirac::default().a();
+        let expected = (1.0 - y.powi(6) / 72.0 + y.powi(8) / 576.0).sqrt();
+        assert!(
+            (m.spectral_radius - expected).abs() < RHO_EXACT,
+            "{}",
+            m.spectral_radius
+        );
+        assert!(m.spectral_radius < 1.0 - RHO_TOL);
+        assert_eq!(m.class, MapClass::Rk4Damped);
+        assert!(m.note.is_some());
+        // A stable focus under the flow is the game's convergence.
+        let r1 = Dirac {
+            r1: 0.3,
+            ..Dirac::default()
+        };
+        let m = rho(&r1, RuleSpec::new(RuleName::Flow, 0.5, 0.5).unwrap());
+        assert_eq!(m.class, MapClass::Convergent);
     }
 
     #[test]

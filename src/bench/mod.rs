@@ -1,7 +1,8 @@
 //! Benchmarks that time the code paths the commands use, and run the Python peers beside
 //! them (`redqueen bench …`).
 //!
-//! * [`sweep`]: the Dirac-GAN learning-rate sweep of the numpy/JAX peers;
+//! * [`sweep`]: `redqueen sweep` itself on the numpy/JAX peers' Dirac-GAN workload, and
+//!   under the other rules of the numpy peer;
 //! * [`neural`]: neural GAN training steps against the PyTorch peers;
 //! * [`peers`]: running a peer and reading its one JSON line.
 
@@ -11,4 +12,4 @@ pub mod sweep;
 
 pub use neural::{GemmRate, NeuralBench, bench_neural, gemm_rates};
 pub use peers::{PeerRate, Peers, run_peer};
-pub use sweep::{BenchSweep, bench_sweep};
+pub use sweep::{BENCH_K_D, BenchSweep, bench_rule, bench_sweep};

@@ -11,7 +11,8 @@ use redqueen::error::Result;
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Dirac-GAN simultaneous-GD sweep over an N×N (lr_G, lr_D) grid (numpy/JAX peers' workload).
+    /// `redqueen sweep` itself on the numpy/JAX peers' Dirac-GAN workload (simultaneous GD
+    /// over an N×N (lr_G, lr_D) grid), and under alternating GD, extragradient and Adam.
     Sweep(BenchSweepArgs),
     /// Neural GAN training steps: seed002-batch500, seed002-wgangp-batch500, ganvis-batch50.
     Neural(BenchNeuralArgs),
@@ -34,12 +35,22 @@ pub struct PeerArgs {
 /// Arguments of `bench sweep`.
 #[derive(Debug, Args)]
 pub struct BenchSweepArgs {
-    /// Grid side N (N×N cells).
+    /// Grid side N (N×N cells) of the simultaneous-GD workload.
     #[arg(long, default_value_t = 256)]
     grid: usize,
-    /// Steps per cell.
+    /// Steps per cell of the simultaneous-GD workload.
     #[arg(long, default_value_t = 10_000)]
     steps: usize,
+    /// Other rules to time, against `numpy_dirac_sweep.py --rule` (comma-separated:
+    /// alternating, extragradient, adam; `none` for none).
+    #[arg(long, default_value = "alternating,extragradient,adam")]
+    rules: String,
+    /// Grid side of the other rules' workloads.
+    #[arg(long, default_value_t = 128)]
+    rule_grid: usize,
+    /// Steps per cell of the other rules' workloads.
+    #[arg(long, default_value_t = 4000)]
+    rule_steps: usize,
     /// Threads (0: all cores).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     threads: usize,
@@ -96,33 +107,59 @@ fn print_peers(peers: &[bench::PeerRate], unit: &str) {
 }
 
 fn sweep(a: &BenchSweepArgs) -> Result<()> {
-    let ours = bench::bench_sweep(a.grid, a.steps, a.threads)?;
-    let peers = match a.peers.peers() {
-        Some(p) => bench::sweep::peer_rates(&ours, &p)?,
-        None => Vec::new(),
-    };
-    if a.json {
-        let mut out = serde_json::to_value(&ours).unwrap_or_default();
-        if a.peers.peers.is_some() {
-            out["peers"] = json!(peers);
-        }
-        println!("{out}");
-        return Ok(());
+    let mut work = vec![("simultaneous".to_string(), a.grid, a.steps)];
+    for r in a
+        .rules
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && *r != "none")
+    {
+        bench::bench_rule(r)?;
+        work.push((r.to_string(), a.rule_grid, a.rule_steps));
     }
-    println!(
-        "dirac-sweep {}×{} × {} steps, {} threads ({:?}): {:.3} s, {:.3e} cell-steps/s, {:.2} ns/cell-step, {:.1} GFLOP/s ({} flops/cell-step)",
-        ours.grid,
-        ours.grid,
-        ours.steps,
-        ours.threads,
-        ours.path,
-        ours.seconds,
-        ours.cell_steps_per_s,
-        ours.ns_per_cell_step,
-        ours.gflop_per_s,
-        ours.flops_per_cell_step
-    );
-    print_peers(&peers, "cell-steps/s");
+    let mut results = Vec::new();
+    for (rule, grid, steps) in &work {
+        let ours = bench::bench_sweep(rule, *grid, *steps, a.threads)?;
+        let peers = match a.peers.peers() {
+            Some(p) => bench::sweep::peer_rates(&ours, &p)?,
+            None => Vec::new(),
+        };
+        if !a.json {
+            println!(
+                "{} ({}) {}×{} × {} steps, {} threads ({:?}): {:.3} s for the whole sweep \
+                 command (CSV and figures included), {:.3e} cell-steps/s, {:.2} ns/cell-step; \
+                 norms at the corners {:.4}, {:.4}",
+                ours.name,
+                ours.rule,
+                ours.grid,
+                ours.grid,
+                ours.steps,
+                ours.threads,
+                ours.path,
+                ours.seconds,
+                ours.cell_steps_per_s,
+                ours.ns_per_cell_step,
+                ours.norm_lo,
+                ours.norm_hi
+            );
+            print_peers(&peers, "cell-steps/s");
+        }
+        results.push((ours, peers));
+    }
+    if a.json {
+        let mut items = results.into_iter().map(|(ours, peers)| {
+            let mut v = serde_json::to_value(&ours).unwrap_or_default();
+            if a.peers.peers.is_some() {
+                v["peers"] = json!(peers);
+            }
+            v
+        });
+        // The simultaneous workload is the object; the other rules are its `rules`.
+        let mut out = items.next().unwrap_or_default();
+        let rest: Vec<serde_json::Value> = items.collect();
+        out["rules"] = json!(rest);
+        println!("{out}");
+    }
     Ok(())
 }
 

@@ -79,7 +79,7 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
         bound: Bound::around(&center, bound),
     }
     .simulate(&x0);
-    let metrics = analysis::classify_trajectory(&traj, center.as_slice(), game.split());
+    let metrics = analysis::classify_trajectory(&traj, game.as_ref(), center.as_slice());
     let csv_path = a.out.join(format!("{stem}.csv"));
     export::trajectory_table(game.as_ref(), &traj, &center).write(&csv_path)?;
     let mut config = resolved;

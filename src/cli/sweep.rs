@@ -4,14 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
-
-use redqueen::analysis::{self, LogAxis};
+use redqueen::analysis::LogAxis;
 use redqueen::dynamics::{DEFAULT_DIVERGE_BOUND, RuleName};
 use redqueen::error::Result;
 use redqueen::export;
 use redqueen::parallel::with_threads;
 use redqueen::shard::{Shard, merge_csv_shards};
+use redqueen::sweep::{SweepRequest, run_sweep};
 
 use super::args::{GameArgs, RuleArgs, check_bound, check_steps, parse_point, parsed};
 
@@ -63,65 +62,41 @@ pub struct MergeArgs {
     out: PathBuf,
 }
 
-/// Runs `sweep`.
+/// Runs `sweep` (the library's [`redqueen::sweep::run_sweep`], which `bench sweep` times).
 pub fn sweep(a: &SweepArgs) -> Result<()> {
     let steps = check_steps(a.steps)?;
     let bound = check_bound(a.bound)?;
     // The learning rates come from the grid; 1 is a placeholder replaced in every cell.
     let spec = a.rule_args.spec(a.rule, (1.0, 1.0))?;
-    let game = spec.adjust_game(a.game.build()?);
-    let gx = LogAxis::parse("--lr-g", &a.grid_g)?;
-    let gy = LogAxis::parse("--lr-d", &a.grid_d)?;
-    let (lr_g, lr_d) = (gx.values(), gy.values());
+    let game = a.game.build()?;
+    let lr_g = LogAxis::parse("--lr-g", &a.grid_g)?;
+    let lr_d = LogAxis::parse("--lr-d", &a.grid_d)?;
+    let adjusted = spec.adjust_game(game.clone());
     let x0 = match &a.from {
-        Some(s) => parse_point("from", s, game.as_ref())?,
-        None => game.default_start(),
+        Some(s) => parse_point("from", s, adjusted.as_ref())?,
+        None => adjusted.default_start(),
     };
-    let total = lr_g.len() * lr_d.len();
-    let (range, name) = match a.shard {
-        Some(s) => (s.range(total), s.file_name("sweep", "csv")),
-        None => (0..total, "sweep.csv".to_string()),
-    };
-    let t0 = std::time::Instant::now();
-    let setup = analysis::SweepSetup {
-        x0: x0.clone(),
-        steps,
-        bound,
-    };
-    let cells = with_threads(a.threads, || {
-        analysis::stability_map(game.as_ref(), &spec, &lr_g, &lr_d, &setup, range.clone())
+    let out = with_threads(a.threads, || {
+        run_sweep(&SweepRequest {
+            game,
+            rule: &spec,
+            lr_g,
+            lr_d,
+            x0,
+            steps,
+            bound,
+            shard: a.shard,
+            out: &a.out,
+        })
     })?;
-    let path = a.out.join(&name);
-    export::stability_table(&cells).write(&path)?;
-    let config = json!({
-        "command": "sweep", "game": game.name(), "params": game.params(), "rule": spec,
-        "lr_grid_g": gx, "lr_grid_d": gy, "from": x0.as_slice(), "steps": steps,
-        "bound": bound, "shard": a.shard, "cells": [range.start, range.end],
-        "seed": null, "seed_note": "reduced-game runs are deterministic and use no randomness",
-        "version": env!("CARGO_PKG_VERSION"),
-    });
-    export::write_atomic(
-        &path.with_extension("json"),
-        format!("{config:#}\n").as_bytes(),
-    )?;
     println!(
         "{} cells in {:.2} s → {}",
-        cells.len(),
-        t0.elapsed().as_secs_f64(),
-        path.display()
+        out.cells.len(),
+        out.seconds,
+        out.csv.display()
     );
-    if a.shard.is_none() {
-        let title = format!("{} · {}", game.name(), spec.name().as_str());
-        let figures = redqueen::figures::stability_figures(
-            &a.out.join("sweep"),
-            &title,
-            &lr_g,
-            &lr_d,
-            &cells,
-        )?;
-        for f in figures {
-            println!("figure: {}", f.display());
-        }
+    for f in out.figures {
+        println!("figure: {}", f.display());
     }
     Ok(())
 }

@@ -17,10 +17,12 @@
 //!
 //! Projections (weight clipping) follow every update of every player.
 
+pub mod batch;
 mod named;
 mod optimizer;
 mod runner;
 mod spec;
+pub mod stats;
 
 pub use named::{RuleName, RuleOptions};
 pub use optimizer::Optimizer;

@@ -92,6 +92,10 @@ pub struct Trajectory {
     pub states: Vec<Vec<f64>>,
     /// Why the run ended.
     pub stop: Stop,
+    /// The step budget the run was given (the classification measures its late half
+    /// and stall window against the budget, so that a run that stops early is measured
+    /// as the engine measures it).
+    pub budget: usize,
 }
 
 /// Watches a run. The runner calls [`Observer::observe`] with x₀ (step 0) and with
@@ -250,9 +254,10 @@ impl Run<'_> {
     /// Runs from the state `(x, state)`, in place, and says why it ended. The loop, in
     /// order, for k = 1, 2, …: one [`Rule::step`]; a non-finite coordinate ends the run
     /// ([`Stop::NonFinite`], not observed); the observer sees x_k and may halt;
-    /// ‖x_k − center‖ > radius ends it ([`Stop::Diverged`]). On a non-finite stop `x`
-    /// holds the non-finite state. A signal ([`crate::interrupt`]) ends it before the
-    /// next step ([`Stop::Interrupted`]).
+    /// ‖x_k − center‖ > radius ends it ([`Stop::Diverged`]; ‖·‖² is
+    /// [`super::stats::dist2`], compared with [`super::stats::bound_threshold`], which is
+    /// the same test). On a non-finite stop `x` holds the non-finite state. A signal
+    /// ([`crate::interrupt`]) ends it before the next step ([`Stop::Interrupted`]).
     ///
     /// # Errors
     /// An error of the observer, which ends the run.
@@ -266,6 +271,7 @@ impl Run<'_> {
             return Ok(Stop::Halted { step: 0, why });
         }
         let bound = &self.bound;
+        let threshold = super::stats::bound_threshold(bound.radius);
         for k in 1..=self.steps {
             if let Some(signal) = crate::interrupt::requested() {
                 return Ok(Stop::Interrupted {
@@ -280,7 +286,9 @@ impl Run<'_> {
             if let ControlFlow::Break(why) = observer.observe(k, x, state)? {
                 return Ok(Stop::Halted { step: k, why });
             }
-            if bound.radius.is_finite() && (&*x - &bound.center).norm() > bound.radius {
+            if bound.radius.is_finite()
+                && super::stats::dist2(x.as_slice(), bound.center.as_slice()) > threshold
+            {
                 return Ok(Stop::Diverged { step: k });
             }
         }
@@ -304,7 +312,11 @@ impl Run<'_> {
                 step: 0,
                 why: e.to_string(),
             });
-        Trajectory { states, stop }
+        Trajectory {
+            states,
+            stop,
+            budget: self.steps,
+        }
     }
 }
 

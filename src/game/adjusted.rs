@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::lanes::{Consensus2, Field2, LaneGame, Sga2, adjusted_field};
 use super::{Conserved, Game};
 use crate::linalg::{Matrix, Vector};
 
@@ -60,9 +61,26 @@ impl Game for Consensus {
     }
     delegate!();
     fn field(&self, x: &Vector) -> Vector {
+        if let Some(LaneGame::Plain(k)) = self.inner.lanes() {
+            let inner = k;
+            return Vector::from_vec(
+                Consensus2 {
+                    inner,
+                    gamma: self.gamma,
+                }
+                .field2([x[0], x[1]])
+                .to_vec(),
+            );
+        }
         let v = self.inner.field(x);
         let j: Matrix = self.inner.jacobian(x);
-        &v - self.gamma * j.transpose() * &v
+        adjusted_field(&v, &j, self.gamma, false)
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        match self.inner.lanes() {
+            Some(LaneGame::Plain(k)) => Some(LaneGame::Consensus(k, self.gamma)),
+            _ => None,
+        }
     }
     fn params(&self) -> serde_json::Value {
         let mut p = self.inner.params();
@@ -77,10 +95,25 @@ impl Game for Sga {
     }
     delegate!();
     fn field(&self, x: &Vector) -> Vector {
+        if let Some(LaneGame::Plain(inner)) = self.inner.lanes() {
+            return Vector::from_vec(
+                Sga2 {
+                    inner,
+                    lambda: self.lambda,
+                }
+                .field2([x[0], x[1]])
+                .to_vec(),
+            );
+        }
         let v = self.inner.field(x);
         let j: Matrix = self.inner.jacobian(x);
-        let a = (&j - j.transpose()) * 0.5;
-        &v - self.lambda * a.transpose() * &v
+        adjusted_field(&v, &j, self.lambda, true)
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        match self.inner.lanes() {
+            Some(LaneGame::Plain(k)) => Some(LaneGame::Sga(k, self.lambda)),
+            _ => None,
+        }
     }
     fn params(&self) -> serde_json::Value {
         let mut p = self.inner.params();

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::lanes::{Kernel2, LaneGame, ScalarBilinear};
 use super::{Conserved, Game};
 use crate::linalg::{Matrix, Vector};
 
@@ -47,13 +48,30 @@ impl Game for Bilinear {
             .collect()
     }
     fn field(&self, x: &Vector) -> Vector {
-        let n = self.a.nrows();
-        let (gx, gy) = (x.rows(0, n), x.rows(n, self.a.ncols()));
-        let mut v = Vector::zeros(self.dim());
-        v.rows_mut(0, n).copy_from(&(-(&self.a * gy)));
-        v.rows_mut(n, self.a.ncols())
-            .copy_from(&(self.a.transpose() * gx));
-        v
+        // Explicit sums in index order (the 1 × 1 case is [`ScalarBilinear`]'s
+        // arithmetic): v_xᵢ = −Σⱼ aᵢⱼ yⱼ, v_yⱼ = Σᵢ aᵢⱼ xᵢ.
+        let (n, m) = self.a.shape();
+        let a = &self.a;
+        Vector::from_fn(n + m, |k, _| {
+            if k < n {
+                let mut s = a[(k, 0)] * x[n];
+                for j in 1..m {
+                    s += a[(k, j)] * x[n + j];
+                }
+                -s
+            } else {
+                let j = k - n;
+                let mut s = a[(0, j)] * x[0];
+                for i in 1..n {
+                    s += a[(i, j)] * x[i];
+                }
+                s
+            }
+        })
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        (self.a.shape() == (1, 1))
+            .then(|| LaneGame::Plain(Kernel2::Bilinear(ScalarBilinear { s: self.a[(0, 0)] })))
     }
     fn jacobian(&self, _x: &Vector) -> Matrix {
         let (n, m) = self.a.shape();

@@ -24,9 +24,11 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde_json::json;
 
+use super::lanes::{Field2, Kernel2, LaneGame};
 use super::{Conserved, Game};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Vector};
+pub use crate::simd::math::{sigmoid, sigmoid_slope};
 
 /// Number of Gauss–Hermite nodes for the instance-noise expectations. σ(t) has poles at
 /// t = ±iπ, so the error decays more slowly as |ψσ| grows: against a 400 001-point
@@ -70,24 +72,115 @@ impl DiracLoss {
             _ => sigmoid(-t),
         }
     }
-    /// f″(t).
+    /// f″(t) = −σ(t)σ(−t).
     #[must_use]
     pub fn d2f(self, t: f64) -> f64 {
         match self {
             DiracLoss::Wgan => 0.0,
-            _ => -sigmoid(t) * sigmoid(-t),
+            _ => -sigmoid_slope(t),
         }
     }
 }
 
-/// Logistic σ(t) = 1/(1 + e^(−t)), evaluated without overflow.
-#[must_use]
-pub fn sigmoid(t: f64) -> f64 {
-    if t >= 0.0 {
-        1.0 / (1.0 + (-t).exp())
-    } else {
-        let e = t.exp();
-        e / (1.0 + e)
+/// The noise-free Dirac-GAN field as a lane kernel ([`crate::game::lanes`]); the game's
+/// own [`Game::field`] and [`Game::jacobian`] call it, so the batch engine and a single
+/// run share one copy of the arithmetic.
+///
+/// With u = θψ and f′(t) = σ(−t) (WGAN: 1):
+/// v_θ = −ψ f′(s u) (s = −1 for the non-saturating generator, else +1),
+/// v_ψ = θ f′(u) − (r₁ + r₂)ψ − λ(|ψ| − t) sgn ψ.
+///
+/// `REG`: the regulariser terms are computed (when false they are absent, not 0·ψ);
+/// `ANY_LOSS`: the non-saturating and WGAN losses are handled (when false the loss is
+/// the standard one, whose generator and discriminator share f′(u): one exponential and
+/// one division per evaluation). The variant is chosen by [`Dirac::kernel`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiracField<const REG: bool, const ANY_LOSS: bool> {
+    loss: DiracLoss,
+    reg: f64,
+    gp: f64,
+    gp_target: f64,
+    /// The clipping bound c (+∞ without clipping: clamp(ψ, −∞, ∞) = ψ).
+    clip: f64,
+}
+
+impl<const REG: bool, const ANY_LOSS: bool> DiracField<REG, ANY_LOSS> {
+    /// (f′(s u), f′(u), f″(s u), f″(u)) with one exponential: u′ = e^{−|u|},
+    /// σ(−u) = (u > 0 ? u′ : 1)/(1 + u′), σ(u) = (u < 0 ? u′ : 1)/(1 + u′).
+    #[inline(always)]
+    fn slopes(&self, u: f64, second: bool) -> (f64, f64, f64, f64) {
+        if ANY_LOSS && self.loss == DiracLoss::Wgan {
+            return (1.0, 1.0, 0.0, 0.0);
+        }
+        let e = crate::simd::math::exp_neg(-u.abs());
+        let den = 1.0 + e;
+        let fd = (if u > 0.0 { e } else { 1.0 }) / den;
+        let fg = if ANY_LOSS && self.loss == DiracLoss::NonSaturating {
+            (if u < 0.0 { e } else { 1.0 }) / den
+        } else {
+            fd
+        };
+        if second {
+            // f″ is even: −σ(u)σ(−u) = −u′/(1 + u′)².
+            let d2 = -(e / (den * den));
+            (fg, fd, d2, d2)
+        } else {
+            (fg, fd, 0.0, 0.0)
+        }
+    }
+
+    /// The generator's sign s.
+    #[inline(always)]
+    fn sign(&self) -> f64 {
+        if ANY_LOSS && self.loss == DiracLoss::NonSaturating {
+            -1.0
+        } else {
+            1.0
+        }
+    }
+}
+
+impl<const REG: bool, const ANY_LOSS: bool> Field2 for DiracField<REG, ANY_LOSS> {
+    #[inline(always)]
+    fn field2(&self, x: [f64; 2]) -> [f64; 2] {
+        let (theta, psi) = (x[0], x[1]);
+        let (fg, fd, _, _) = self.slopes(psi * theta, false);
+        let vt = -(psi * fg);
+        let mut vp = theta * fd;
+        if REG {
+            vp -= self.reg * psi;
+            vp -= self.gp * (psi.abs() - self.gp_target) * signum0(psi);
+        }
+        [vt, vp]
+    }
+
+    #[inline(always)]
+    fn jacobian2(&self, x: [f64; 2]) -> [[f64; 2]; 2] {
+        let (theta, psi) = (x[0], x[1]);
+        let s = self.sign();
+        let (d1g, d1, d2g, d2) = self.slopes(psi * theta, true);
+        // v_θ = −ψ f′(s u): ∂θ = −s ψ² f″, ∂ψ = −f′ − s ψ θ f″;
+        // v_ψ = θ f′(u): ∂θ = f′ + θ ψ f″, ∂ψ = θ² f″.
+        let j00 = -(s * (psi * psi) * d2g);
+        let j01 = -(d1g + s * (psi * theta) * d2g);
+        let j10 = d1 + (theta * psi) * d2;
+        let mut j11 = (theta * theta) * d2;
+        if REG {
+            j11 -= self.reg;
+            if self.gp != 0.0 && psi != 0.0 {
+                j11 -= self.gp;
+            }
+        }
+        [[j00, j01], [j10, j11]]
+    }
+
+    #[inline(always)]
+    fn project2(&self, x: [f64; 2]) -> [f64; 2] {
+        // f64::clamp as selects (clamp itself asserts on its bounds, a branch that keeps
+        // the lane loop from vectorising): the same values, NaN stays NaN.
+        let c = self.clip;
+        let p = if x[1] < -c { -c } else { x[1] };
+        [x[0], if p > c { c } else { p }]
     }
 }
 
@@ -157,6 +250,37 @@ impl Dirac {
     fn is_unregularised(&self) -> bool {
         self.reg_weight() == 0.0 && self.gp == 0.0 && self.noise == 0.0
     }
+    /// The lane kernel of the noise-free game (None with instance noise, whose
+    /// quadrature runs through the scalar reference).
+    #[must_use]
+    pub fn kernel(&self) -> Option<Kernel2> {
+        if !self.nodes_are_trivial() {
+            return None;
+        }
+        let reg = self.reg_weight() != 0.0 || self.gp != 0.0;
+        let any_loss = self.loss != DiracLoss::Standard;
+        macro_rules! k {
+            ($r:literal, $a:literal) => {
+                DiracField::<$r, $a> {
+                    loss: self.loss,
+                    reg: self.reg_weight(),
+                    gp: self.gp,
+                    gp_target: self.gp_target,
+                    clip: self.clip.unwrap_or(f64::INFINITY),
+                }
+            };
+        }
+        Some(match (reg, any_loss) {
+            (false, false) => Kernel2::Dirac(k!(false, false)),
+            (true, false) => Kernel2::DiracRegularised(k!(true, false)),
+            (false, true) => Kernel2::DiracLoss(k!(false, true)),
+            (true, true) => Kernel2::DiracLossRegularised(k!(true, true)),
+        })
+    }
+    /// Whether there is no instance noise (one quadrature node at 0 with weight 1).
+    fn nodes_are_trivial(&self) -> bool {
+        self.nodes.len() == 1 && self.nodes[0] == (0.0, 1.0)
+    }
     /// The generator's f argument sign: +1 for the minimax loss, −1 for the
     /// non-saturating one (it evaluates f′ at −u).
     fn gen_sign(&self) -> f64 {
@@ -203,6 +327,9 @@ impl Game for Dirac {
     }
 
     fn field(&self, x: &Vector) -> Vector {
+        if let Some(k) = self.kernel() {
+            return Vector::from_vec(k.field2([x[0], x[1]]).to_vec());
+        }
         let (theta, psi) = (x[0], x[1]);
         let s = self.gen_sign();
         let (mut vt, mut vp) = (0.0, 0.0);
@@ -219,6 +346,10 @@ impl Game for Dirac {
     }
 
     fn jacobian(&self, x: &Vector) -> Matrix {
+        if let Some(k) = self.kernel() {
+            let j = k.jacobian2([x[0], x[1]]);
+            return Matrix::from_row_slice(2, 2, &[j[0][0], j[0][1], j[1][0], j[1][1]]);
+        }
         let (theta, psi) = (x[0], x[1]);
         let s = self.gen_sign();
         let mut j = Matrix::zeros(2, 2);
@@ -254,8 +385,14 @@ impl Game for Dirac {
     }
     fn project(&self, x: &mut Vector) {
         if let Some(c) = self.clip {
-            x[1] = x[1].clamp(-c, c);
+            match self.kernel() {
+                Some(k) => x[1] = k.project2([x[0], x[1]])[1],
+                None => x[1] = x[1].clamp(-c, c),
+            }
         }
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        self.kernel().map(LaneGame::Plain)
     }
     fn nonsmooth_at(&self, x: &Vector) -> Option<String> {
         (self.gp != 0.0 && self.gp_target != 0.0 && x[1] == 0.0).then(|| {

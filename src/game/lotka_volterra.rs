@@ -11,11 +11,12 @@
 
 use serde_json::json;
 
+use super::lanes::{Field2, Kernel2, LaneGame};
 use super::{Conserved, Game};
 use crate::linalg::{Matrix, Vector};
 
 /// The Lotka–Volterra system with positive rates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LotkaVolterra {
     /// Prey growth rate α.
     pub alpha: f64,
@@ -52,20 +53,14 @@ impl Game for LotkaVolterra {
         vec!["prey".into(), "predator".into()]
     }
     fn field(&self, p: &Vector) -> Vector {
-        let (x, y) = (p[0], p[1]);
-        Vector::from_vec(vec![
-            self.alpha * x - self.beta * x * y,
-            self.delta * x * y - self.gamma * y,
-        ])
+        Vector::from_vec(Field2::field2(self, [p[0], p[1]]).to_vec())
     }
     fn jacobian(&self, p: &Vector) -> Matrix {
-        let (x, y) = (p[0], p[1]);
-        #[rustfmt::skip]
-        let j = Matrix::from_row_slice(2, 2, &[
-            self.alpha - self.beta * y, -self.beta * x,
-            self.delta * y,             self.delta * x - self.gamma,
-        ]);
-        j
+        let j = Field2::jacobian2(self, [p[0], p[1]]);
+        Matrix::from_row_slice(2, 2, &[j[0][0], j[0][1], j[1][0], j[1][1]])
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        Some(LaneGame::Plain(Kernel2::LotkaVolterra(*self)))
     }
     fn has_analytic_jacobian(&self) -> bool {
         true
@@ -85,6 +80,25 @@ impl Game for LotkaVolterra {
     }
     fn params(&self) -> serde_json::Value {
         json!({"alpha": self.alpha, "beta": self.beta, "gamma": self.gamma, "delta": self.delta})
+    }
+}
+
+impl Field2 for LotkaVolterra {
+    #[inline(always)]
+    fn field2(&self, p: [f64; 2]) -> [f64; 2] {
+        let (x, y) = (p[0], p[1]);
+        [
+            self.alpha * x - self.beta * x * y,
+            self.delta * x * y - self.gamma * y,
+        ]
+    }
+    #[inline(always)]
+    fn jacobian2(&self, p: [f64; 2]) -> [[f64; 2]; 2] {
+        let (x, y) = (p[0], p[1]);
+        [
+            [self.alpha - self.beta * y, -self.beta * x],
+            [self.delta * y, self.delta * x - self.gamma],
+        ]
     }
 }
 

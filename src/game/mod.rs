@@ -17,6 +17,7 @@ mod adjusted;
 mod bilinear;
 mod dirac;
 mod jvp;
+pub mod lanes;
 mod lotka_volterra;
 mod one_mode;
 mod spec;
@@ -24,8 +25,9 @@ mod ttur_saddle;
 
 pub use adjusted::{Consensus, NotebookConsensus, Sga};
 pub use bilinear::Bilinear;
-pub use dirac::{Dirac, DiracLoss, gauss_hermite_normal, sigmoid};
+pub use dirac::{Dirac, DiracField, DiracLoss, gauss_hermite_normal, sigmoid, sigmoid_slope};
 pub use jvp::{JVP_FD_STEP, JvpMethod, central_jvp};
+pub use lanes::{Field2, Kernel2, LaneGame};
 pub use lotka_volterra::LotkaVolterra;
 pub use one_mode::{D_BOUND as ONE_MODE_D_BOUND, OneMode, OneModeOptimum};
 pub use spec::{GAME_KEYS, GAME_NAMES, GameSpec, MAX_MATRIX_SIDE, MAX_MODES, Setting, parse_f64};
@@ -214,6 +216,12 @@ pub trait Game: Send + Sync {
     }
     /// Projection applied after every update (weight clipping); the identity by default.
     fn project(&self, _x: &mut Vector) {}
+    /// The game as a lane kernel for the batch engine ([`lanes`]), where it has one. A
+    /// game that returns one must compute [`Game::field`] and [`Game::project`] with it
+    /// (the engine's cells equal single runs bit for bit because of that).
+    fn lanes(&self) -> Option<LaneGame> {
+        None
+    }
     /// Draws the randomness of the coming update from `rng`: for a neural GAN, a fresh
     /// minibatch (`None`: both players, as a simultaneous update or a discriminator
     /// update uses; `Some(Player::Generator)`: only the generator's latent batch). The

@@ -19,6 +19,7 @@ use serde_json::json;
 use super::{Game, sigmoid};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Vector};
+use crate::simd::math::exp_neg;
 
 /// Bound on D in the numerical optimum: D ∈ [D_BOUND, 1 − D_BOUND]. At an empty mode the
 /// value w log D increases up to D = 1, which a logit can only reach at infinity, so the
@@ -115,7 +116,7 @@ impl OneMode {
     }
     fn masses(&self, theta: &[f64]) -> Vec<f64> {
         let m = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let e: Vec<f64> = theta.iter().map(|t| (t - m).exp()).collect();
+        let e: Vec<f64> = theta.iter().map(|t| exp_neg(t - m)).collect();
         let s: f64 = e.iter().sum();
         e.into_iter().map(|x| x / s).collect()
     }
@@ -241,13 +242,10 @@ impl Game for OneMode {
     }
 }
 
-/// log σ(t), stable for large |t|.
+/// log σ(t) = min(t, 0) − ln(1 + e^{−|t|}), stable for large |t|.
 fn log_sigmoid(t: f64) -> f64 {
-    if t >= 0.0 {
-        -(-t).exp().ln_1p()
-    } else {
-        t - t.exp().ln_1p()
-    }
+    let l = exp_neg(-t.abs()).ln_1p();
+    if t >= 0.0 { -l } else { t - l }
 }
 
 #[cfg(test)]

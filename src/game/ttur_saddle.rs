@@ -7,10 +7,11 @@
 use serde_json::json;
 
 use super::Game;
+use super::lanes::{Field2, Kernel2, LaneGame};
 use crate::linalg::{Matrix, Vector};
 
 /// The TTUR saddle.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TturSaddle;
 
 impl Game for TturSaddle {
@@ -27,17 +28,14 @@ impl Game for TturSaddle {
         vec!["x".into(), "y".into()]
     }
     fn field(&self, p: &Vector) -> Vector {
-        let (x, y) = (p[0], p[1]);
-        Vector::from_vec(vec![-2.0 * x * (100.0 - y * y), -2.0 * y * (1.0 + x * x)])
+        Vector::from_vec(Field2::field2(self, [p[0], p[1]]).to_vec())
     }
     fn jacobian(&self, p: &Vector) -> Matrix {
-        let (x, y) = (p[0], p[1]);
-        #[rustfmt::skip]
-        let j = Matrix::from_row_slice(2, 2, &[
-            -2.0 * (100.0 - y * y), 4.0 * x * y,
-            -4.0 * x * y,           -2.0 * (1.0 + x * x),
-        ]);
-        j
+        let j = Field2::jacobian2(self, [p[0], p[1]]);
+        Matrix::from_row_slice(2, 2, &[j[0][0], j[0][1], j[1][0], j[1][1]])
+    }
+    fn lanes(&self) -> Option<LaneGame> {
+        Some(LaneGame::Plain(Kernel2::TturSaddle(*self)))
     }
     fn has_analytic_jacobian(&self) -> bool {
         true
@@ -47,6 +45,22 @@ impl Game for TturSaddle {
     }
     fn params(&self) -> serde_json::Value {
         json!({})
+    }
+}
+
+impl Field2 for TturSaddle {
+    #[inline(always)]
+    fn field2(&self, p: [f64; 2]) -> [f64; 2] {
+        let (x, y) = (p[0], p[1]);
+        [-2.0 * x * (100.0 - y * y), -2.0 * y * (1.0 + x * x)]
+    }
+    #[inline(always)]
+    fn jacobian2(&self, p: [f64; 2]) -> [[f64; 2]; 2] {
+        let (x, y) = (p[0], p[1]);
+        [
+            [-2.0 * (100.0 - y * y), 4.0 * x * y],
+            [-4.0 * x * y, -2.0 * (1.0 + x * x)],
+        ]
     }
 }
 

@@ -36,6 +36,7 @@ pub fn run(m: &MapPlan, data: &Path, figs: &Path) -> Result<String> {
         &ld,
         &setup,
         0..lg.len() * ld.len(),
+        None,
     )?;
     let secs = t0.elapsed().as_secs_f64();
     let csv = data.join(format!("{}.csv", m.name));

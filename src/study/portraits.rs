@@ -11,7 +11,8 @@ use rayon::prelude::*;
 use super::plan::Portraits;
 use super::rel;
 use crate::analysis::{self, MapSpectrum, SimClass, TrajectoryMetrics};
-use crate::dynamics::{Bound, RuleSpec, Run as Runner, Trajectory};
+use crate::dynamics::batch::{Batch, Cell, memory_estimate as batch_memory};
+use crate::dynamics::{RuleSpec, Trajectory};
 use crate::error::Result;
 use crate::export::{self, Table, num, opt, slug};
 use crate::figures;
@@ -49,81 +50,99 @@ pub fn converged_like(c: SimClass) -> bool {
     matches!(c, SimClass::Converged | SimClass::Converging)
 }
 
-/// Runs every game × rule × learning rate of the block (in parallel; the result is in
-/// the block's order whatever the thread count) and writes each trajectory CSV and
-/// phase portrait.
+/// Runs every game × rule × learning rate of the block (each game × rule is one batch of
+/// the engine, its learning rates the cells, with the states recorded for the figures)
+/// and writes each trajectory CSV and phase portrait. The result is in the block's
+/// order whatever the thread count.
 ///
 /// # Errors
 /// File errors; numerical failures of the flow spectrum.
 pub fn simulate(p: &Portraits, bdir: &Path, fdir: &Path) -> Result<Vec<PortraitRun>> {
     // The field each rule sees (consensus and SGA adjust it), per game and rule: the
     // games were built once by the plan and are only wrapped here.
-    let adjusted: Vec<Vec<_>> = p
-        .games
-        .iter()
-        .map(|g| {
-            p.rules
-                .iter()
-                .map(|r| r.spec.adjust_game(g.game.clone()))
-                .collect()
-        })
-        .collect();
-    let mut jobs = Vec::new();
-    for gi in 0..p.games.len() {
-        for ri in 0..p.rules.len() {
-            for li in 0..p.lrs.len() {
-                jobs.push((gi, ri, li));
-            }
-        }
-    }
-    jobs.par_iter()
-        .map(|&(gi, ri, li)| -> Result<PortraitRun> {
-            let spec = p.rules[ri].spec.with_lrs(p.lrs[li][0], p.lrs[li][1]);
-            let entry = &p.games[gi];
-            let game = adjusted[gi][ri].as_ref();
-            let rule = spec.build()?;
+    let mut runs = Vec::new();
+    for (gi, entry) in p.games.iter().enumerate() {
+        for (ri, rule) in p.rules.iter().enumerate() {
+            let game = rule.spec.adjust_game(entry.game.clone());
             let center = game
                 .equilibrium()
                 .unwrap_or_else(|| Vector::zeros(game.dim()));
-            let traj = Runner {
-                game,
-                rule: &rule,
-                steps: p.steps,
-                bound: Bound::around(&center, p.bound),
-            }
-            .simulate(&p.starts[gi]);
-            crate::interrupt::check("the study stopped; it has no report.md")?;
-            let metrics = analysis::classify_trajectory(&traj, center.as_slice(), game.split());
-            let sp = analysis::spectrum(entry.game.as_ref(), &center)?;
-            let map = analysis::linearize_update(game, &rule, &center).ok();
-            let name = format!(
-                "{}_{}_lrg{}_lrd{}",
-                slug(&entry.label),
-                slug(&p.rules[ri].label),
-                spec.lr_g(),
-                spec.lr_d()
-            );
-            export::trajectory_table(game, &traj, &center)
-                .write(&bdir.join(format!("{name}.csv")))?;
-            let title = format!("{} · {}", entry.label, spec.describe());
-            crate::plot::phase_portrait(
-                &fdir.join(&name),
-                &figures::run_panel(game, &title, &traj, &center, &metrics),
+            let cells: Vec<Cell> = p
+                .lrs
+                .iter()
+                .map(|lr| Cell {
+                    lr_g: lr[0],
+                    lr_d: lr[1],
+                    start: 0,
+                })
+                .collect();
+            let starts = [p.starts[gi].clone()];
+            crate::budget::check_memory(
+                "steps",
+                batch_memory(cells.len(), game.dim(), p.steps, true),
+                "the recorded portrait runs",
             )?;
-            Ok(PortraitRun {
-                game: gi,
-                rule: ri,
-                lr: li,
-                spec,
-                traj,
-                metrics,
-                center,
-                flow: sp.flow.as_str().into(),
-                flow_eigs: sp.eigenvalues,
-                map,
-                csv: format!("{name}.csv"),
-            })
-        })
+            let out = Batch {
+                game: game.as_ref(),
+                rule: &rule.spec,
+                cells: &cells,
+                starts: &starts,
+                steps: p.steps,
+                center: &center,
+                bound: p.bound,
+                record: true,
+                progress: None,
+            }
+            .run()?;
+            for (li, run) in out.into_iter().enumerate() {
+                let metrics = analysis::classify_cell(game.as_ref(), &run, &starts[0], &center);
+                let traj = Trajectory {
+                    states: run.states.unwrap_or_default(),
+                    stop: run.stop,
+                    budget: p.steps,
+                };
+                runs.push((gi, ri, li, game.clone(), center.clone(), traj, metrics));
+            }
+        }
+    }
+    crate::interrupt::check("the study stopped; it has no report.md")?;
+    runs.into_par_iter()
+        .map(
+            |(gi, ri, li, game, center, traj, metrics)| -> Result<PortraitRun> {
+                let spec = p.rules[ri].spec.with_lrs(p.lrs[li][0], p.lrs[li][1]);
+                let entry = &p.games[gi];
+                let rule = spec.build()?;
+                let sp = analysis::spectrum(entry.game.as_ref(), &center)?;
+                let map = analysis::linearize_update(game.as_ref(), &rule, &center).ok();
+                let name = format!(
+                    "{}_{}_lrg{}_lrd{}",
+                    slug(&entry.label),
+                    slug(&p.rules[ri].label),
+                    spec.lr_g(),
+                    spec.lr_d()
+                );
+                export::trajectory_table(game.as_ref(), &traj, &center)
+                    .write(&bdir.join(format!("{name}.csv")))?;
+                let title = format!("{} · {}", entry.label, spec.describe());
+                crate::plot::phase_portrait(
+                    &fdir.join(&name),
+                    &figures::run_panel(game.as_ref(), &title, &traj, &center, &metrics),
+                )?;
+                Ok(PortraitRun {
+                    game: gi,
+                    rule: ri,
+                    lr: li,
+                    spec,
+                    traj,
+                    metrics,
+                    center,
+                    flow: sp.flow.as_str().into(),
+                    flow_eigs: sp.eigenvalues,
+                    map,
+                    csv: format!("{name}.csv"),
+                })
+            },
+        )
         .collect()
 }
 
