@@ -266,9 +266,9 @@ fn pass_stats<const PH: u8, const UNBOUNDED: bool>(
 
 /// Parks an ended lane at the centre with zero optimiser state.
 fn park(b: &mut Block, l: usize, c: [f64; 2]) {
-    for i in 0..2 {
-        b.x[i][l] = c[i];
-        b.xp[i][l] = c[i];
+    for (i, &ci) in c.iter().enumerate() {
+        b.x[i][l] = ci;
+        b.xp[i][l] = ci;
         for slot in 0..2 {
             b.s[i][slot][l] = 0.0;
         }

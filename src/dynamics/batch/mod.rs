@@ -120,9 +120,10 @@ impl Batch<'_> {
         let g = self.game.lanes()?;
         let pair = OptPair::of(&self.rule.g, &self.rule.d)?;
         // Consensus and SGA kernels are compiled for their named rule only.
-        if !matches!(g, LaneGame::Plain(_))
-            && !(matches!(pair, OptPair::Sgd) && self.rule.scheme == Scheme::Simultaneous)
-        {
+        let adjusted = !matches!(g, LaneGame::Plain(_));
+        let plain_simultaneous =
+            matches!(pair, OptPair::Sgd) && self.rule.scheme == Scheme::Simultaneous;
+        if adjusted && !plain_simultaneous {
             return None;
         }
         if self.rule.scheme == Scheme::Flow && !matches!(pair, OptPair::Sgd) {
