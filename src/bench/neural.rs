@@ -90,18 +90,8 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
             kind: LatentKind::Gaussian,
             dim: 15,
         },
-        generator: NetConfig {
-            hidden: vec![50; 4],
-            activation: leaky,
-            dropout_keep: 1.0,
-            init: Init::GlorotUniform,
-        },
-        discriminator: NetConfig {
-            hidden: vec![100, 50, 50],
-            activation: leaky,
-            dropout_keep: 1.0,
-            init: Init::GlorotUniform,
-        },
+        generator: NetConfig::dense(vec![50; 4], leaky),
+        discriminator: NetConfig::dense(vec![100, 50, 50], leaky),
         optimizer_g: Optimizer::adam(1e-4, 0.5, 0.999),
         optimizer_d: Optimizer::adam(1e-4, 0.5, 0.999),
         ..TrainConfig::default()
@@ -134,7 +124,47 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
             },
         ));
     }
+    for pack in [1, 2] {
+        out.push((format!("pacgan{pack}-batch100"), pacgan(pack)));
+    }
     out
+}
+
+/// The PacGAN-sized model of the peer `torch_pacgan.py` (Lin et al. 2018, their 2-D
+/// mixture experiments): 8 Gaussians on the unit circle (std 0.01), z ~ N(0, I₂),
+/// G 2 → 4 × [400, batch norm, ReLU] → 2, D 2m → 3 × maxout(200 units, 5 pieces) → 1,
+/// weights N(0, 0.02²) and zero biases, Adam lr 1e-4 with β = (0.8, 0.999),
+/// non-saturating loss, batch 100 packs, one D step then one G step.
+#[must_use]
+pub fn pacgan(pack: usize) -> TrainConfig {
+    let normal = Init::Normal { std: 0.02 };
+    TrainConfig {
+        batch_size: 100,
+        pack,
+        dataset: Dataset::Ring {
+            modes: 8,
+            radius: 1.0,
+            std: 0.01,
+            weights: None,
+        },
+        latent: Latent {
+            kind: LatentKind::Gaussian,
+            dim: 2,
+        },
+        generator: NetConfig {
+            batch_norm: true,
+            init: normal,
+            ..NetConfig::dense(vec![400; 4], Activation::Relu)
+        },
+        discriminator: NetConfig {
+            maxout: 5,
+            init: normal,
+            ..NetConfig::dense(vec![200; 3], Activation::Linear)
+        },
+        optimizer_g: Optimizer::adam(1e-4, 0.8, 0.999),
+        optimizer_d: Optimizer::adam(1e-4, 0.8, 0.999),
+        ..TrainConfig::default()
+    }
 }
 
 /// Matrix-product FLOPs of one step of `cfg` (module docs).
@@ -144,14 +174,17 @@ pub fn workloads() -> Vec<(String, TrainConfig)> {
 pub fn flops_per_step(cfg: &TrainConfig, data_dim: usize) -> Result<f64> {
     let (g, d, _) = cfg.networks(data_dim)?;
     let macs = |m: &Mlp| m.macs_per_sample() as f64;
-    let first = |m: &Mlp| (m.layers()[0].fan_in * m.layers()[0].fan_out) as f64;
+    let first = |m: &Mlp| (m.layers()[0].fan_in * m.layers()[0].affine_width()) as f64;
     let b = cfg.batch_size as f64;
+    // G runs on the B·m samples of B packs, D on the packs.
+    let bg = b * cfg.pack as f64;
     let (mg, md) = (macs(&g), macs(&d));
-    let mut d_step = 2.0 * b * mg + 2.0 * (2.0 * b) * md * 2.0 + 2.0 * (2.0 * b) * (md - first(&d));
+    let mut d_step =
+        2.0 * bg * mg + 2.0 * (2.0 * b) * md * 2.0 + 2.0 * (2.0 * b) * (md - first(&d));
     if cfg.penalty.is_active() {
         d_step += 4.0 * 2.0 * b * md;
     }
-    let g_step = 2.0 * b * mg + 2.0 * b * md * 2.0 + 2.0 * b * mg + 2.0 * b * (mg - first(&g));
+    let g_step = 2.0 * bg * mg + 2.0 * b * md * 2.0 + 2.0 * bg * mg + 2.0 * bg * (mg - first(&g));
     let (k_g, k_d) = cfg.schedule.updates_per_step();
     Ok(k_d as f64 * d_step + k_g as f64 * g_step)
 }
@@ -247,6 +280,16 @@ pub fn peer_rates(
             vec!["--steps", "500", "--wgan-gp"],
         ),
         ("ganvis-batch50", "torch_ganvis.py", vec!["--steps", "2000"]),
+        (
+            "pacgan1-batch100",
+            "torch_pacgan.py",
+            vec!["--steps", "300", "--pack", "1"],
+        ),
+        (
+            "pacgan2-batch100",
+            "torch_pacgan.py",
+            vec!["--steps", "300", "--pack", "2"],
+        ),
     ] {
         let Some(mine) = ours.iter().find(|b| b.name == name) else {
             continue;
@@ -478,7 +521,7 @@ mod tests {
     #[test]
     fn bench_reports_every_workload() {
         let b = bench_neural(3, 1).unwrap();
-        assert_eq!(b.len(), 6);
+        assert_eq!(b.len(), 8);
         assert!(
             b.iter()
                 .all(|r| r.steps_per_s > 0.0 && r.gflops > 0.0 && r.steps == 3)

@@ -25,9 +25,12 @@ pub mod penalty;
 pub mod train;
 
 pub use loss::GanLoss;
-pub use neural::{Batch, DStats, Evaluation, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
+pub use neural::{
+    Batch, DStats, Evaluation, GStats, GanOptions, InfoGanTerm, NeuralGan, Objective, RunState,
+    Scratch, SpectralNorm,
+};
 pub use penalty::Penalty;
 pub use train::{
-    EvalMetrics, InfoGanConfig, NetConfig, Precision, Probe, ProbeFrame, Recording, RunStatus,
+    EvalMetrics, InfoGanConfig, MinibatchConfig, NetConfig, Precision, Probe, ProbeFrame, Recording, RunStatus,
     TrainConfig, TrainReport, ValidConfig, build_game, train,
 };

@@ -19,6 +19,37 @@
 //! Both G and Q *descend* λ_I·L_CE (the mutual-information term is cooperative); the
 //! Q network belongs to the discriminator player, as in InfoGAN where Q shares D's body
 //! and is updated with D.
+//!
+//! # Packing, spectral normalisation, batch norm ([`GanOptions`])
+//! * **PacGAN packing** (Lin, Khetan, Fanti & Oh 2018, "PacGAN: the power of two samples
+//!   in generative adversarial networks", NeurIPS, §3): with pack m, D reads m samples
+//!   concatenated (m·d inputs). A batch of B packs holds B·m independent real draws and
+//!   B·m independent latent draws; pack i is samples i·m … i·m + m − 1 (PyTorch's
+//!   `view(B, m·d)` of the B·m × d batch). The losses, ε of WGAN-GP and D's output are
+//!   per pack; G, Q and the InfoGAN codes run on the B·m samples. m = 1 is the plain GAN
+//!   (the same draws and the same arithmetic, bit for bit).
+//! * **Spectral normalisation** of D's weight matrices ([`crate::nn::spectral`]): D runs
+//!   on Ŵ = W/σ̃(W) in both players' losses and the D gradient is pulled back through
+//!   σ̃. The power-iteration vectors are run state held here (seeded from
+//!   [`SPECTRAL_STREAM`] of the configured seed).
+//! * **Batch norm in G**: the field is G in **training mode** on the current batch
+//!   (batch statistics, the gradient through them), as the trainer follows it; so the
+//!   Jacobians and spectra of a batch-normalised GAN are those of that map. Sampling and
+//!   the metrics use evaluation mode, with the running statistics held here.
+//!
+//! # Run state and when it advances
+//! The running statistics and the power-iteration vectors are not parameters: they
+//! live in the game ([`NeuralGan::run_state`]), start deterministically (statistics
+//! 0 and 1; vectors from the seeded stream) and advance only at [`Game::draw_batch`]:
+//! each field evaluation computes what the state would become from the committed
+//! state (the batch statistics folded in with the momentum; the vectors after the
+//! power iterations of a D-block evaluation) and keeps it as pending; the next draw
+//! commits the pending state of the latest evaluation. So for a fixed batch the field
+//! is a deterministic function of x (analyses evaluate it many times without moving
+//! anything), while training advances the state once per update (per batch): the
+//! running statistics once per G forward pass of a D or G update, as PyTorch's
+//! training loop does, and the vectors by the configured iterations per D update.
+//! Sampling uses the latest state, pending or committed.
 
 use std::sync::Mutex;
 
@@ -31,15 +62,132 @@ use super::loss::{GanLoss, categorical_cross_entropy};
 use super::penalty::Penalty;
 use crate::datasets::{DataSampler, Latent};
 use crate::error::{Error, Result};
-use crate::game::{Game, JvpMethod, Player};
+use crate::game::{Game, JVP_FD_STEP, JvpMethod, Player, central_jvp};
 use crate::linalg::{Rng, Vector, rng};
-use crate::nn::{Float, Mlp, Mode, Workspace};
+use crate::nn::spectral::SpectralState;
+use crate::nn::{Float, LayerKind, Mlp, Mode, RunningStats, Workspace};
+
+/// The stream of the seed that draws the initial power-iteration vectors of spectral
+/// normalisation (`rng(seed, SPECTRAL_STREAM)`), apart from the batch, initialisation
+/// and evaluation streams 0, 1, 2.
+pub const SPECTRAL_STREAM: u64 = 0x5EC7_4A10;
+
+/// Spectral normalisation of D's weight matrices (Miyato et al. 2018).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SpectralNorm {
+    /// Power iterations per D update (1 by default, as in the paper's Algorithm 1). 0
+    /// keeps the initial vectors (only for checks with the vectors held fixed).
+    pub iterations: usize,
+    /// Seed of the initial vectors (drawn from stream [`SPECTRAL_STREAM`]).
+    pub seed: u64,
+}
+
+/// What a GAN adds to its networks besides the layers: PacGAN packing and spectral
+/// normalisation of D (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GanOptions {
+    /// Samples per pack m ≥ 1 (1: the plain GAN).
+    pub pack: usize,
+    /// Spectral normalisation of D's weight matrices, if on.
+    pub spectral_norm: Option<SpectralNorm>,
+}
+
+impl Default for GanOptions {
+    fn default() -> Self {
+        GanOptions {
+            pack: 1,
+            spectral_norm: None,
+        }
+    }
+}
+
+/// The run state of a [`NeuralGan`] that is not a parameter (module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunState {
+    /// G's running statistics per batch-normalised layer (committed).
+    pub bn: Vec<RunningStats>,
+    /// The running statistics after the latest training-mode G pass on the current
+    /// batch, committed at the next draw.
+    pub bn_pending: Option<Vec<RunningStats>>,
+    /// D's power-iteration vectors (committed), with spectral normalisation.
+    pub sn: Option<SpectralState>,
+    /// The vectors after the latest D-block evaluation, committed at the next draw.
+    pub sn_pending: Option<SpectralState>,
+}
+
+impl RunState {
+    /// The latest running statistics (pending, else committed).
+    #[must_use]
+    pub fn latest_bn(&self) -> &[RunningStats] {
+        self.bn_pending.as_deref().unwrap_or(&self.bn)
+    }
+    /// The latest power-iteration vectors (pending, else committed).
+    #[must_use]
+    pub fn latest_sn(&self) -> Option<&SpectralState> {
+        self.sn_pending.as_ref().or(self.sn.as_ref())
+    }
+    fn commit(&mut self) {
+        if let Some(b) = self.bn_pending.take() {
+            self.bn = b;
+        }
+        if let Some(v) = self.sn_pending.take() {
+            self.sn = Some(v);
+        }
+    }
+}
 
 /// `dst ← src` for equally shaped matrices, as one slice copy (nalgebra's `copy_from`
 /// walks element by element).
 pub(super) fn copy_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>) {
     debug_assert_eq!(dst.shape(), src.shape());
     dst.as_mut_slice().copy_from_slice(src.as_slice());
+}
+
+/// Packs (PacGAN) into rows `at…` of `dst` (packs × m·d): pack p of `packs` is the
+/// samples p·m … p·m + m − 1 of `src` (rows = samples, d columns) side by side, sample k
+/// in columns k·d … k·d + d − 1. With m = 1 a plain copy of the rows.
+pub(super) fn pack_into<T: Float>(
+    dst: &mut DMatrix<T>,
+    at: usize,
+    src: &DMatrix<T>,
+    packs: std::ops::Range<usize>,
+    m: usize,
+) {
+    let (rd, rs, d) = (dst.nrows(), src.nrows(), src.ncols());
+    let (dst, src) = (dst.as_mut_slice(), src.as_slice());
+    for k in 0..m {
+        for j in 0..d {
+            let out = &mut dst[(k * d + j) * rd + at..(k * d + j) * rd + at + packs.len()];
+            let col = &src[j * rs..(j + 1) * rs];
+            if m == 1 {
+                out.copy_from_slice(&col[packs.clone()]);
+            } else {
+                for (o, p) in out.iter_mut().zip(packs.clone()) {
+                    *o = col[p * m + k];
+                }
+            }
+        }
+    }
+}
+
+/// The inverse of [`pack_into`]: `dst` (packs·m × d) ← the samples of `src` (packs ×
+/// m·d).
+pub(super) fn unpack_into<T: Float>(dst: &mut DMatrix<T>, src: &DMatrix<T>, m: usize) {
+    if m == 1 {
+        copy_into(dst, src);
+        return;
+    }
+    let (rd, rs, d) = (dst.nrows(), src.nrows(), dst.ncols());
+    let (dst, src) = (dst.as_mut_slice(), src.as_slice());
+    for k in 0..m {
+        for j in 0..d {
+            let col = &src[(k * d + j) * rs..(k * d + j + 1) * rs];
+            let out = &mut dst[j * rd..(j + 1) * rd];
+            for (p, &v) in col.iter().enumerate() {
+                out[p * m + k] = v;
+            }
+        }
+    }
 }
 
 /// InfoGAN's categorical code: c ~ Uniform{0, …, k−1}, appended to z as a one-hot.
@@ -93,8 +241,16 @@ pub struct Scratch<T: Float> {
     /// D on B rows (generator step and penalties).
     d1: Workspace<T>,
     q: Option<Workspace<T>>,
-    /// ∂L/∂(G output) (B × data dim).
+    /// ∂L/∂(G output) (B·m × data dim).
     dfake: DMatrix<T>,
+    /// ∇ₓD at the penalty points (B × m·data dim).
+    gpen: DMatrix<T>,
+    /// Spectral normalisation: Ŵ (D's normalised parameters), ∂L/∂Ŵ, σ̃ per matrix and
+    /// the vectors after this evaluation's iterations.
+    psi_hat: Vec<T>,
+    grad_hat: Vec<T>,
+    sigmas: Vec<f64>,
+    sn: Option<SpectralState>,
     theta: Vec<T>,
     psi: Vec<T>,
     grad: Vec<T>,
@@ -129,6 +285,8 @@ impl Default for Evaluation {
                 loss: f64::NAN,
                 d_real: f64::NAN,
                 d_fake: f64::NAN,
+                sigma_min: f64::NAN,
+                sigma_max: f64::NAN,
                 ..DStats::default()
             },
             g: GStats {
@@ -156,6 +314,11 @@ pub struct DStats {
     pub d_real: f64,
     /// Mean D on fakes.
     pub d_fake: f64,
+    /// Smallest σ̃ of D's weight matrices in this evaluation (spectral
+    /// normalisation; NaN without).
+    pub sigma_min: f64,
+    /// Largest σ̃ (NaN without spectral normalisation).
+    pub sigma_max: f64,
 }
 
 /// Statistics of one generator gradient evaluation.
@@ -182,10 +345,14 @@ pub struct NeuralGan<T: Float> {
     pub latent: Latent,
     /// The target.
     pub data: DataSampler,
+    /// Packing and spectral normalisation.
+    pub options: GanOptions,
     batch_size: usize,
     /// The current minibatch ([`Game::draw_batch`] replaces it).
     pub(super) batch: Mutex<Batch<T>>,
     scratch: Mutex<Scratch<T>>,
+    /// Run state (running statistics, power-iteration vectors; module docs).
+    state: Mutex<RunState>,
     /// Buffers of the tangent passes ([`Game::jvp`], [`Game::hessian_vp`]), built on
     /// first use; training never touches them.
     pub(super) tangent: Mutex<Option<Box<TangentScratch<T>>>>,
@@ -220,8 +387,67 @@ impl<T: Float> NeuralGan<T> {
         batch: usize,
         rng: &mut Rng,
     ) -> Result<Self> {
+        Self::with_options(
+            g,
+            d,
+            q,
+            objective,
+            latent,
+            data,
+            batch,
+            GanOptions::default(),
+            rng,
+        )
+    }
+
+    /// As [`NeuralGan::new`] with packing and spectral normalisation ([`GanOptions`]);
+    /// `batch` is the number of packs B (G then runs on B·m samples).
+    ///
+    /// # Errors
+    /// As [`NeuralGan::new`], and [`Error::Param`] if D does not read m samples, the pack
+    /// is 0, D is batch-normalised (its stacked real and fake rows would share
+    /// statistics), G is batch-normalised with fewer than 2 samples per batch, or a
+    /// gradient penalty meets a D without double backprop (minibatch discrimination).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_options(
+        g: Mlp,
+        d: Mlp,
+        q: Option<Mlp>,
+        objective: Objective,
+        latent: Latent,
+        data: DataSampler,
+        batch: usize,
+        options: GanOptions,
+        rng: &mut Rng,
+    ) -> Result<Self> {
         if batch == 0 {
             return Err(Error::param("batch_size", "must be at least 1"));
+        }
+        let m = options.pack;
+        if m == 0 {
+            return Err(Error::param("pack", "must be at least 1"));
+        }
+        let samples = batch
+            .checked_mul(m)
+            .ok_or_else(|| Error::param("pack", "batch_size × pack overflows"))?;
+        if d.has_batch_norm() {
+            return Err(Error::param(
+                "discriminator.batch_norm",
+                "batch norm in D is not supported (D's real and fake rows are one stacked batch)",
+            ));
+        }
+        if g.has_batch_norm() && samples < 2 {
+            return Err(Error::param(
+                "batch_size",
+                "batch norm in G needs at least 2 samples per batch",
+            ));
+        }
+        if objective.penalty.is_active() && !d.supports_double_backprop() {
+            return Err(Error::param(
+                "penalty",
+                "gradient penalties need double backprop through D, which minibatch \
+                 discrimination does not have",
+            ));
         }
         let k = objective.info.map_or(0, |i| i.categories);
         if g.input_dim() != latent.dim + k {
@@ -234,11 +460,11 @@ impl<T: Float> NeuralGan<T> {
                 ),
             ));
         }
-        if g.output_dim() != data.dim() || d.input_dim() != data.dim() {
+        if g.output_dim() != data.dim() || d.input_dim() != m * data.dim() {
             return Err(Error::param(
                 "generator",
                 format!(
-                    "the data have {} dimensions, G outputs {} and D reads {}",
+                    "the data have {} dimensions, G outputs {} and D reads {} (pack {m})",
                     data.dim(),
                     g.output_dim(),
                     d.input_dim()
@@ -260,12 +486,24 @@ impl<T: Float> NeuralGan<T> {
             }
         }
         let dx = data.dim();
+        let mut d2 = d.workspace(2 * batch);
+        // Minibatch layers compare real rows with real rows and fakes with fakes.
+        d2.set_group_rows(batch);
+        let sn = options
+            .spectral_norm
+            .map(|o| SpectralState::new(&d, &mut crate::linalg::rng(o.seed, SPECTRAL_STREAM)));
+        let n_mats = d.weight_matrices().len();
         let scratch = Scratch {
-            g: g.workspace(batch),
-            d2: d.workspace(2 * batch),
+            g: g.workspace(samples),
+            d2,
             d1: d.workspace(batch),
-            q: q.as_ref().map(|qn| qn.workspace(batch)),
-            dfake: DMatrix::zeros(batch, dx),
+            q: q.as_ref().map(|qn| qn.workspace(samples)),
+            dfake: DMatrix::zeros(samples, dx),
+            gpen: DMatrix::zeros(batch, m * dx),
+            psi_hat: vec![T::zero(); if sn.is_some() { d.n_params() } else { 0 }],
+            grad_hat: vec![T::zero(); if sn.is_some() { d.n_params() } else { 0 }],
+            sigmas: vec![0.0; n_mats],
+            sn: sn.clone(),
             theta: vec![T::zero(); g.n_params()],
             psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
             grad: Vec::new(),
@@ -273,12 +511,20 @@ impl<T: Float> NeuralGan<T> {
             grad_psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
             last: Evaluation::default(),
         };
+        let state = RunState {
+            bn: g.running_stats(),
+            bn_pending: None,
+            sn,
+            sn_pending: None,
+        };
         let gan = NeuralGan {
             batch_size: batch,
+            options,
+            state: Mutex::new(state),
             batch: Mutex::new(Batch {
-                real: DMatrix::zeros(batch, dx),
-                z: DMatrix::zeros(batch, g.input_dim()),
-                codes: vec![0; if k > 0 { batch } else { 0 }],
+                real: DMatrix::zeros(samples, dx),
+                z: DMatrix::zeros(samples, g.input_dim()),
+                codes: vec![0; if k > 0 { samples } else { 0 }],
                 eps: vec![T::zero(); batch],
                 g_mask_seed: 0,
                 d_mask_seed: 0,
@@ -296,10 +542,58 @@ impl<T: Float> NeuralGan<T> {
         Ok(gan)
     }
 
-    /// Batch size B.
+    /// Batch size B (packs; B·m samples per batch).
     #[must_use]
     pub fn batch_size(&self) -> usize {
         self.batch_size
+    }
+    /// Samples per pack m.
+    #[must_use]
+    pub fn pack(&self) -> usize {
+        self.options.pack
+    }
+    /// A copy of the run state (running statistics, power-iteration vectors).
+    #[must_use]
+    pub fn run_state(&self) -> RunState {
+        lock(&self.state).clone()
+    }
+    /// Replaces the run state (e.g. to continue a run from saved state).
+    ///
+    /// # Errors
+    /// [`Error::Param`] if its shapes do not match this game's networks.
+    pub fn set_run_state(&self, state: RunState) -> Result<()> {
+        let cur = lock(&self.state);
+        let same_bn = |a: &[RunningStats], b: &[RunningStats]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.mean.len() == y.mean.len())
+        };
+        let same_sn = |a: Option<&SpectralState>, b: Option<&SpectralState>| match (a, b) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                x.vectors.len() == y.vectors.len()
+                    && x.vectors.iter().zip(&y.vectors).all(|(p, q)| {
+                        p.left.len() == q.left.len() && p.right.len() == q.right.len()
+                    })
+            }
+            _ => false,
+        };
+        if !same_bn(&cur.bn, &state.bn) || !same_sn(cur.sn.as_ref(), state.sn.as_ref()) {
+            return Err(Error::param("run_state", "shapes do not match the networks"));
+        }
+        drop(cur);
+        *lock(&self.state) = state;
+        Ok(())
+    }
+    /// Whether J·u and the Hessian-vector products are exact ([`crate::gan::jvp`]):
+    /// every network has tangent passes (dense and maxout layers, no batch norm or
+    /// minibatch discrimination) and D is not spectrally normalised (the power
+    /// iteration has no tangent). Otherwise they are central differences of the field.
+    #[must_use]
+    pub fn has_exact_products(&self) -> bool {
+        self.g.has_exact_tangent()
+            && self.d.has_exact_tangent()
+            && self.q.as_ref().is_none_or(Mlp::has_exact_tangent)
+            && self.options.spectral_norm.is_none()
+            && self.pack() == 1
     }
     /// |θ_G|.
     #[must_use]
@@ -382,10 +676,31 @@ impl<T: Float> NeuralGan<T> {
         }
     }
 
+    /// With spectral normalisation: runs the power iterations from the committed
+    /// vectors into `s.sn`, writes Ŵ to `s.psi_hat` and σ̃ to `s.sigmas`, and returns
+    /// true; false (and nothing done) without.
+    fn normalise_d(&self, psi_d: &[T], s: &mut Scratch<T>) -> bool {
+        let Some(opts) = self.options.spectral_norm else {
+            return false;
+        };
+        {
+            let st = lock(&self.state);
+            match (&mut s.sn, st.sn.as_ref()) {
+                (Some(dst), Some(src)) => dst.clone_from(src),
+                (dst, src) => dst.clone_from(&src.cloned()),
+            }
+        }
+        if let Some(sn) = s.sn.as_mut() {
+            sn.apply(&self.d, psi_d, opts.iterations, &mut s.psi_hat, &mut s.sigmas);
+        }
+        true
+    }
+
     /// ∇_ψ L_D at (θ, ψ) on the current batch, **added** to `grad` (length |ψ|).
     ///
     /// # Panics
     /// If the slices have the wrong lengths (a programming error).
+    #[allow(clippy::too_many_lines)]
     pub fn discriminator_gradient(
         &self,
         theta: &[T],
@@ -394,23 +709,26 @@ impl<T: Float> NeuralGan<T> {
         grad: &mut [T],
     ) -> DStats {
         let b = self.batch_size();
+        let m = self.pack();
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
         let (grad_d, grad_q) = grad.split_at_mut(nd);
         let batch = lock(&self.batch);
         self.generate(&batch, theta, s);
-        // Stack [real; fake] into one 2B batch: one gemm per layer for both halves.
-        {
-            let fake = s.g.output();
-            let x = s.d2.input_mut();
-            for j in 0..self.data.dim() {
-                let col = &mut x.as_mut_slice()[j * 2 * b..(j + 1) * 2 * b];
-                col[..b].copy_from_slice(&batch.real.as_slice()[j * b..(j + 1) * b]);
-                col[b..].copy_from_slice(&fake.as_slice()[j * b..(j + 1) * b]);
-            }
-        }
+        let sn = self.normalise_d(psi_d, s);
+        let psi_hat = std::mem::take(&mut s.psi_hat);
+        let mut grad_hat = std::mem::take(&mut s.grad_hat);
+        let (dpsi, dgrad): (&[T], &mut [T]) = if sn {
+            grad_hat.fill(T::zero());
+            (&psi_hat, &mut grad_hat)
+        } else {
+            (psi_d, grad_d)
+        };
+        // Stack [real; fake] (packed) into one 2B batch: one gemm per layer for both.
+        pack_into(s.d2.input_mut(), 0, &batch.real, 0..b, m);
+        pack_into(s.d2.input_mut(), b, s.g.output(), 0..b, m);
         self.d_masks(&batch, &mut s.d2, 0);
-        self.d.forward(psi_d, &mut s.d2, Mode::Train);
+        self.d.forward(dpsi, &mut s.d2, Mode::Train);
         let target = 1.0 - self.objective.label_smoothing;
         let stats = {
             let logits = s.d2.output().as_slice();
@@ -425,50 +743,64 @@ impl<T: Float> NeuralGan<T> {
             s.grad = seed;
             st
         };
-        self.d.backward(psi_d, &mut s.d2, Some(grad_d), false);
+        self.d.backward(dpsi, &mut s.d2, Some(&mut *dgrad), false);
         let mut out = DStats {
             loss: stats.loss,
             penalty: 0.0,
             info: 0.0,
             d_real: stats.d_real,
             d_fake: stats.d_fake,
+            sigma_min: f64::NAN,
+            sigma_max: f64::NAN,
         };
         let pen = self.objective.penalty;
         if pen.is_active() {
             {
                 let fake = s.g.output();
                 let x = s.d1.input_mut();
-                for j in 0..self.data.dim() {
-                    for i in 0..b {
-                        let (r, f) = (batch.real[(i, j)], fake[(i, j)]);
-                        x[(i, j)] = match pen {
-                            Penalty::GradientPenalty { .. } => {
-                                let e = batch.eps[i];
-                                e * r + (T::one() - e) * f
-                            }
-                            Penalty::R2 { .. } => f,
-                            _ => r,
-                        };
+                let dx = self.data.dim();
+                for k in 0..m {
+                    for j in 0..dx {
+                        for i in 0..b {
+                            let (r, f) = (batch.real[(i * m + k, j)], fake[(i * m + k, j)]);
+                            x[(i, k * dx + j)] = match pen {
+                                Penalty::GradientPenalty { .. } => {
+                                    let e = batch.eps[i];
+                                    e * r + (T::one() - e) * f
+                                }
+                                Penalty::R2 { .. } => f,
+                                _ => r,
+                            };
+                        }
                     }
                 }
             }
             self.d_masks(&batch, &mut s.d1, 1);
-            self.d.forward(psi_d, &mut s.d1, Mode::Train);
-            self.d.input_gradient(psi_d, &mut s.d1);
-            copy_into(&mut s.dfake, s.d1.input_grad());
-            let p = pen.value_and_seed(&s.dfake, s.d1.penalty_seed_mut());
-            self.d.penalty_backward(psi_d, &mut s.d1, grad_d);
+            self.d.forward(dpsi, &mut s.d1, Mode::Train);
+            self.d.input_gradient(dpsi, &mut s.d1);
+            copy_into(&mut s.gpen, s.d1.input_grad());
+            let p = pen.value_and_seed(&s.gpen, s.d1.penalty_seed_mut());
+            self.d.penalty_backward(dpsi, &mut s.d1, dgrad);
             out.penalty = p;
             out.loss += p;
         }
+        if sn {
+            if let Some(st) = s.sn.as_ref() {
+                st.pullback(&self.d, &psi_hat, &s.sigmas, &grad_hat, grad_d);
+            }
+            out.sigma_min = s.sigmas.iter().copied().fold(f64::INFINITY, f64::min);
+            out.sigma_max = s.sigmas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        }
+        s.psi_hat = psi_hat;
+        s.grad_hat = grad_hat;
         if let (Some(qn), Some(info), Some(qws)) = (&self.q, self.objective.info, s.q.as_mut()) {
             copy_into(qws.input_mut(), s.g.output());
             qn.forward(psi_q, qws, Mode::Train);
             let mut seed = std::mem::take(&mut s.grad);
-            seed.resize(b * info.categories, T::zero());
+            seed.resize(b * m * info.categories, T::zero());
             let ce = categorical_cross_entropy(
                 qws.output().as_slice(),
-                b,
+                b * m,
                 &batch.codes,
                 info.lambda,
                 &mut seed,
@@ -494,13 +826,17 @@ impl<T: Float> NeuralGan<T> {
         grad: &mut [T],
     ) -> GStats {
         let b = self.batch_size();
+        let m = self.pack();
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
         let batch = lock(&self.batch);
         self.generate(&batch, theta, s);
-        copy_into(s.d1.input_mut(), s.g.output());
+        let sn = self.normalise_d(psi_d, s);
+        let psi_hat = std::mem::take(&mut s.psi_hat);
+        let dpsi: &[T] = if sn { &psi_hat } else { psi_d };
+        pack_into(s.d1.input_mut(), 0, s.g.output(), 0..b, m);
         self.d_masks(&batch, &mut s.d1, 2);
-        self.d.forward(psi_d, &mut s.d1, Mode::Train);
+        self.d.forward(dpsi, &mut s.d1, Mode::Train);
         let mut seed = std::mem::take(&mut s.grad);
         seed.resize(b, T::zero());
         let mut loss = self
@@ -508,16 +844,17 @@ impl<T: Float> NeuralGan<T> {
             .loss
             .generator(s.d1.output().as_slice(), &mut seed);
         s.d1.output_grad_mut().as_mut_slice().copy_from_slice(&seed);
-        self.d.backward(psi_d, &mut s.d1, None, true);
-        copy_into(&mut s.dfake, s.d1.input_grad());
+        self.d.backward(dpsi, &mut s.d1, None, true);
+        s.psi_hat = psi_hat;
+        unpack_into(&mut s.dfake, s.d1.input_grad(), m);
         let mut info_loss = 0.0;
         if let (Some(qn), Some(info), Some(qws)) = (&self.q, self.objective.info, s.q.as_mut()) {
             copy_into(qws.input_mut(), s.g.output());
             qn.forward(psi_q, qws, Mode::Train);
-            seed.resize(b * info.categories, T::zero());
+            seed.resize(b * m * info.categories, T::zero());
             info_loss = categorical_cross_entropy(
                 qws.output().as_slice(),
-                b,
+                b * m,
                 &batch.codes,
                 info.lambda,
                 &mut seed,
@@ -552,21 +889,47 @@ impl<T: Float> NeuralGan<T> {
         }
     }
 
-    /// G's samples for the latent rows in `z` (evaluation mode: no dropout).
+    /// G's samples for the latent rows in `z` (evaluation mode: no dropout; batch norm
+    /// with the latest running statistics).
     #[must_use]
     pub fn sample_generator(&self, theta: &[T], z: &DMatrix<T>) -> DMatrix<T> {
         let mut ws = self.g.workspace(z.nrows());
+        if self.g.has_batch_norm() {
+            ws.set_running_stats(lock(&self.state).latest_bn());
+        }
         self.g.forward_from(theta, z, &mut ws, Mode::Eval);
         ws.output().clone()
     }
 
     /// D's output (σ(logit), or the critic value for WGAN) at the rows of `x`
-    /// (evaluation mode).
+    /// (evaluation mode: minibatch features of each row alone). With spectral
+    /// normalisation D uses Ŵ = W/σ̃ with σ̃ = aᵀWb from the latest vectors, without
+    /// iterating (PyTorch's evaluation mode). With pack m, D reads each row repeated m
+    /// times (a pack of m copies of the point).
     #[must_use]
     pub fn evaluate_discriminator(&self, psi: &[T], x: &DMatrix<T>) -> Vec<f64> {
+        let m = self.pack();
+        let psi_d = &psi[..self.d.n_params()];
+        let mut hat = Vec::new();
+        if self.options.spectral_norm.is_some()
+            && let Some(mut st) = lock(&self.state).latest_sn().cloned()
+        {
+            hat = vec![T::zero(); psi_d.len()];
+            let mut sig = vec![0.0; st.vectors.len()];
+            st.apply(&self.d, psi_d, 0, &mut hat, &mut sig);
+        }
+        let dpsi: &[T] = if hat.is_empty() { psi_d } else { &hat };
         let mut ws = self.d.workspace(x.nrows());
-        self.d
-            .forward_from(&psi[..self.d.n_params()], x, &mut ws, Mode::Eval);
+        if m == 1 {
+            ws.input_mut().copy_from(x);
+        } else {
+            let d = x.ncols();
+            let input = ws.input_mut();
+            for k in 0..m {
+                input.columns_mut(k * d, d).copy_from(x);
+            }
+        }
+        self.d.forward(dpsi, &mut ws, Mode::Eval);
         ws.output()
             .iter()
             .map(|l| {
@@ -613,6 +976,18 @@ impl<T: Float> NeuralGan<T> {
         s.psi = psi;
         s.grad_theta = grad_theta;
         s.grad_psi = grad_psi;
+        // The run state this evaluation would leave, committed at the next draw.
+        if self.g.has_batch_norm() || (want_d && s.sn.is_some()) {
+            let mut st = lock(&self.state);
+            if self.g.has_batch_norm() {
+                let mut next = st.bn.clone();
+                self.g.update_running_stats(&s.g, &mut next);
+                st.bn_pending = Some(next);
+            }
+            if want_d {
+                st.sn_pending.clone_from(&s.sn);
+            }
+        }
         v
     }
 }
@@ -639,19 +1014,49 @@ impl<T: Float> Game for NeuralGan<T> {
         }
     }
     /// Exact J·u by forward-mode differentiation through the backward passes
-    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included.
+    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included, when
+    /// [`NeuralGan::has_exact_products`]; otherwise (batch norm, minibatch
+    /// discrimination, spectral normalisation) central differences of the field.
     fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
-        self.exact_jvp(x, u)
+        if self.has_exact_products() {
+            self.exact_jvp(x, u)
+        } else {
+            assert!(
+                x.len() == self.dim() && u.len() == self.dim(),
+                "jvp: length ≠ dim"
+            );
+            central_jvp(|y| self.field(y), x, u)
+        }
     }
-    /// Exact, in the network precision T (an f32 game differentiates its f32 passes).
+    /// Exact, in the network precision T (an f32 game differentiates its f32 passes),
+    /// or central differences (see [`Game::jvp`]).
     fn jvp_method(&self) -> JvpMethod {
-        JvpMethod::Exact
+        if self.has_exact_products() {
+            JvpMethod::Exact
+        } else {
+            JvpMethod::CentralDifference { step: JVP_FD_STEP }
+        }
     }
-    /// Exact H·w, computing only the requested player's block.
+    /// H·w computing only the requested player's block: exact, or central differences
+    /// of that player's field (as [`Game::jvp`]).
     fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
-        self.exact_hessian_vp(x, player, w)
+        if self.has_exact_products() {
+            return self.exact_hessian_vp(x, player, w);
+        }
+        let r = player.range(self.split(), self.dim());
+        assert!(
+            x.len() == self.dim() && w.len() == r.len(),
+            "hessian_vp: length mismatch"
+        );
+        let mut u = Vector::zeros(self.dim());
+        u.rows_mut(r.start, r.len()).copy_from(w);
+        let ju = central_jvp(|y| self.player_field(y, player), x, &u);
+        -ju.rows(r.start, r.len())
     }
+    /// Draws the next batch, first committing the run state of the latest evaluation
+    /// (module docs).
     fn draw_batch(&self, for_player: Option<Player>, rng: &mut Rng) {
+        lock(&self.state).commit();
         let mut batch = lock(&self.batch);
         Self::draw(
             &self.data,
@@ -671,16 +1076,25 @@ impl<T: Float> Game for NeuralGan<T> {
         }
     }
     fn nonsmooth_at(&self, _x: &Vector) -> Option<String> {
-        let kinked = self.g.layers().iter().chain(self.d.layers()).any(|l| {
+        let layers = || self.g.layers().iter().chain(self.d.layers());
+        let kinked = layers().any(|l| {
             matches!(
                 l.activation,
                 crate::nn::Activation::Relu | crate::nn::Activation::LeakyRelu { .. }
             )
         });
-        kinked.then(|| "ReLU-type activations: the field is only piecewise smooth".to_string())
+        let selecting = layers()
+            .any(|l| matches!(l.kind, LayerKind::Maxout { .. } | LayerKind::Minibatch { .. }));
+        if kinked {
+            Some("ReLU-type activations: the field is only piecewise smooth".to_string())
+        } else {
+            selecting.then(|| {
+                "maxout units or L1 kernels: the field is only piecewise smooth".to_string()
+            })
+        }
     }
     fn params(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut p = serde_json::json!({
             "generator": self.g.layers(),
             "discriminator": self.d.layers(),
             "q": self.q.as_ref().map(Mlp::layers),
@@ -688,7 +1102,11 @@ impl<T: Float> Game for NeuralGan<T> {
             "latent": self.latent,
             "dataset": self.data.spec(),
             "batch_size": self.batch_size(),
-        })
+        });
+        if self.options != GanOptions::default() {
+            p["options"] = serde_json::json!(self.options);
+        }
+        p
     }
 }
 

@@ -1,34 +1,26 @@
-//! The MLP: architecture, flat parameter layout, workspaces and the hand-written passes.
+//! The MLP: a chain of layers ([`LayerSpec`]), the flat parameter layout, workspaces and
+//! the hand-written passes. Dense layers take the fused loops below; the other kinds
+//! ([`super::batch_norm`], [`super::maxout`], [`super::minibatch`]) plug their own
+//! element-wise parts into the same products.
 
 use nalgebra::DMatrix;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
-use super::{Activation, Float, Init, View, gemm, gemm_into};
+use super::layer::{LayerKind, LayerSpec, ParamBlock};
+use super::{Activation, Float, Init, View, batch_norm, gemm, gemm_into, maxout, minibatch};
 use crate::error::{Error, Result};
 use crate::linalg::Rng;
 
-/// One dense layer: A = H W + 1 bᵀ, H′ = σ(A) ⊙ M.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LayerSpec {
-    /// Input width.
-    pub fan_in: usize,
-    /// Output width.
-    pub fan_out: usize,
-    /// σ.
-    pub activation: Activation,
-    /// Dropout keep probability on this layer's output (1 = no dropout). In training
-    /// mode the output is multiplied by a mask M with entries Bernoulli(keep)/keep
-    /// (inverted dropout, so 𝔼M = 1 and evaluation uses no mask and no rescaling).
-    pub keep: f64,
-}
-
-/// Whether a forward pass applies the dropout masks held in the workspace.
+/// Whether a forward pass is the training or the evaluation function of the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Apply the masks drawn by [`Mlp::draw_masks`] (all ones until drawn).
+    /// Apply the dropout masks held in the workspace (drawn by [`Mlp::draw_masks`], all
+    /// ones until drawn), normalise with the batch statistics, and compare the rows of
+    /// each group in minibatch layers.
     Train,
-    /// No dropout: the deterministic network used for sampling and evaluation.
+    /// The deterministic network used for sampling and evaluation: no dropout, batch
+    /// norm with the running statistics of the workspace, each row alone in minibatch
+    /// layers.
     Eval,
 }
 
@@ -40,29 +32,50 @@ pub struct Mlp {
     n_params: usize,
 }
 
+use serde::{Deserialize, Serialize};
+
+/// Buffers of the non-dense layer kinds.
+#[derive(Debug, Clone)]
+pub(super) enum Extra<T: Float> {
+    /// A dense layer needs none.
+    None,
+    /// Batch norm: N, the statistics used, the running statistics.
+    BatchNorm(batch_norm::Buffers<T>),
+    /// Maxout: the affine output A (batch × k·width) and each unit's argmax.
+    Maxout { a: DMatrix<T>, arg: Vec<u8> },
+    /// Minibatch discrimination: M = f·T and the pair kernels.
+    Minibatch(minibatch::Buffers<T>),
+}
+
 /// Preallocated buffers for one batch size. All passes write here; nothing allocates
-/// while the batch size stays the same.
+/// while the batch size stays the same (a minibatch layer sizes its pair buffer on the
+/// first pass with a new group size).
 #[derive(Debug, Clone)]
 pub struct Workspace<T: Float> {
     pub(super) batch: usize,
     /// h[0] = input, h[l] = output of layer l.
     pub(super) h: Vec<DMatrix<T>>,
-    /// σ′(A_l) ⊙ M_l.
+    /// σ′(A_l) ⊙ M_l (dense, batch norm); M_l or ones (maxout); empty (minibatch).
     pub(super) deriv: Vec<DMatrix<T>>,
     /// σ″(A_l) ⊙ M_l (empty for piecewise-linear σ).
     pub(super) curv: Vec<DMatrix<T>>,
     /// Dropout masks (empty when keep = 1).
     pub(super) masks: Vec<DMatrix<T>>,
-    /// δ_l = ∂/∂A_l of the last backward pass.
+    /// δ_l = ∂/∂A_l of the last backward pass (batch × affine width).
     pub(super) delta: Vec<DMatrix<T>>,
     /// dh[l] = ∂/∂H_l; dh[L] is the seed of a backward pass, dh[0] the input gradient.
     pub(super) dh: Vec<DMatrix<T>>,
     /// Adjoints of the input-gradient graph (double backprop): Ḡ_{l−1} (B × fan_in).
     pub(super) gbar: Vec<DMatrix<T>>,
-    /// δ̄_l (B × fan_out), reused as H̄_l in the curvature pass.
+    /// δ̄_l (B × affine width), reused as H̄_l in the curvature pass.
     pub(super) dbar: Vec<DMatrix<T>>,
     /// Ā_l seeds of the curvature pass (B × fan_out).
     pub(super) abar: Vec<DMatrix<T>>,
+    /// Buffers of the non-dense layers.
+    pub(super) extra: Vec<Extra<T>>,
+    /// Rows per group of the row-coupled minibatch layers in training mode (0: the whole
+    /// batch is one group).
+    pub(super) group: usize,
 }
 
 impl<T: Float> Workspace<T> {
@@ -85,6 +98,12 @@ impl<T: Float> Workspace<T> {
     pub fn output(&self) -> &DMatrix<T> {
         &self.h[self.h.len() - 1]
     }
+    /// The output of layer `l` of the last forward pass (batch × its fan_out), e.g. the
+    /// features an intermediate layer computes.
+    #[must_use]
+    pub fn layer_output(&self, l: usize) -> &DMatrix<T> {
+        &self.h[l + 1]
+    }
     /// The seed ∂L/∂output of the next [`Mlp::backward`] (batch × output width).
     pub fn output_grad_mut(&mut self) -> &mut DMatrix<T> {
         let n = self.dh.len() - 1;
@@ -99,6 +118,47 @@ impl<T: Float> Workspace<T> {
     /// The seed Ḡ₀ = ∂P/∂(∇ₓ f) of [`Mlp::penalty_backward`] (batch × input width).
     pub fn penalty_seed_mut(&mut self) -> &mut DMatrix<T> {
         &mut self.gbar[0]
+    }
+    /// Splits the rows into consecutive groups of `rows` for the minibatch layers in
+    /// training mode (0 or the batch size: one group).
+    ///
+    /// # Panics
+    /// If `rows` does not divide the batch (a programming error).
+    pub fn set_group_rows(&mut self, rows: usize) {
+        assert!(
+            rows == 0 || self.batch % rows == 0,
+            "group of {rows} rows does not divide the batch of {}",
+            self.batch
+        );
+        self.group = rows;
+    }
+    /// The batch mean and (biased) variance of each batch-normalised layer in the last
+    /// training-mode forward pass, in layer order.
+    #[must_use]
+    pub fn batch_statistics(&self) -> Vec<(&[T], &[T])> {
+        self.extra
+            .iter()
+            .filter_map(|e| match e {
+                Extra::BatchNorm(bn) => Some((&bn.mean[..], &bn.var[..])),
+                _ => None,
+            })
+            .collect()
+    }
+    /// Sets the running statistics that evaluation-mode passes of the batch-normalised
+    /// layers use (one entry per such layer, in layer order; extra entries are ignored).
+    pub fn set_running_stats(&mut self, stats: &[batch_norm::RunningStats]) {
+        let bns = self.extra.iter_mut().filter_map(|e| match e {
+            Extra::BatchNorm(bn) => Some(bn),
+            _ => None,
+        });
+        for (bn, s) in bns.zip(stats) {
+            for (d, v) in bn.running_mean.iter_mut().zip(&s.mean) {
+                *d = T::of(*v);
+            }
+            for (d, v) in bn.running_var.iter_mut().zip(&s.var) {
+                *d = T::of(*v);
+            }
+        }
     }
     /// Sets the dropout masks to rows of full-batch masks (from [`Mlp::mask_matrices`]
     /// of the same network): this workspace's rows are the rows `ranges` of the full
@@ -145,6 +205,27 @@ impl Mlp {
         output: Activation,
         keep_hidden: f64,
     ) -> Result<Self> {
+        Self::chain(widths, hidden, output, keep_hidden, LayerKind::Dense, None)
+    }
+
+    /// A chain with the given widths `[in, h₁, …, out]` whose hidden layers are of kind
+    /// `hidden_kind` (dense, batch norm or maxout) with activation `hidden` and dropout
+    /// keep probability `keep_hidden`, and a dense last layer with activation `output`.
+    /// With `minibatch` (a [`LayerKind::Minibatch`]), a minibatch-discrimination layer
+    /// is inserted before the last layer, which then reads the last hidden features and
+    /// the kernels' outputs.
+    ///
+    /// # Errors
+    /// [`Error::Param`] for fewer than two widths, a zero width, keep ∉ (0, 1], or a
+    /// layer kind's invalid setting ([`Mlp::from_layers`]).
+    pub fn chain(
+        widths: &[usize],
+        hidden: Activation,
+        output: Activation,
+        keep_hidden: f64,
+        hidden_kind: LayerKind,
+        minibatch: Option<LayerKind>,
+    ) -> Result<Self> {
         if widths.len() < 2 {
             return Err(Error::param(
                 "widths",
@@ -152,27 +233,54 @@ impl Mlp {
             ));
         }
         let n = widths.len() - 1;
-        let layers = (0..n)
-            .map(|l| LayerSpec {
-                fan_in: widths[l],
-                fan_out: widths[l + 1],
-                activation: if l + 1 == n { output } else { hidden },
-                keep: if l + 1 == n { 1.0 } else { keep_hidden },
+        let mut layers: Vec<LayerSpec> = (0..n)
+            .map(|l| {
+                let last = l + 1 == n;
+                LayerSpec {
+                    fan_in: widths[l],
+                    fan_out: widths[l + 1],
+                    activation: if last { output } else { hidden },
+                    keep: if last { 1.0 } else { keep_hidden },
+                    kind: if last { LayerKind::Dense } else { hidden_kind },
+                }
             })
             .collect();
+        if let Some(kind) = minibatch {
+            let LayerKind::Minibatch { kernels, .. } = kind else {
+                return Err(Error::param(
+                    "minibatch",
+                    "the layer before the output must be a minibatch layer",
+                ));
+            };
+            let f = widths[n - 1];
+            layers.insert(
+                n - 1,
+                LayerSpec {
+                    fan_in: f,
+                    fan_out: f + kernels,
+                    activation: Activation::Linear,
+                    keep: 1.0,
+                    kind,
+                },
+            );
+            layers[n].fan_in = f + kernels;
+        }
         Self::from_layers(layers)
     }
 
     /// An MLP from explicit layers.
     ///
     /// # Errors
-    /// [`Error::Param`] if the layers do not chain, a width is zero or keep ∉ (0, 1].
+    /// [`Error::Param`] if the layers do not chain, a width is zero, keep ∉ (0, 1], or a
+    /// layer kind's setting is invalid (maxout: 2 ≤ k ≤ [`maxout::MAX_PIECES`] and a
+    /// linear activation; batch norm: momentum in [0, 1], ε > 0; minibatch: at least one
+    /// kernel of dimension ≥ 1, fan_out = fan_in + kernels, linear, no dropout).
     pub fn from_layers(layers: Vec<LayerSpec>) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::param("layers", "an MLP needs at least one layer"));
         }
         let mut offsets = Vec::with_capacity(layers.len());
-        let mut n = 0;
+        let mut n = 0usize;
         for (l, s) in layers.iter().enumerate() {
             if s.fan_in == 0 || s.fan_out == 0 {
                 return Err(Error::param(
@@ -201,8 +309,11 @@ impl Mlp {
             {
                 return Err(Error::param("slope", "leaky ReLU slope must be finite"));
             }
+            check_kind(l, s)?;
             offsets.push(n);
-            n += s.fan_in * s.fan_out + s.fan_out;
+            n = n
+                .checked_add(s.n_params())
+                .ok_or_else(|| Error::param("widths", "too many parameters"))?;
         }
         Ok(Mlp {
             layers,
@@ -236,33 +347,151 @@ impl Mlp {
     pub fn has_dropout(&self) -> bool {
         self.layers.iter().any(|s| s.keep < 1.0)
     }
-    /// Flat layout of layer `l`: (offset of W_l, offset of b_l). W_l is fan_in × fan_out
-    /// column-major, so `W_l[j, k]` sits at `w + j + k·fan_in`; `b_l[k]` at `b + k`.
+    /// Whether any layer is batch-normalised.
+    #[must_use]
+    pub fn has_batch_norm(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|s| matches!(s.kind, LayerKind::BatchNorm { .. }))
+    }
+    /// Whether the output of a row depends on other rows (batch norm in training mode,
+    /// minibatch discrimination).
+    #[must_use]
+    pub fn couples_rows(&self) -> bool {
+        self.layers.iter().any(LayerSpec::couples_rows)
+    }
+    /// Whether every layer has tangent passes ([`Mlp::forward_tangent`] and the others):
+    /// dense and maxout layers only.
+    #[must_use]
+    pub fn has_exact_tangent(&self) -> bool {
+        self.layers.iter().all(LayerSpec::has_exact_tangent)
+    }
+    /// Whether [`Mlp::penalty_backward`] (and its tangent) supports this network: dense
+    /// and maxout layers, where a network with maxout layers has piecewise-linear
+    /// activations only (its curvature pass would otherwise run back through a maxout
+    /// selection, which is not implemented).
+    #[must_use]
+    pub fn supports_double_backprop(&self) -> bool {
+        let maxout = self
+            .layers
+            .iter()
+            .any(|s| matches!(s.kind, LayerKind::Maxout { .. }));
+        let curved = self
+            .layers
+            .iter()
+            .any(|s| !s.activation.is_piecewise_linear());
+        self.has_exact_tangent() && !(maxout && curved)
+    }
+    /// Flat layout of layer `l`: (offset of W_l, offset of the block after W_l). W_l is
+    /// fan_in × [`LayerSpec::affine_width`] column-major, so `W_l[j, k]` sits at
+    /// `w + j + k·fan_in`; after it come the bias (dense, maxout), γ then β (batch
+    /// norm), or nothing (minibatch). See [`Mlp::blocks`] for every block by name.
     #[must_use]
     pub fn layout(&self, l: usize) -> (usize, usize) {
         let s = &self.layers[l];
-        (self.offsets[l], self.offsets[l] + s.fan_in * s.fan_out)
+        (self.offsets[l], self.offsets[l] + s.fan_in * s.affine_width())
     }
-    /// Multiply-accumulate count of one forward pass per sample (Σ fan_in·fan_out).
+    /// Every named block of the flat parameter vector with its offset and shape, in
+    /// order (the checkpoint layout; module docs of [`super::layer`]).
+    #[must_use]
+    pub fn blocks(&self) -> Vec<ParamBlock> {
+        let mut out = Vec::new();
+        for (l, s) in self.layers.iter().enumerate() {
+            let (w, b) = self.layout(l);
+            let a = s.affine_width();
+            let block = |name, offset, rows, cols| ParamBlock {
+                layer: l,
+                name,
+                offset,
+                rows,
+                cols,
+            };
+            match s.kind {
+                LayerKind::Dense | LayerKind::Maxout { .. } => {
+                    out.push(block("W", w, s.fan_in, a));
+                    out.push(block("b", b, a, 1));
+                }
+                LayerKind::BatchNorm { .. } => {
+                    out.push(block("W", w, s.fan_in, a));
+                    out.push(block("gamma", b, s.fan_out, 1));
+                    out.push(block("beta", b + s.fan_out, s.fan_out, 1));
+                }
+                LayerKind::Minibatch { .. } => out.push(block("T", w, s.fan_in, a)),
+            }
+        }
+        out
+    }
+    /// The weight matrices W_l of the dense, batch-norm and maxout layers as (offset,
+    /// rows, cols) (the matrices spectral normalisation acts on; a minibatch layer's
+    /// tensor T is not one).
+    #[must_use]
+    pub fn weight_matrices(&self) -> Vec<(usize, usize, usize)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !matches!(s.kind, LayerKind::Minibatch { .. }))
+            .map(|(l, s)| (self.offsets[l], s.fan_in, s.affine_width()))
+            .collect()
+    }
+    /// Multiply-accumulate count of one forward pass per sample
+    /// (Σ fan_in·affine width; the pairwise terms of a minibatch layer are not counted).
     #[must_use]
     pub fn macs_per_sample(&self) -> usize {
-        self.layers.iter().map(|s| s.fan_in * s.fan_out).sum()
+        self.layers
+            .iter()
+            .map(|s| s.fan_in * s.affine_width())
+            .sum()
     }
 
-    /// Freshly initialised flat parameters.
+    /// Freshly initialised flat parameters: W (and T) by `init` with the fans
+    /// (fan_in, affine width), biases by `init`, batch norm's γ = 1 and β = 0.
     #[must_use]
     pub fn init<T: Float>(&self, init: Init, rng: &mut Rng) -> Vec<T> {
         let mut p = vec![T::zero(); self.n_params];
         for (l, s) in self.layers.iter().enumerate() {
             let (w, b) = self.layout(l);
+            let a = s.affine_width();
             for v in &mut p[w..b] {
-                *v = T::of(init.weight(s.fan_in, s.fan_out, rng));
+                *v = T::of(init.weight(s.fan_in, a, rng));
             }
-            for v in &mut p[b..b + s.fan_out] {
-                *v = T::of(init.bias(s.fan_in, s.fan_out, rng));
+            match s.kind {
+                LayerKind::Dense | LayerKind::Maxout { .. } => {
+                    for v in &mut p[b..b + a] {
+                        *v = T::of(init.bias(s.fan_in, a, rng));
+                    }
+                }
+                LayerKind::BatchNorm { .. } => p[b..b + s.fan_out].fill(T::one()),
+                LayerKind::Minibatch { .. } => {}
             }
         }
         p
+    }
+
+    /// The initial running statistics of the batch-normalised layers (mean 0, variance
+    /// 1), in layer order.
+    #[must_use]
+    pub fn running_stats(&self) -> Vec<batch_norm::RunningStats> {
+        self.layers
+            .iter()
+            .filter(|s| matches!(s.kind, LayerKind::BatchNorm { .. }))
+            .map(|s| batch_norm::RunningStats::new(s.fan_out))
+            .collect()
+    }
+
+    /// Folds the batch statistics of the last training-mode pass in `ws` into `stats`
+    /// with each layer's momentum ([`batch_norm::RunningStats::update`]).
+    pub fn update_running_stats<T: Float>(
+        &self,
+        ws: &Workspace<T>,
+        stats: &mut [batch_norm::RunningStats],
+    ) {
+        let momenta = self.layers.iter().filter_map(|s| match s.kind {
+            LayerKind::BatchNorm { momentum, .. } => Some(momentum),
+            _ => None,
+        });
+        for ((st, (mean, var)), m) in stats.iter_mut().zip(ws.batch_statistics()).zip(momenta) {
+            st.update(mean, var, ws.batch, m);
+        }
     }
 
     /// Buffers for batches of `batch` rows (dropout masks start as all ones).
@@ -270,16 +499,26 @@ impl Mlp {
     pub fn workspace<T: Float>(&self, batch: usize) -> Workspace<T> {
         let z = |r: usize, c: usize| DMatrix::<T>::zeros(r, c);
         let l = &self.layers;
+        let has_deriv = |s: &LayerSpec| !matches!(s.kind, LayerKind::Minibatch { .. });
         Workspace {
             batch,
             h: std::iter::once(z(batch, self.input_dim()))
                 .chain(l.iter().map(|s| z(batch, s.fan_out)))
                 .collect(),
-            deriv: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            deriv: l
+                .iter()
+                .map(|s| {
+                    if has_deriv(s) {
+                        z(batch, s.fan_out)
+                    } else {
+                        z(0, 0)
+                    }
+                })
+                .collect(),
             curv: l
                 .iter()
                 .map(|s| {
-                    if s.activation.is_piecewise_linear() {
+                    if s.activation.is_piecewise_linear() || !has_deriv(s) {
                         z(0, 0)
                     } else {
                         z(batch, s.fan_out)
@@ -296,13 +535,30 @@ impl Mlp {
                     }
                 })
                 .collect(),
-            delta: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            delta: l.iter().map(|s| z(batch, s.affine_width())).collect(),
             dh: std::iter::once(z(batch, self.input_dim()))
                 .chain(l.iter().map(|s| z(batch, s.fan_out)))
                 .collect(),
             gbar: l.iter().map(|s| z(batch, s.fan_in)).collect(),
-            dbar: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            dbar: l.iter().map(|s| z(batch, s.affine_width())).collect(),
             abar: l.iter().map(|s| z(batch, s.fan_out)).collect(),
+            extra: l
+                .iter()
+                .map(|s| match s.kind {
+                    LayerKind::Dense => Extra::None,
+                    LayerKind::BatchNorm { .. } => {
+                        Extra::BatchNorm(batch_norm::Buffers::new(batch, s.fan_out))
+                    }
+                    LayerKind::Maxout { .. } => Extra::Maxout {
+                        a: z(batch, s.affine_width()),
+                        arg: vec![0; batch * s.fan_out],
+                    },
+                    LayerKind::Minibatch { .. } => {
+                        Extra::Minibatch(minibatch::Buffers::new(batch, s.affine_width()))
+                    }
+                })
+                .collect(),
+            group: 0,
         }
     }
 
@@ -354,7 +610,8 @@ impl Mlp {
     }
 
     /// Forward pass on the input already in `ws.input_mut()`; the result is
-    /// `ws.output()`. Stores σ′ (and σ″ for curved σ) for the backward passes.
+    /// `ws.output()`. Stores σ′ (and σ″ for curved σ) and each layer kind's own
+    /// quantities for the backward passes.
     ///
     /// # Panics
     /// If `params` has the wrong length or the workspace belongs to another MLP
@@ -388,26 +645,72 @@ impl Mlp {
         let batch = ws.batch;
         for (l, s) in self.layers.iter().enumerate() {
             let (w, b) = self.layout(l);
+            let a = s.affine_width();
             let (prev, rest) = ws.h.split_at_mut(l + 1);
             let out = &mut rest[0];
-            gemm_into(
-                T::one(),
-                View::of(&prev[l]),
-                View::col_major(&params[w..b], s.fan_in, s.fan_out),
-                T::zero(),
-                out,
-            );
-            let bias = &params[b..b + s.fan_out];
-            let use_mask = mode == Mode::Train && s.keep < 1.0;
-            activate(
-                s.activation,
-                out.as_mut_slice(),
-                ws.deriv[l].as_mut_slice(),
-                ws.curv[l].as_mut_slice(),
-                bias,
-                batch,
-            );
-            if use_mask {
+            let wv = View::col_major(&params[w..b], s.fan_in, a);
+            match (s.kind, &mut ws.extra[l]) {
+                (LayerKind::Dense, _) => {
+                    gemm_into(T::one(), View::of(&prev[l]), wv, T::zero(), out);
+                    activate(
+                        s.activation,
+                        out.as_mut_slice(),
+                        ws.deriv[l].as_mut_slice(),
+                        ws.curv[l].as_mut_slice(),
+                        &params[b..b + s.fan_out],
+                        batch,
+                    );
+                }
+                (LayerKind::BatchNorm { eps, .. }, Extra::BatchNorm(bn)) => {
+                    gemm_into(T::one(), View::of(&prev[l]), wv, T::zero(), out);
+                    let gamma = &params[b..b + s.fan_out];
+                    let beta = &params[b + s.fan_out..b + 2 * s.fan_out];
+                    batch_norm::forward(
+                        out.as_mut_slice(),
+                        gamma,
+                        eps,
+                        bn,
+                        batch,
+                        mode == Mode::Train,
+                    );
+                    activate(
+                        s.activation,
+                        out.as_mut_slice(),
+                        ws.deriv[l].as_mut_slice(),
+                        ws.curv[l].as_mut_slice(),
+                        beta,
+                        batch,
+                    );
+                }
+                (LayerKind::Maxout { pieces }, Extra::Maxout { a: pre, arg }) => {
+                    gemm_into(T::one(), View::of(&prev[l]), wv, T::zero(), pre);
+                    maxout::forward(
+                        pre.as_mut_slice(),
+                        &params[b..b + a],
+                        out.as_mut_slice(),
+                        arg,
+                        batch,
+                        pieces,
+                    );
+                    ws.deriv[l].fill(T::one());
+                }
+                (LayerKind::Minibatch { kernels, dim }, Extra::Minibatch(buf)) => {
+                    let group = match mode {
+                        Mode::Eval => 1,
+                        Mode::Train if ws.group == 0 => batch,
+                        Mode::Train => ws.group,
+                    };
+                    let shape = minibatch::Shape {
+                        features: s.fan_in,
+                        kernels,
+                        dim,
+                    };
+                    minibatch::forward(&prev[l], &params[w..b], out, buf, shape, group);
+                    continue;
+                }
+                _ => panic!("workspace does not belong to this network"),
+            }
+            if mode == Mode::Train && s.keep < 1.0 {
                 let m = ws.masks[l].as_slice();
                 for ((y, d), &mk) in out
                     .as_mut_slice()
@@ -442,9 +745,9 @@ impl Mlp {
     }
 
     /// Backward pass from the seed in `ws.output_grad_mut()` (= ∂L/∂output, batch ×
-    /// output width) through the last forward pass:
+    /// output width) through the last forward pass: for a dense layer
     /// δ_l = H̄_l ⊙ σ′(A_l) ⊙ M_l, ∂L/∂W_l += H_{l−1}ᵀ δ_l, ∂L/∂b_l += 1ᵀ δ_l,
-    /// H̄_{l−1} = δ_l W_lᵀ.
+    /// H̄_{l−1} = δ_l W_lᵀ; the other kinds form δ_l their own way (their module docs).
     /// Parameter gradients are **added** to `grad` (if given); the input gradient is
     /// written to `ws.input_grad()` if `input_grad`.
     pub fn backward<T: Float>(
@@ -501,16 +804,48 @@ impl Mlp {
         for l in (0..self.layers.len()).rev() {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
-            {
-                let delta = &mut ws.delta[l];
-                for ((d, &g), &sp) in delta
-                    .as_mut_slice()
-                    .iter_mut()
-                    .zip(ws.dh[l + 1].as_slice().iter())
-                    .zip(ws.deriv[l].as_slice().iter())
-                {
-                    *d = g * sp;
+            let a = s.affine_width();
+            let delta = &mut ws.delta[l];
+            match (s.kind, &ws.extra[l]) {
+                (LayerKind::Dense, _) => mul_into(delta, &ws.dh[l + 1], &ws.deriv[l]),
+                (LayerKind::BatchNorm { .. }, Extra::BatchNorm(bn)) => {
+                    mul_into(delta, &ws.dh[l + 1], &ws.deriv[l]);
+                    batch_norm::backward(
+                        delta.as_mut_slice(),
+                        &params[b..b + s.fan_out],
+                        bn,
+                        batch,
+                        grad.as_deref_mut().map(|g| &mut g[b..b + 2 * s.fan_out]),
+                    );
                 }
+                (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) => maxout::scatter(
+                    ws.dh[l + 1].as_slice(),
+                    ws.deriv[l].as_slice(),
+                    arg,
+                    delta.as_mut_slice(),
+                    batch,
+                    pieces,
+                ),
+                (LayerKind::Minibatch { kernels, dim }, Extra::Minibatch(buf)) => {
+                    let shape = minibatch::Shape {
+                        features: s.fan_in,
+                        kernels,
+                        dim,
+                    };
+                    let (lo, hi) = ws.dh.split_at_mut(l + 1);
+                    minibatch::backward(
+                        &ws.h[l],
+                        &params[w..b],
+                        &hi[0],
+                        delta,
+                        buf,
+                        shape,
+                        grad.as_deref_mut().map(|g| &mut g[w..b]),
+                        (l > 0 || input_grad).then_some(&mut lo[l]),
+                    );
+                    continue;
+                }
+                _ => panic!("workspace does not belong to this network"),
             }
             if let Some(g) = grad.as_deref_mut() {
                 gemm(
@@ -520,15 +855,17 @@ impl Mlp {
                     T::one(),
                     &mut g[w..b],
                     s.fan_in,
-                    s.fan_out,
+                    a,
                 );
-                add_column_sums(&ws.delta[l], &mut g[b..b + s.fan_out], batch);
+                if !matches!(s.kind, LayerKind::BatchNorm { .. }) {
+                    add_column_sums(&ws.delta[l], &mut g[b..b + a], batch);
+                }
             }
             if l > 0 || input_grad {
                 gemm_into(
                     T::one(),
                     View::of(&ws.delta[l]),
-                    View::col_major(&params[w..b], s.fan_in, s.fan_out).t(),
+                    View::col_major(&params[w..b], s.fan_in, a).t(),
                     T::zero(),
                     &mut ws.dh[l],
                 );
@@ -546,7 +883,8 @@ impl Mlp {
 
     /// Double backprop: given the seed Ḡ₀ = ∂P/∂(∇ₓ f) in `ws.penalty_seed_mut()`
     /// (batch × input width) for a penalty P(∇ₓ f(x_1), …), adds ∂P/∂params to `grad`.
-    /// Must follow [`Mlp::input_gradient`] on the same workspace.
+    /// Must follow [`Mlp::input_gradient`] on the same workspace; the network must
+    /// [support it](Mlp::supports_double_backprop).
     ///
     /// With g_L = 1, δ_l = g_l ⊙ s_l (s_l = σ′(A_l) ⊙ M_l) and g_{l−1} = δ_l W_lᵀ, reverse
     /// mode over this chain, for l = 1 … L, gives
@@ -554,7 +892,12 @@ impl Mlp {
     /// Ā_l = δ̄_l ⊙ g_l ⊙ σ″(A_l) ⊙ M_l. When some σ is curved (tanh, sigmoid), a second
     /// reverse pass through the forward graph carries the seeds Ā_l to W and b:
     /// A_l ← Ā_l + H̄_l ⊙ s_l, ∂P/∂W_l += H_{l−1}ᵀ Ā_l, ∂P/∂b_l += 1ᵀ Ā_l, H̄_{l−1} = Ā_l W_lᵀ.
-    /// For piecewise-linear nets σ″ = 0 a.e. and that pass is skipped.
+    /// For piecewise-linear nets σ″ = 0 a.e. and that pass is skipped. A maxout layer
+    /// has δ_l = Sᵀ(g_l ⊙ M_l) and Ḡ_l = S(δ̄_l) ⊙ M_l (the selection of
+    /// [`super::maxout`]) and no curvature seed.
+    ///
+    /// # Panics
+    /// If the network does not support double backprop (a programming error).
     pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
         #[cfg(target_arch = "x86_64")]
         {
@@ -581,12 +924,17 @@ impl Mlp {
     #[inline(always)]
     fn penalty_backward_impl<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
         assert_eq!(params.len(), self.n_params, "parameter vector length");
+        assert!(
+            self.supports_double_backprop(),
+            "double backprop through batch norm or minibatch layers is not implemented"
+        );
         let n = self.layers.len();
         let batch = ws.batch;
         let curved = ws.curv.iter().any(|c| !c.is_empty());
         for l in 0..n {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
+            let a = s.affine_width();
             gemm(
                 T::one(),
                 View::of(&ws.gbar[l]).t(),
@@ -594,24 +942,27 @@ impl Mlp {
                 T::one(),
                 &mut grad[w..b],
                 s.fan_in,
-                s.fan_out,
+                a,
             );
             gemm_into(
                 T::one(),
                 View::of(&ws.gbar[l]),
-                View::col_major(&params[w..b], s.fan_in, s.fan_out),
+                View::col_major(&params[w..b], s.fan_in, a),
                 T::zero(),
                 &mut ws.dbar[l],
             );
             if l + 1 < n {
                 let (_, rest) = ws.gbar.split_at_mut(l + 1);
-                for ((g, &db), &sp) in rest[0]
-                    .as_mut_slice()
-                    .iter_mut()
-                    .zip(ws.dbar[l].as_slice().iter())
-                    .zip(ws.deriv[l].as_slice().iter())
-                {
-                    *g = db * sp;
+                match (s.kind, &ws.extra[l]) {
+                    (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) => maxout::gather(
+                        ws.dbar[l].as_slice(),
+                        ws.deriv[l].as_slice(),
+                        arg,
+                        rest[0].as_mut_slice(),
+                        batch,
+                        pieces,
+                    ),
+                    _ => mul_into(&mut rest[0], &ws.dbar[l], &ws.deriv[l]),
                 }
             }
             if ws.curv[l].is_empty() {
@@ -634,7 +985,8 @@ impl Mlp {
             return;
         }
         // Second pass: reverse through the forward graph with seeds Ā_l; dbar[l] now
-        // holds H̄_{l+1}-style adjoints (dbar[l] is B × fan_out_l = B × width of H_{l+1}).
+        // holds H̄_{l+1}-style adjoints (dbar[l] is B × fan_out_l = B × width of H_{l+1};
+        // with curved σ every layer is dense, so affine width = fan_out).
         for l in (0..n).rev() {
             let s = &self.layers[l];
             let (w, b) = self.layout(l);
@@ -669,6 +1021,82 @@ impl Mlp {
                 );
             }
         }
+    }
+}
+
+/// The settings of a layer kind, checked.
+fn check_kind(l: usize, s: &LayerSpec) -> Result<()> {
+    match s.kind {
+        LayerKind::Dense => Ok(()),
+        LayerKind::BatchNorm { momentum, eps } => {
+            if !(0.0..=1.0).contains(&momentum) {
+                return Err(Error::param(
+                    "batch_norm_momentum",
+                    format!("{momentum} is not in [0, 1]"),
+                ));
+            }
+            if !(eps.is_finite() && eps > 0.0) {
+                return Err(Error::param(
+                    "batch_norm_eps",
+                    format!("{eps} is not positive"),
+                ));
+            }
+            Ok(())
+        }
+        LayerKind::Maxout { pieces } => {
+            if !(2..=maxout::MAX_PIECES).contains(&pieces) {
+                return Err(Error::param(
+                    "maxout",
+                    format!(
+                        "{pieces} pieces is not in 2..={} (layer {l})",
+                        maxout::MAX_PIECES
+                    ),
+                ));
+            }
+            if s.activation != Activation::Linear {
+                return Err(Error::param(
+                    "activation",
+                    format!("maxout layer {l} takes no activation after the max (use linear)"),
+                ));
+            }
+            Ok(())
+        }
+        LayerKind::Minibatch { kernels, dim } => {
+            if kernels == 0 || dim == 0 {
+                return Err(Error::param(
+                    "minibatch",
+                    "kernels and dim must be at least 1",
+                ));
+            }
+            if s.fan_out != s.fan_in + kernels
+                || s.activation != Activation::Linear
+                || s.keep < 1.0
+            {
+                return Err(Error::param(
+                    "minibatch",
+                    format!(
+                        "layer {l} must map {} features to {} (features and kernels), \
+                         linear and without dropout",
+                        s.fan_in,
+                        s.fan_in + kernels
+                    ),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// out = a ⊙ b.
+#[inline(always)]
+pub(super) fn mul_into<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>) {
+    for ((o, &x), &y) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(a.as_slice())
+        .zip(b.as_slice())
+    {
+        *o = x * y;
     }
 }
 

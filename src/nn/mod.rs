@@ -4,18 +4,26 @@
 //! # Layout
 //! * A batch is a `DMatrix<T>` with **rows = samples** and columns = features
 //!   (column-major storage, as nalgebra stores every matrix).
-//! * An [`Mlp`] is an architecture only. Its parameters live in one flat slice
-//!   (see [`Mlp::layout`]): for each layer l the weight matrix W_l (fan_in × fan_out,
-//!   column-major) followed by the bias b_l (fan_out). This flat slice is the player's
-//!   parameter vector θ_G or ψ_D, so the joint vector x = (θ_G, ψ_D) of
-//!   [`crate::game`] is a concatenation of two of them.
+//! * An [`Mlp`] is an architecture only: a chain of layers of a few kinds
+//!   ([`LayerKind`]: dense, batch norm, maxout, minibatch discrimination). Its
+//!   parameters live in one flat slice, one contiguous block per layer in order
+//!   (see [`Mlp::layout`] and, for every block's name, offset and shape, [`Mlp::blocks`]):
+//!   a dense layer's weight matrix W_l (fan_in × fan_out, column-major) followed by its
+//!   bias b_l (fan_out); the other kinds' blocks are tabled in the docs of `layer`.
+//!   This flat slice is the player's parameter vector θ_G or ψ_D, so the joint vector
+//!   x = (θ_G, ψ_D) of [`crate::game`] is a concatenation of two of them.
 //! * Every pass writes into a preallocated [`Workspace`], so the training loop does not
 //!   allocate.
 //! * Each pass has a tangent (forward-mode) counterpart, [`Mlp::forward_tangent`],
 //!   [`Mlp::backward_tangent`] and [`Mlp::penalty_tangent`] with buffers in a
-//!   [`Tangent`], for exact Jacobian-vector products of a GAN's field (analysis only).
+//!   [`Tangent`], for exact Jacobian-vector products of a GAN's field (analysis only),
+//!   for the dense and maxout layers ([`Mlp::has_exact_tangent`]); batch norm and
+//!   minibatch discrimination couple the rows of a batch and have none.
+//! * State that is not a parameter (batch norm's running statistics, spectral
+//!   normalisation's power-iteration vectors, [`spectral`]) belongs to the network's
+//!   owner, [`crate::gan::NeuralGan`].
 //!
-//! Layer l computes A_l = H_{l−1} W_l + 1 b_lᵀ and H_l = σ_l(A_l) ⊙ M_l, where M_l is an
+//! Layer l of a dense chain computes A_l = H_{l−1} W_l + 1 b_lᵀ and H_l = σ_l(A_l) ⊙ M_l, where M_l is an
 //! inverted-dropout mask (entries 0 or 1/keep, only in training mode).
 //!
 //! # Speed: gemm, not per-sample loops
@@ -50,14 +58,23 @@
 //! available for analysis and checks.
 
 mod activation;
+pub mod batch_norm;
 mod init;
+#[cfg(test)]
+mod kinds_tests;
+mod layer;
+pub mod maxout;
+pub mod minibatch;
 mod mlp;
 mod sgemm;
+pub mod spectral;
 mod tangent;
 
 pub use activation::{Activation, sigmoid};
+pub use batch_norm::RunningStats;
 pub use init::Init;
-pub use mlp::{LayerSpec, Mlp, Mode, Workspace};
+pub use layer::{LayerKind, LayerSpec, ParamBlock};
+pub use mlp::{Mlp, Mode, Workspace};
 pub use tangent::Tangent;
 
 use nalgebra::DMatrix;
@@ -316,7 +333,7 @@ fn small_gemm<T: Float>(
 
 /// Σ xᵢyᵢ with eight independent accumulators (so the loop vectorises).
 #[inline(always)]
-fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+pub(crate) fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     let mut acc = [T::zero(); 8];
     let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
     let (xr, yr) = (xc.remainder(), yc.remainder());

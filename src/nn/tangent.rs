@@ -23,8 +23,8 @@
 
 use nalgebra::DMatrix;
 
-use super::mlp::add_column_sums;
-use super::{Float, Mlp, View, Workspace, gemm, gemm_into};
+use super::mlp::{Extra, add_column_sums, mul_into};
+use super::{Float, LayerKind, Mlp, View, Workspace, gemm, gemm_into, maxout};
 
 /// Buffers for the tangents of one MLP's passes at one batch size (the counterpart
 /// of a [`Workspace`]).
@@ -40,7 +40,8 @@ pub struct Tangent<T: Float> {
     forward_zero: bool,
     /// R{H_l}, l = 0..=L (rh[0] = the input tangent).
     rh: Vec<DMatrix<T>>,
-    /// R{A_l} (only for curved σ, where c_l ≠ 0; empty otherwise).
+    /// R{A_l} (for curved σ, where c_l ≠ 0, and maxout layers, affine width; empty
+    /// otherwise).
     ra: Vec<DMatrix<T>>,
     /// R{δ_l}.
     rdelta: Vec<DMatrix<T>>,
@@ -135,19 +136,6 @@ macro_rules! simd_dispatch {
     }};
 }
 
-/// out = a ⊙ b.
-#[inline(always)]
-fn mul_into<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>) {
-    for ((o, &x), &y) in out
-        .as_mut_slice()
-        .iter_mut()
-        .zip(a.as_slice())
-        .zip(b.as_slice())
-    {
-        *o = x * y;
-    }
-}
-
 /// out += a ⊙ b ⊙ c.
 #[inline(always)]
 fn add_mul3<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>, c: &DMatrix<T>) {
@@ -183,6 +171,7 @@ impl Mlp {
         let z = |r: usize, c: usize| DMatrix::<T>::zeros(r, c);
         let l = self.layers();
         let curved = |s: &super::LayerSpec| !s.activation.is_piecewise_linear();
+        let is_maxout = |s: &super::LayerSpec| matches!(s.kind, LayerKind::Maxout { .. });
         let any_curved = l.iter().any(curved);
         let per_layer = |on: bool, wide: &dyn Fn(&super::LayerSpec) -> usize| {
             l.iter()
@@ -207,13 +196,24 @@ impl Mlp {
             rh: std::iter::once(z(batch, self.input_dim()))
                 .chain(l.iter().map(|s| z(batch, s.fan_out)))
                 .collect(),
-            ra: curved_only(true),
-            rdelta: per_layer(true, &|s| s.fan_out),
+            ra: l
+                .iter()
+                .map(|s| {
+                    if is_maxout(s) {
+                        z(batch, s.affine_width())
+                    } else if curved(s) {
+                        z(batch, s.fan_out)
+                    } else {
+                        z(0, 0)
+                    }
+                })
+                .collect(),
+            rdelta: per_layer(true, &|s| s.affine_width()),
             rdh: std::iter::once(z(batch, self.input_dim()))
                 .chain(l.iter().map(|s| z(batch, s.fan_out)))
                 .collect(),
             rgbar: per_layer(double_backprop, &|s| s.fan_in),
-            rdbar: per_layer(double_backprop, &|s| s.fan_out),
+            rdbar: per_layer(double_backprop, &|s| s.affine_width()),
             rabar: per_layer(double_backprop && any_curved, &|s| s.fan_out),
             third: curved_only(double_backprop),
             scaled: Vec::new(),
@@ -260,8 +260,46 @@ impl Mlp {
         for (l, s) in self.layers().iter().enumerate() {
             let (w, b) = self.layout(l);
             let (prev, rest) = tw.rh.split_at_mut(l + 1);
-            let out = &mut rest[0];
             let live_in = l > 0 || input;
+            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) = (s.kind, &ws.extra[l])
+            {
+                // R{A} = R{H} W + H R{W} + 1 R{b}ᵀ (affine width), R{H′} = S(R{A}) ⊙ M.
+                let a = s.affine_width();
+                let ra = &mut tw.ra[l];
+                if live_in {
+                    gemm_into(
+                        T::one(),
+                        View::of(&prev[l]),
+                        View::col_major(&params[w..b], s.fan_in, a),
+                        T::zero(),
+                        ra,
+                    );
+                }
+                if let Some(dp) = dparams {
+                    gemm_into(
+                        T::one(),
+                        View::of(&ws.h[l]),
+                        View::col_major(&dp[w..b], s.fan_in, a),
+                        if live_in { T::one() } else { T::zero() },
+                        ra,
+                    );
+                    if batch > 0 {
+                        for (col, &db) in ra.as_mut_slice().chunks_exact_mut(batch).zip(&dp[b..b + a]) {
+                            col.iter_mut().for_each(|v| *v += db);
+                        }
+                    }
+                }
+                maxout::gather(
+                    ra.as_slice(),
+                    ws.deriv[l].as_slice(),
+                    arg,
+                    rest[0].as_mut_slice(),
+                    batch,
+                    pieces,
+                );
+                continue;
+            }
+            let out = &mut rest[0];
             if live_in {
                 gemm_into(
                     T::one(),
@@ -345,13 +383,27 @@ impl Mlp {
         for l in (0..self.layers().len()).rev() {
             let s = &self.layers()[l];
             let (w, b) = self.layout(l);
-            // R{δ_l} = R{H̄_{l+1}} ⊙ s_l + H̄_{l+1} ⊙ c_l ⊙ R{A_l}.
-            mul_into(&mut tw.rdelta[l], &tw.rdh[l + 1], &ws.deriv[l]);
-            if !tw.ra[l].is_empty() && !tw.forward_zero {
-                add_mul3(&mut tw.rdelta[l], &ws.dh[l + 1], &ws.curv[l], &tw.ra[l]);
+            let a = s.affine_width();
+            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) = (s.kind, &ws.extra[l])
+            {
+                // R{δ_l} = Sᵀ(R{H̄_{l+1}} ⊙ M_l): the selection does not move.
+                maxout::scatter(
+                    tw.rdh[l + 1].as_slice(),
+                    ws.deriv[l].as_slice(),
+                    arg,
+                    tw.rdelta[l].as_mut_slice(),
+                    batch,
+                    pieces,
+                );
+            } else {
+                // R{δ_l} = R{H̄_{l+1}} ⊙ s_l + H̄_{l+1} ⊙ c_l ⊙ R{A_l}.
+                mul_into(&mut tw.rdelta[l], &tw.rdh[l + 1], &ws.deriv[l]);
+                if !tw.ra[l].is_empty() && !tw.forward_zero {
+                    add_mul3(&mut tw.rdelta[l], &ws.dh[l + 1], &ws.curv[l], &tw.ra[l]);
+                }
             }
             if let Some(g) = dgrad.as_deref_mut() {
-                add_column_sums(&tw.rdelta[l], &mut g[b..b + s.fan_out], batch);
+                add_column_sums(&tw.rdelta[l], &mut g[b..b + a], batch);
                 // R{∂W_l} = H_lᵀ R{δ_l} + R{H_l}ᵀ δ_l, R{∂b_l} = 1ᵀ R{δ_l}.
                 gemm(
                     T::one(),
@@ -360,7 +412,7 @@ impl Mlp {
                     T::one(),
                     &mut g[w..b],
                     s.fan_in,
-                    s.fan_out,
+                    a,
                 );
                 if (l > 0 || tw.input_live) && !tw.forward_zero {
                     gemm(
@@ -370,7 +422,7 @@ impl Mlp {
                         T::one(),
                         &mut g[w..b],
                         s.fan_in,
-                        s.fan_out,
+                        a,
                     );
                 }
             }
@@ -379,7 +431,7 @@ impl Mlp {
                 gemm_into(
                     T::one(),
                     View::of(&tw.rdelta[l]),
-                    View::col_major(&params[w..b], s.fan_in, s.fan_out).t(),
+                    View::col_major(&params[w..b], s.fan_in, a).t(),
                     T::zero(),
                     &mut tw.rdh[l],
                 );
@@ -387,7 +439,7 @@ impl Mlp {
                     gemm_into(
                         T::one(),
                         View::of(&ws.delta[l]),
-                        View::col_major(&dp[w..b], s.fan_in, s.fan_out).t(),
+                        View::col_major(&dp[w..b], s.fan_in, a).t(),
                         T::one(),
                         &mut tw.rdh[l],
                     );
@@ -440,12 +492,19 @@ impl Mlp {
             dgrad.len() == self.n_params() && ws.batch == batch,
             "seeded gradient tangent: lengths"
         );
-        let widest = self.layers().iter().map(|l| l.fan_out).max().unwrap_or(0);
+        assert!(self.has_exact_tangent(), "no tangent passes for this network");
+        let widest = self
+            .layers()
+            .iter()
+            .map(super::LayerSpec::affine_width)
+            .max()
+            .unwrap_or(0);
         tw.scaled.resize(batch * widest, T::zero());
         tw.rscaled.resize(batch * widest, T::zero());
         for (l, spec) in self.layers().iter().enumerate() {
             let (w, b) = self.layout(l);
-            let n = batch * spec.fan_out;
+            let aw = spec.affine_width();
+            let n = batch * aw;
             let (f, e) = (&mut tw.scaled[..n], &mut tw.rscaled[..n]);
             if batch > 0 {
                 for (((fc, ec), rho), rrho) in f
@@ -460,7 +519,7 @@ impl Mlp {
                     }
                 }
             }
-            let ev = View::col_major(&tw.rscaled[..n], batch, spec.fan_out);
+            let ev = View::col_major(&tw.rscaled[..n], batch, aw);
             gemm(
                 T::one(),
                 View::of(&ws.h[l]).t(),
@@ -468,23 +527,23 @@ impl Mlp {
                 T::one(),
                 &mut dgrad[w..b],
                 spec.fan_in,
-                spec.fan_out,
+                aw,
             );
             if (l > 0 || tw.input_live) && !tw.forward_zero {
                 gemm(
                     T::one(),
                     View::of(&tw.rh[l]).t(),
-                    View::col_major(&tw.scaled[..n], batch, spec.fan_out),
+                    View::col_major(&tw.scaled[..n], batch, aw),
                     T::one(),
                     &mut dgrad[w..b],
                     spec.fan_in,
-                    spec.fan_out,
+                    aw,
                 );
             }
             if batch > 0 {
                 for (col, g) in tw.rscaled[..n]
                     .chunks_exact(batch)
-                    .zip(&mut dgrad[b..b + spec.fan_out])
+                    .zip(&mut dgrad[b..b + aw])
                 {
                     *g += super::sum(col);
                 }
@@ -561,10 +620,15 @@ impl Mlp {
                 };
             }
         }
+        assert!(
+            self.supports_double_backprop(),
+            "no double-backprop tangent for this network"
+        );
         for l in 0..n {
             let s = &self.layers()[l];
             let (w, b) = self.layout(l);
-            let wv = View::col_major(&params[w..b], s.fan_in, s.fan_out);
+            let aw = s.affine_width();
+            let wv = View::col_major(&params[w..b], s.fan_in, aw);
             gemm_into(
                 T::one(),
                 View::of(&ws.gbar[l]),
@@ -579,7 +643,7 @@ impl Mlp {
                 T::one(),
                 &mut dgrad[w..b],
                 s.fan_in,
-                s.fan_out,
+                aw,
             );
             gemm(
                 T::one(),
@@ -588,7 +652,7 @@ impl Mlp {
                 T::one(),
                 &mut dgrad[w..b],
                 s.fan_in,
-                s.fan_out,
+                aw,
             );
             gemm_into(
                 T::one(),
@@ -601,7 +665,7 @@ impl Mlp {
                 gemm_into(
                     T::one(),
                     View::of(&ws.gbar[l]),
-                    View::col_major(&dp[w..b], s.fan_in, s.fan_out),
+                    View::col_major(&dp[w..b], s.fan_in, aw),
                     T::one(),
                     &mut tw.rdbar[l],
                 );
@@ -609,9 +673,18 @@ impl Mlp {
             let curved_l = !ws.curv[l].is_empty();
             if l + 1 < n {
                 let (_, rest) = ws.gbar.split_at_mut(l + 1);
-                mul_into(&mut rest[0], &ws.dbar[l], &ws.deriv[l]);
                 let (_, rrest) = tw.rgbar.split_at_mut(l + 1);
-                mul_into(&mut rrest[0], &tw.rdbar[l], &ws.deriv[l]);
+                if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) =
+                    (s.kind, &ws.extra[l])
+                {
+                    // Ḡ_{l+1} = S(δ̄_l) ⊙ M_l and its tangent S(R{δ̄_l}) ⊙ M_l.
+                    let d = ws.deriv[l].as_slice();
+                    maxout::gather(ws.dbar[l].as_slice(), d, arg, rest[0].as_mut_slice(), batch, pieces);
+                    maxout::gather(tw.rdbar[l].as_slice(), d, arg, rrest[0].as_mut_slice(), batch, pieces);
+                } else {
+                    mul_into(&mut rest[0], &ws.dbar[l], &ws.deriv[l]);
+                    mul_into(&mut rrest[0], &tw.rdbar[l], &ws.deriv[l]);
+                }
                 if curved_l && moving {
                     add_mul3(&mut rrest[0], &ws.dbar[l], &ws.curv[l], &tw.ra[l]);
                 }
@@ -713,6 +786,10 @@ impl Mlp {
         tw: &Tangent<T>,
     ) {
         assert_eq!(params.len(), self.n_params(), "parameter vector length");
+        assert!(
+            self.has_exact_tangent(),
+            "no tangent passes through batch norm or minibatch layers"
+        );
         assert!(
             dparams.is_none_or(|d| d.len() == self.n_params()),
             "parameter direction length"

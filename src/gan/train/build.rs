@@ -53,7 +53,7 @@ pub fn configured<T: Float>(cfg: &ValidConfig) -> Result<(NeuralGan<T>, Vector, 
     let data = cfg.data().clone();
     let (g, d, q) = cfg.networks(data.dim())?;
     let mut x0 = initial_point::<T>(cfg, &g, &d, q.as_ref());
-    let gan = NeuralGan::<T>::new(
+    let gan = NeuralGan::<T>::with_options(
         g,
         d,
         q,
@@ -61,6 +61,7 @@ pub fn configured<T: Float>(cfg: &ValidConfig) -> Result<(NeuralGan<T>, Vector, 
         cfg.latent,
         data,
         cfg.batch_size,
+        cfg.gan_options(),
         &mut rng(cfg.seed, 0),
     )?;
     gan.project(&mut x0);

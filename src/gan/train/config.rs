@@ -33,8 +33,33 @@
 //! ```
 //! Other keys: `precision` (`"f32"`/`"f64"`), `label_smoothing`, `weight_clip`,
 //! `[infogan]` (`categories`, `lambda`, `hidden`), `log_every`, `snapshot_every`,
-//! `snapshot_samples`, `eval_samples`, `coverage_min_fraction`, `histogram_bins`; see
-//! the field docs of [`TrainConfig`].
+//! `snapshot_samples`, `eval_samples`, `coverage_min_fraction`, `histogram_bins`,
+//! `pack`; see the field docs of [`TrainConfig`] and, for the layer keys of
+//! `[generator]` and `[discriminator]`, of [`NetConfig`].
+//!
+//! PacGAN2 on the 8-mode ring (Lin et al. 2018, the model of the PyTorch peer):
+//! ```toml
+//! batch_size = 100
+//! pack = 2
+//! latent = { kind = "gaussian", dim = 2 }
+//! dataset = { kind = "ring", modes = 8, radius = 1.0, std = 0.01 }
+//! [generator]
+//! hidden = [400, 400, 400, 400]
+//! batch_norm = true
+//! init = { kind = "normal", std = 0.02 }
+//! [discriminator]
+//! hidden = [200, 200, 200]
+//! maxout = 5                      # maxout units are their own nonlinearity
+//! init = { kind = "normal", std = 0.02 }
+//! [optimizer_g]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.8
+//! [optimizer_d]
+//! kind = "adam"
+//! lr = 1e-4
+//! beta1 = 0.8
+//! ```
 
 use std::path::Path;
 use std::sync::Arc;
@@ -45,8 +70,9 @@ use crate::budget::{check_memory, product};
 use crate::datasets::{DataSampler, Dataset, Latent};
 use crate::dynamics::{Optimizer, Order, RuleSpec, Scheme};
 use crate::error::{Error, Result};
+use crate::gan::neural::{GanOptions, SpectralNorm};
 use crate::gan::{GanLoss, InfoGanTerm, Objective, Penalty};
-use crate::nn::{Activation, Init, Mlp};
+use crate::nn::{Activation, Init, LayerKind, Mlp, maxout};
 
 /// Floating-point type of the networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -60,22 +86,250 @@ pub enum Precision {
 }
 
 /// One network's architecture (the output layer is always linear: G's samples, D's
-/// logit, Q's class logits).
+/// logit, Q's class logits). The layer keys (`batch_norm`, `maxout`, `spectral_norm`,
+/// `minibatch`) are omitted from the written configuration when off, so a plain
+/// network's description is as before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawNetConfig")]
 pub struct NetConfig {
     /// Hidden widths, e.g. `[50, 50, 50]` (required when the section is written, since
     /// G's and D's defaults differ).
     pub hidden: Vec<usize>,
-    /// Hidden activation, e.g. `{ kind = "relu" }` or `{ kind = "leaky_relu", slope = 0.2 }`.
-    #[serde(default = "relu")]
+    /// Hidden activation, e.g. `{ kind = "relu" }` or `{ kind = "leaky_relu", slope = 0.2 }`
+    /// (default ReLU; with `maxout` the default is linear and nothing else is allowed:
+    /// the max is the nonlinearity).
     pub activation: Activation,
     /// Dropout keep probability on hidden layers (1 = off; gan-vis dropout G: 0.5).
-    #[serde(default = "one")]
     pub dropout_keep: f64,
-    /// Initialisation (default Glorot-uniform weights and biases, as gan-vis).
-    #[serde(default)]
+    /// Initialisation (default Glorot-uniform weights and biases, as gan-vis;
+    /// PacGAN's N(0, 0.02²) with zero biases is `{ kind = "normal", std = 0.02 }`).
     pub init: Init,
+    /// Batch normalisation of every hidden layer, between its affine map and the
+    /// activation (Ioffe & Szegedy 2015; generator only). The affine map then has no
+    /// bias (β takes its place); γ starts at 1, β at 0.
+    #[serde(skip_serializing_if = "is_false")]
+    pub batch_norm: bool,
+    /// Momentum of the running statistics (PyTorch's default 0.1).
+    #[serde(skip_serializing_if = "is_default_momentum")]
+    pub batch_norm_momentum: f64,
+    /// ε of batch norm (PyTorch's default 1e-5).
+    #[serde(skip_serializing_if = "is_default_eps")]
+    pub batch_norm_eps: f64,
+    /// Maxout pieces k of every hidden unit (Goodfellow et al. 2013); 1 = plain units
+    /// (default).
+    #[serde(skip_serializing_if = "is_one")]
+    pub maxout: usize,
+    /// Spectral normalisation of every weight matrix (Miyato et al. 2018;
+    /// discriminator only).
+    #[serde(skip_serializing_if = "is_false")]
+    pub spectral_norm: bool,
+    /// Power iterations per D update of spectral normalisation (default 1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub spectral_norm_iterations: usize,
+    /// Minibatch discrimination before the last layer (Salimans et al. 2016, §3.2;
+    /// discriminator only): `{ kernels = B, dim = C }`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minibatch: Option<MinibatchConfig>,
+}
+
+/// Minibatch discrimination's tensor T ∈ R^{A×B×C}: A is the last hidden width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinibatchConfig {
+    /// Number of kernels B (features added).
+    pub kernels: usize,
+    /// Dimension C of each kernel.
+    pub dim: usize,
+}
+
+/// Default batch-norm momentum (PyTorch's).
+pub const BN_MOMENTUM: f64 = 0.1;
+/// Default batch-norm ε (PyTorch's).
+pub const BN_EPS: f64 = 1e-5;
+/// Largest PacGAN pack m (the paper uses 2–4; D's input grows with m).
+pub const MAX_PACK: usize = 64;
+/// Most power iterations per D update (each costs two products with every weight
+/// matrix; the paper uses 1).
+pub const MAX_POWER_ITERATIONS: usize = 100;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_default_momentum(v: &f64) -> bool {
+    *v == BN_MOMENTUM
+}
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_default_eps(v: &f64) -> bool {
+    *v == BN_EPS
+}
+
+/// The TOML form of [`NetConfig`]: the activation's default depends on `maxout`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetConfig {
+    hidden: Vec<usize>,
+    activation: Option<Activation>,
+    #[serde(default = "one")]
+    dropout_keep: f64,
+    #[serde(default)]
+    init: Init,
+    #[serde(default)]
+    batch_norm: bool,
+    #[serde(default = "bn_momentum")]
+    batch_norm_momentum: f64,
+    #[serde(default = "bn_eps")]
+    batch_norm_eps: f64,
+    #[serde(default = "one_usize")]
+    maxout: usize,
+    #[serde(default)]
+    spectral_norm: bool,
+    #[serde(default = "one_usize")]
+    spectral_norm_iterations: usize,
+    #[serde(default)]
+    minibatch: Option<MinibatchConfig>,
+}
+
+impl From<RawNetConfig> for NetConfig {
+    fn from(r: RawNetConfig) -> Self {
+        let activation = r.activation.unwrap_or(if r.maxout > 1 {
+            Activation::Linear
+        } else {
+            Activation::Relu
+        });
+        NetConfig {
+            hidden: r.hidden,
+            activation,
+            dropout_keep: r.dropout_keep,
+            init: r.init,
+            batch_norm: r.batch_norm,
+            batch_norm_momentum: r.batch_norm_momentum,
+            batch_norm_eps: r.batch_norm_eps,
+            maxout: r.maxout,
+            spectral_norm: r.spectral_norm,
+            spectral_norm_iterations: r.spectral_norm_iterations,
+            minibatch: r.minibatch,
+        }
+    }
+}
+
+impl NetConfig {
+    /// Plain dense layers of the given widths and activation, no dropout, Glorot-uniform
+    /// (every other key at its default).
+    #[must_use]
+    pub fn dense(hidden: Vec<usize>, activation: Activation) -> Self {
+        NetConfig {
+            hidden,
+            activation,
+            dropout_keep: 1.0,
+            init: Init::GlorotUniform,
+            batch_norm: false,
+            batch_norm_momentum: BN_MOMENTUM,
+            batch_norm_eps: BN_EPS,
+            maxout: 1,
+            spectral_norm: false,
+            spectral_norm_iterations: 1,
+            minibatch: None,
+        }
+    }
+    /// The kind of the hidden layers.
+    #[must_use]
+    pub fn hidden_kind(&self) -> LayerKind {
+        if self.batch_norm {
+            LayerKind::BatchNorm {
+                momentum: self.batch_norm_momentum,
+                eps: self.batch_norm_eps,
+            }
+        } else if self.maxout > 1 {
+            LayerKind::Maxout {
+                pieces: self.maxout,
+            }
+        } else {
+            LayerKind::Dense
+        }
+    }
+
+    /// Checks the values of the section `key` (`generator` or `discriminator`).
+    fn check(&self, key: &str) -> Result<()> {
+        let k = |f: &str| format!("{key}.{f}");
+        if self.hidden.contains(&0) {
+            return Err(Error::param(k("hidden"), "a hidden width is 0"));
+        }
+        if !(self.dropout_keep > 0.0 && self.dropout_keep <= 1.0) {
+            return Err(Error::param(
+                k("dropout_keep"),
+                format!("{} is not in (0, 1]", self.dropout_keep),
+            ));
+        }
+        if let Init::Normal { std } = self.init
+            && !(std.is_finite() && std > 0.0)
+        {
+            return Err(Error::param(k("init.std"), format!("{std} is not positive")));
+        }
+        if let Activation::LeakyRelu { slope } = self.activation
+            && !slope.is_finite()
+        {
+            return Err(Error::param(k("activation.slope"), "must be finite"));
+        }
+        if !(0.0..=1.0).contains(&self.batch_norm_momentum) {
+            return Err(Error::param(
+                k("batch_norm_momentum"),
+                format!("{} is not in [0, 1]", self.batch_norm_momentum),
+            ));
+        }
+        if !(self.batch_norm_eps.is_finite() && self.batch_norm_eps > 0.0) {
+            return Err(Error::param(
+                k("batch_norm_eps"),
+                format!("{} is not positive", self.batch_norm_eps),
+            ));
+        }
+        if !(1..=maxout::MAX_PIECES).contains(&self.maxout) {
+            return Err(Error::param(
+                k("maxout"),
+                format!(
+                    "{} is not in 1..={} (pieces per unit; 1 = off)",
+                    self.maxout,
+                    maxout::MAX_PIECES
+                ),
+            ));
+        }
+        if self.maxout > 1 && self.activation != Activation::Linear {
+            return Err(Error::param(
+                k("activation"),
+                "maxout units are their own nonlinearity: leave `activation` out (or linear)",
+            ));
+        }
+        if self.maxout > 1 && self.batch_norm {
+            return Err(Error::param(
+                k("maxout"),
+                "batch_norm and maxout on one network are not supported together",
+            ));
+        }
+        if !(1..=MAX_POWER_ITERATIONS).contains(&self.spectral_norm_iterations) {
+            return Err(Error::param(
+                k("spectral_norm_iterations"),
+                format!(
+                    "{} is not in 1..={MAX_POWER_ITERATIONS}",
+                    self.spectral_norm_iterations
+                ),
+            ));
+        }
+        if let Some(mb) = self.minibatch
+            && (mb.kernels == 0 || mb.dim == 0)
+        {
+            return Err(Error::param(
+                k("minibatch"),
+                format!(
+                    "kernels = {} and dim = {} must both be at least 1",
+                    mb.kernels, mb.dim
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn relu() -> Activation {
@@ -83,6 +337,15 @@ fn relu() -> Activation {
 }
 fn one() -> f64 {
     1.0
+}
+fn one_usize() -> usize {
+    1
+}
+fn bn_momentum() -> f64 {
+    BN_MOMENTUM
+}
+fn bn_eps() -> f64 {
+    BN_EPS
 }
 
 /// InfoGAN settings (Chen et al. 2016).
@@ -154,6 +417,10 @@ pub struct TrainConfig {
     pub coverage_min_fraction: f64,
     /// Bins of the 1-D histogram KL/JS (default 50).
     pub histogram_bins: usize,
+    /// PacGAN packing m (Lin et al. 2018): D reads m samples concatenated; a batch is
+    /// `batch_size` packs of m independent draws (default 1: the plain GAN).
+    #[serde(skip_serializing_if = "is_one")]
+    pub pack: usize,
 }
 
 impl Default for TrainConfig {
@@ -165,18 +432,8 @@ impl Default for TrainConfig {
             precision: Precision::F32,
             dataset: Dataset::default(),
             latent: Latent::default(),
-            generator: NetConfig {
-                hidden: vec![50, 50, 50],
-                activation: Activation::Relu,
-                dropout_keep: 1.0,
-                init: Init::GlorotUniform,
-            },
-            discriminator: NetConfig {
-                hidden: vec![50, 50, 50, 50],
-                activation: Activation::Relu,
-                dropout_keep: 1.0,
-                init: Init::GlorotUniform,
-            },
+            generator: NetConfig::dense(vec![50, 50, 50], relu()),
+            discriminator: NetConfig::dense(vec![50, 50, 50, 50], relu()),
             loss: GanLoss::NonSaturating,
             penalty: Penalty::None,
             label_smoothing: 0.0,
@@ -195,6 +452,7 @@ impl Default for TrainConfig {
             eval_samples: 1000,
             coverage_min_fraction: 0.05,
             histogram_bins: 50,
+            pack: 1,
         }
     }
 }
@@ -264,36 +522,9 @@ impl TrainConfig {
             return Err(Error::param("snapshot_samples", "must be at least 1"));
         }
         pos("histogram_bins", self.histogram_bins)?;
-        for (key, net) in [
-            ("generator", &self.generator),
-            ("discriminator", &self.discriminator),
-        ] {
-            if net.hidden.contains(&0) {
-                return Err(Error::param(format!("{key}.hidden"), "a hidden width is 0"));
-            }
-            if !(net.dropout_keep > 0.0 && net.dropout_keep <= 1.0) {
-                return Err(Error::param(
-                    format!("{key}.dropout_keep"),
-                    format!("{} is not in (0, 1]", net.dropout_keep),
-                ));
-            }
-            if let Init::Normal { std } = net.init
-                && !(std.is_finite() && std > 0.0)
-            {
-                return Err(Error::param(
-                    format!("{key}.init.std"),
-                    format!("{std} is not positive"),
-                ));
-            }
-            if let Activation::LeakyRelu { slope } = net.activation
-                && !slope.is_finite()
-            {
-                return Err(Error::param(
-                    format!("{key}.activation.slope"),
-                    "must be finite",
-                ));
-            }
-        }
+        self.generator.check("generator")?;
+        self.discriminator.check("discriminator")?;
+        self.check_stabilisers()?;
         if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(Error::param(
                 "label_smoothing",
@@ -341,6 +572,49 @@ impl TrainConfig {
         self.check_memory()
     }
 
+    /// The combinations of the layer and packing keys.
+    fn check_stabilisers(&self) -> Result<()> {
+        if !(1..=MAX_PACK).contains(&self.pack) {
+            return Err(Error::param(
+                "pack",
+                format!("{} is not in 1..={MAX_PACK}", self.pack),
+            ));
+        }
+        if self.discriminator.batch_norm {
+            return Err(Error::param(
+                "discriminator.batch_norm",
+                "batch norm is for the generator (D's real and fake rows form one stacked \
+                 batch; use spectral_norm to regularise D)",
+            ));
+        }
+        if self.generator.spectral_norm {
+            return Err(Error::param(
+                "generator.spectral_norm",
+                "spectral normalisation applies to the discriminator",
+            ));
+        }
+        if self.generator.minibatch.is_some() {
+            return Err(Error::param(
+                "generator.minibatch",
+                "minibatch discrimination is a discriminator layer",
+            ));
+        }
+        if self.discriminator.minibatch.is_some() && self.penalty.is_active() {
+            return Err(Error::param(
+                "discriminator.minibatch",
+                "gradient penalties need double backprop through D, which minibatch \
+                 discrimination does not have: set penalty = { kind = \"none\" }",
+            ));
+        }
+        if self.generator.batch_norm && self.batch_size.saturating_mul(self.pack) < 2 {
+            return Err(Error::param(
+                "batch_size",
+                "batch norm in the generator needs at least 2 samples per batch",
+            ));
+        }
+        Ok(())
+    }
+
     /// The memory of the run, estimated from the sizes before anything is allocated:
     /// per parameter the f64 point, its field and two optimiser slots, plus the network
     /// precision's copy and gradient (≈ 48 bytes); per unit of every layer and batch row
@@ -353,10 +627,12 @@ impl TrainConfig {
         // The data dimension is not known before the data set is built; 16 bounds every
         // synthetic set here (CSV data are checked when they are read).
         let data = 16u128;
+        // Maxout layers hold k affine outputs per unit (pre-activations, adjoints).
         let (wg, wd) = (
-            width(&self.generator.hidden),
-            width(&self.discriminator.hidden),
+            width(&self.generator.hidden) * self.generator.maxout as u128,
+            width(&self.discriminator.hidden) * self.discriminator.maxout as u128,
         );
+        let m = self.pack as u128;
         let wq = self.infogan.as_ref().map_or(0, |i| width(&i.hidden));
         let layer = |input: u128, hidden: &[usize], out: u128| {
             let mut w = vec![input];
@@ -366,22 +642,31 @@ impl TrainConfig {
                 .map(|p| product(&[p[0] + 1, p[1]]))
                 .fold(0u128, u128::saturating_add)
         };
-        let g_params = layer(self.latent.dim as u128 + k, &self.generator.hidden, data);
-        let d_params = layer(data, &self.discriminator.hidden, 1).saturating_add(
+        let g_params = layer(self.latent.dim as u128 + k, &self.generator.hidden, data)
+            .saturating_mul(self.generator.maxout as u128);
+        let d_params = layer(m * data, &self.discriminator.hidden, 1)
+            .saturating_mul(self.discriminator.maxout as u128)
+            .saturating_add(
             self.infogan
                 .as_ref()
                 .map_or(0, |i| layer(data, &i.hidden, k)),
         );
         let b = self.batch_size as u128;
         let units_g = wg + self.latent.dim as u128 + k + data;
-        let units_d = wd + data + 1;
+        let units_d = wd + m * data + 1;
+        // Minibatch discrimination: M (kernels·dim per row) and the pair kernels (B per
+        // row and kernel, real and fake groups) of D on 2B rows.
+        let pairs = self.discriminator.minibatch.map_or(0, |mb| {
+            product(&[2 * b, 8, mb.kernels as u128, (b + mb.dim as u128)])
+        });
         let eval_rows = self.eval_samples.max(self.snapshot_samples) as u128;
         let parts = [
             ("generator.hidden", product(&[g_params, 48])),
             ("discriminator.hidden", product(&[d_params, 48])),
             (
                 "batch_size",
-                product(&[b, 80, units_g + 3 * units_d + wq + data]),
+                product(&[b, 80, m * units_g + 3 * units_d + m * wq + m * data])
+                    .saturating_add(pairs),
             ),
             ("eval_samples", product(&[eval_rows, 80, units_g])),
             (
@@ -413,17 +698,24 @@ impl TrainConfig {
                 .chain(std::iter::once(out))
                 .collect::<Vec<_>>()
         };
-        let g = Mlp::new(
+        let g = Mlp::chain(
             &widths(self.latent.dim + k, &self.generator.hidden, data_dim),
             self.generator.activation,
             Activation::Linear,
             self.generator.dropout_keep,
+            self.generator.hidden_kind(),
+            None,
         )?;
-        let d = Mlp::new(
-            &widths(data_dim, &self.discriminator.hidden, 1),
+        let d = Mlp::chain(
+            &widths(self.pack * data_dim, &self.discriminator.hidden, 1),
             self.discriminator.activation,
             Activation::Linear,
             self.discriminator.dropout_keep,
+            self.discriminator.hidden_kind(),
+            self.discriminator.minibatch.map(|mb| LayerKind::Minibatch {
+                kernels: mb.kernels,
+                dim: mb.dim,
+            }),
         )?;
         let q = match &self.infogan {
             Some(info) => Some(Mlp::new(
@@ -446,6 +738,19 @@ impl TrainConfig {
             g: self.optimizer_g,
             d: self.optimizer_d,
             adjust: None,
+        }
+    }
+
+    /// Packing and spectral normalisation of the GAN (the power-iteration vectors are
+    /// seeded by `seed`).
+    #[must_use]
+    pub fn gan_options(&self) -> GanOptions {
+        GanOptions {
+            pack: self.pack,
+            spectral_norm: self.discriminator.spectral_norm.then_some(SpectralNorm {
+                iterations: self.discriminator.spectral_norm_iterations,
+                seed: self.seed,
+            }),
         }
     }
 

@@ -289,6 +289,10 @@ pub struct LogRows<'a, T: Float> {
     pub final_metrics: EvalMetrics,
     /// The state at the last row with metrics (finite), reported if the run diverges.
     pub last_logged: Vector,
+    /// Whether the last two columns are `sn_sigma_min, sn_sigma_max` (spectral
+    /// normalisation: the smallest and largest power-iteration estimate σ̃ of D's
+    /// weight matrices in the latest D evaluation).
+    sigma: bool,
 }
 
 impl<'a, T: Float> LogRows<'a, T> {
@@ -301,13 +305,19 @@ impl<'a, T: Float> LogRows<'a, T> {
         out_dir: Option<&'a Path>,
         x0: &Vector,
     ) -> Self {
+        let sigma = gan.options.spectral_norm.is_some();
+        let mut header = eval.header();
+        if sigma {
+            header.extend(["sn_sigma_min".to_string(), "sn_sigma_max".to_string()]);
+        }
         LogRows {
             cfg,
             gan,
             eval,
             out_dir,
+            sigma,
             last_write: Instant::now(),
-            header: eval.header(),
+            header,
             rows: Vec::new(),
             final_metrics: EvalMetrics::default(),
             last_logged: x0.clone(),
@@ -334,7 +344,11 @@ impl<'a, T: Float> LogRows<'a, T> {
             e.d.penalty,
             e.d.info,
         ];
-        push_metrics(&mut row, &m, self.eval, self.header.len());
+        let extra = if self.sigma { 2 } else { 0 };
+        push_metrics(&mut row, &m, self.eval, self.header.len() - extra);
+        if self.sigma {
+            row.extend([e.d.sigma_min, e.d.sigma_max]);
+        }
         self.rows.push(row);
         if metrics {
             self.final_metrics = m;

@@ -69,7 +69,9 @@ use crate::gan::NeuralGan;
 use crate::nn::Float;
 pub use build::build_game;
 use build::{configured, split_params};
-pub use config::{InfoGanConfig, MAX_EVAL_SAMPLES, NetConfig, Precision, TrainConfig, ValidConfig};
+pub use config::{
+    InfoGanConfig, MAX_EVAL_SAMPLES, MinibatchConfig, NetConfig, Precision, TrainConfig, ValidConfig,
+};
 pub use log::{EvalMetrics, Probe, ProbeFrame};
 use log::{Evaluator, HaltOnNonFiniteLoss, LogRows, Probes, Progress, Snapshots, samples_table};
 

@@ -5,7 +5,7 @@ use rand::RngExt;
 
 use super::*;
 use crate::linalg::{Rng, rng};
-use crate::nn::{Activation, Mode};
+use crate::nn::{Activation, LayerKind, Mode};
 
 /// Relative error allowed between a tangent and central differences in f64,
 /// ‖a − fd‖ / max(‖a‖, ‖fd‖), as for the gradient checks of the primal passes.
@@ -50,8 +50,24 @@ struct Case {
 }
 
 fn case(widths: &[usize], act: Activation, out: Activation, seed: u64) -> Case {
+    case_of(widths, act, out, LayerKind::Dense, seed)
+}
+
+/// Maxout hidden layers (3 pieces, linear) with dropout, as [`case`].
+fn maxout_case(widths: &[usize], seed: u64) -> Case {
+    let kind = LayerKind::Maxout { pieces: 3 };
+    case_of(widths, Activation::Linear, Activation::Linear, kind, seed)
+}
+
+fn case_of(
+    widths: &[usize],
+    act: Activation,
+    out: Activation,
+    kind: LayerKind,
+    seed: u64,
+) -> Case {
     let mut r = rng(seed, 0);
-    let mlp = Mlp::new(widths, act, out, 0.7).unwrap();
+    let mlp = Mlp::chain(widths, act, out, 0.7, kind, None).unwrap();
     let b = 6;
     let p = uniform(&mut r, mlp.n_params());
     let dp = uniform(&mut r, mlp.n_params());
@@ -96,7 +112,14 @@ impl Case {
 #[test]
 fn forward_tangent_matches_differences() {
     for (i, &act) in ACTS.iter().enumerate() {
-        let mut c = case(&[3, 5, 4, 2], act, ACTS[(i + 3) % 5], i as u64);
+        let c = case(&[3, 5, 4, 2], act, ACTS[(i + 3) % 5], i as u64);
+        check_forward(c, &format!("{act:?}"));
+    }
+    check_forward(maxout_case(&[3, 5, 4, 2], 60), "maxout");
+}
+
+fn check_forward(mut c: Case, what: &str) {
+    {
         c.mlp.forward_from(&c.p, &c.x, &mut c.ws, Mode::Train);
         let mut tw = c.mlp.tangent(6, false);
         tw.input_mut().copy_from(&c.dx);
@@ -107,15 +130,22 @@ fn forward_tangent_matches_differences() {
             ws.output().as_slice().to_vec()
         });
         let e = rel_err(tw.output().as_slice(), &fd);
-        assert!(e < TANGENT_TOL, "{act:?}: {e:e}");
+        assert!(e < TANGENT_TOL, "{what}: {e:e}");
     }
 }
 
 #[test]
 fn backward_tangent_matches_differences_of_both_gradients() {
     for (i, &act) in ACTS.iter().enumerate() {
-        let mut c = case(&[3, 5, 4, 2], act, ACTS[(i + 2) % 5], 10 + i as u64);
-        let mut r = rng(20 + i as u64, 0);
+        let c = case(&[3, 5, 4, 2], act, ACTS[(i + 2) % 5], 10 + i as u64);
+        check_backward(c, 20 + i as u64, &format!("{act:?}"));
+    }
+    check_backward(maxout_case(&[3, 5, 4, 2], 61), 62, "maxout");
+}
+
+fn check_backward(mut c: Case, seed: u64, what: &str) {
+    {
+        let mut r = rng(seed, 0);
         // A seed that moves too: C + t·Ċ.
         let seed = DMatrix::from_fn(6, 2, |_, _| r.random_range(-1.0..1.0));
         let dseed = DMatrix::from_fn(6, 2, |_, _| r.random_range(-1.0..1.0));
@@ -149,7 +179,7 @@ fn backward_tangent_matches_differences_of_both_gradients() {
                 .collect::<Vec<_>>()
         };
         let e = rel_err(&dg, &fd);
-        assert!(e < TANGENT_TOL, "{act:?}: {e:e}");
+        assert!(e < TANGENT_TOL, "{what}: {e:e}");
     }
 }
 
@@ -157,7 +187,16 @@ fn backward_tangent_matches_differences_of_both_gradients() {
 fn penalty_tangent_matches_differences_of_double_backprop() {
     for (i, &act) in ACTS.iter().enumerate() {
         for out in [Activation::Linear, Activation::Tanh] {
-            let mut c = case(&[2, 6, 5, 1], act, out, 30 + i as u64);
+            let c = case(&[2, 6, 5, 1], act, out, 30 + i as u64);
+            check_penalty(c, &format!("{act:?}/{out:?}"));
+        }
+    }
+    check_penalty(maxout_case(&[2, 6, 5, 1], 63), "maxout");
+}
+
+fn check_penalty(mut c: Case, what: &str) {
+    {
+        {
             let u = DMatrix::from_fn(6, 2, |r, k| ((r + 2 * k) as f64 * 0.7).sin());
             // P = Σ 0.7‖∇ₓf‖² + U·∇ₓf, seed Ḡ₀ = 1.4 ∇ₓf + U, R{Ḡ₀} = 1.4 R{∇ₓf}.
             let pgrad = |p: &[f64], x: &DMatrix<f64>, ws: &mut Workspace<f64>| {
@@ -187,7 +226,7 @@ fn penalty_tangent_matches_differences_of_double_backprop() {
             c.mlp
                 .penalty_tangent(&c.p, Some(&c.dp), &mut c.ws, &mut tw, &mut dg);
             let e = rel_err(&dg, &fd);
-            assert!(e < TANGENT_TOL, "{act:?}/{out:?}: {e:e}");
+            assert!(e < TANGENT_TOL, "{what}: {e:e}");
         }
     }
 }
@@ -198,7 +237,14 @@ const SEEDED_TOL: f64 = 1e-12;
 #[test]
 fn seeded_gradient_tangent_equals_the_seeded_backward_tangent() {
     for (i, &act) in ACTS.iter().enumerate() {
-        let mut c = case(&[2, 6, 5, 1], act, Activation::Linear, 40 + i as u64);
+        let c = case(&[2, 6, 5, 1], act, Activation::Linear, 40 + i as u64);
+        check_seeded(c, &format!("{act:?}"));
+    }
+    check_seeded(maxout_case(&[2, 6, 5, 1], 64), "maxout");
+}
+
+fn check_seeded(mut c: Case, what: &str) {
+    {
         let s: Vec<f64> = (0..6).map(|k| (k as f64 * 0.9).cos()).collect();
         let rs: Vec<f64> = (0..6).map(|k| (k as f64 * 1.3).sin()).collect();
         c.mlp.forward_from(&c.p, &c.x, &mut c.ws, Mode::Train);
@@ -234,7 +280,7 @@ fn seeded_gradient_tangent_equals_the_seeded_backward_tangent() {
         c.mlp
             .seeded_gradient_tangent(&c.ws, &mut tw, &s, &rs, &mut seeded);
         let e = rel_err(&seeded, &direct);
-        assert!(e < SEEDED_TOL, "{act:?}: {e:e}");
+        assert!(e < SEEDED_TOL, "{what}: {e:e}");
         assert!(direct.iter().any(|v| v.abs() > 1e-3));
     }
 }
