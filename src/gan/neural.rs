@@ -26,12 +26,13 @@ use nalgebra::DMatrix;
 use rand::RngExt;
 use serde::Serialize;
 
+use super::generator_objective::{GeneratorObjective, ObjectiveScratch};
 use super::jvp::TangentScratch;
 use super::loss::{GanLoss, categorical_cross_entropy};
 use super::penalty::Penalty;
 use crate::datasets::{DataSampler, Latent};
 use crate::error::{Error, Result};
-use crate::game::{Game, JvpMethod, Player};
+use crate::game::{Game, JVP_FD_STEP, JvpMethod, Player, central_jvp};
 use crate::linalg::{Rng, Vector, rng};
 use crate::nn::{Float, Mlp, Mode, Workspace};
 
@@ -101,6 +102,8 @@ pub struct Scratch<T: Float> {
     grad_theta: Vec<T>,
     grad_psi: Vec<T>,
     last: Evaluation,
+    /// Buffers of a non-adversarial generator objective (built on first use).
+    pub(super) objective: Option<ObjectiveScratch<T>>,
 }
 
 /// What the latest field evaluation of a [`NeuralGan`] (through [`Game::field`] or
@@ -189,6 +192,8 @@ pub struct NeuralGan<T: Float> {
     /// Buffers of the tangent passes ([`Game::jvp`], [`Game::hessian_vp`]), built on
     /// first use; training never touches them.
     pub(super) tangent: Mutex<Option<Box<TangentScratch<T>>>>,
+    /// What the generator descends ([`NeuralGan::with_generator_objective`]).
+    generator: GeneratorObjective,
 }
 
 /// Locks a mutex, recovering the data after a panic elsewhere (the buffers hold no
@@ -272,6 +277,7 @@ impl<T: Float> NeuralGan<T> {
             grad_theta: vec![T::zero(); g.n_params()],
             grad_psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
             last: Evaluation::default(),
+            objective: None,
         };
         let gan = NeuralGan {
             batch_size: batch,
@@ -291,11 +297,28 @@ impl<T: Float> NeuralGan<T> {
             data,
             scratch: Mutex::new(scratch),
             tangent: Mutex::new(None),
+            generator: GeneratorObjective::Adversarial,
         };
         gan.draw_batch(None, rng);
         Ok(gan)
     }
 
+    /// The same game with the generator descending `objective` instead of the
+    /// adversarial loss ([`super::generator_objective`]).
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming the objective's key if it does not fit the game.
+    pub fn with_generator_objective(mut self, objective: GeneratorObjective) -> Result<Self> {
+        objective.check(&self)?;
+        self.generator = objective;
+        lock(&self.scratch).objective = None;
+        Ok(self)
+    }
+    /// What the generator descends.
+    #[must_use]
+    pub fn generator_objective(&self) -> &GeneratorObjective {
+        &self.generator
+    }
     /// Batch size B.
     #[must_use]
     pub fn batch_size(&self) -> usize {
@@ -482,7 +505,8 @@ impl<T: Float> NeuralGan<T> {
         out
     }
 
-    /// ∇_θ L_G at (θ, ψ) on the current batch, **added** to `grad` (length |θ|).
+    /// ∇_θ L_G at (θ, ψ) on the current batch, **added** to `grad` (length |θ|), for
+    /// the game's generator objective ([`NeuralGan::generator_objective`]).
     ///
     /// # Panics
     /// If the slices have the wrong lengths (a programming error).
@@ -493,6 +517,10 @@ impl<T: Float> NeuralGan<T> {
         s: &mut Scratch<T>,
         grad: &mut [T],
     ) -> GStats {
+        if let Some(stats) = self.objective_generator_gradient(theta, psi, &mut s.objective, grad)
+        {
+            return stats;
+        }
         let b = self.batch_size();
         let nd = self.d.n_params();
         let (psi_d, psi_q) = psi.split_at(nd);
@@ -639,17 +667,36 @@ impl<T: Float> Game for NeuralGan<T> {
         }
     }
     /// Exact J·u by forward-mode differentiation through the backward passes
-    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included.
+    /// (Pearlmutter's R-operator, [`crate::gan::jvp`]), penalties included; central
+    /// differences of the field for a non-adversarial generator objective (whose
+    /// passes have no tangent).
     fn jvp(&self, x: &Vector, u: &Vector) -> Vector {
-        self.exact_jvp(x, u)
+        if self.generator.is_adversarial() {
+            self.exact_jvp(x, u)
+        } else {
+            central_jvp(|y| self.field(y), x, u)
+        }
     }
-    /// Exact, in the network precision T (an f32 game differentiates its f32 passes).
+    /// Exact, in the network precision T (an f32 game differentiates its f32 passes),
+    /// for the adversarial generator objective; central differences otherwise.
     fn jvp_method(&self) -> JvpMethod {
-        JvpMethod::Exact
+        if self.generator.is_adversarial() {
+            JvpMethod::Exact
+        } else {
+            JvpMethod::CentralDifference { step: JVP_FD_STEP }
+        }
     }
-    /// Exact H·w, computing only the requested player's block.
+    /// Exact H·w, computing only the requested player's block (central differences of
+    /// that block for a non-adversarial generator objective, as [`Game::jvp`]).
     fn hessian_vp(&self, x: &Vector, player: Player, w: &Vector) -> Vector {
-        self.exact_hessian_vp(x, player, w)
+        if self.generator.is_adversarial() {
+            return self.exact_hessian_vp(x, player, w);
+        }
+        let r = player.range(self.split(), self.dim());
+        let mut u = Vector::zeros(self.dim());
+        u.rows_mut(r.start, r.len()).copy_from(w);
+        let ju = central_jvp(|y| self.player_field(y, player), x, &u);
+        -ju.rows(r.start, r.len())
     }
     fn draw_batch(&self, for_player: Option<Player>, rng: &mut Rng) {
         let mut batch = lock(&self.batch);
@@ -685,6 +732,7 @@ impl<T: Float> Game for NeuralGan<T> {
             "discriminator": self.d.layers(),
             "q": self.q.as_ref().map(Mlp::layers),
             "objective": self.objective,
+            "generator_objective": self.generator,
             "latent": self.latent,
             "dataset": self.data.spec(),
             "batch_size": self.batch_size(),
