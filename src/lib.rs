@@ -29,3 +29,4 @@ pub mod report;
 pub mod shard;
 pub mod slurm;
 pub mod study;
+pub mod vae;

@@ -20,10 +20,10 @@
 //! ∇_ψ L_D once more: through a penalty that would need third derivatives of D in its
 //! input, and clipping is not differentiable).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::feature_matching::FeatureMatchingScratch;
-use super::neural::{GStats, NeuralGan, lock};
+use super::neural::{GStats, NeuralGan, Objective, lock};
 use super::unrolled::UnrollScratch;
 use crate::error::{Error, Result};
 use crate::nn::{Float, Mlp};
@@ -105,6 +105,69 @@ impl FeatureMatching {
     }
 }
 
+/// `unroll = { steps, backprop, lr }` as a training configuration writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnrollConfig {
+    /// Look-ahead steps k (Metz et al.: 5 or 10).
+    pub steps: usize,
+    /// Gradient through the look-ahead (default true); false: the cheaper variant.
+    #[serde(default = "yes")]
+    pub backprop: bool,
+    /// Look-ahead step size η (default: the discriminator optimiser's learning rate).
+    #[serde(default)]
+    pub lr: Option<f64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `feature_matching = { layer }` as a training configuration writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureMatchingConfig {
+    /// D's hidden layer (1-based; default the last hidden layer).
+    #[serde(default)]
+    pub layer: Option<usize>,
+}
+
+/// The generator objective a configuration asks for: `unroll`, `feature_matching` or
+/// neither, for the discriminator `d`, the losses `o` and D's learning rate `lr_d`
+/// (the default look-ahead step).
+///
+/// # Errors
+/// [`Error::Param`] naming the key: both objectives at once, a hidden layer D does not
+/// have, a look-ahead that [`GeneratorObjective::check`] refuses.
+pub fn resolve(
+    unroll: Option<&UnrollConfig>,
+    feature_matching: Option<&FeatureMatchingConfig>,
+    o: &Objective,
+    d: &Mlp,
+    lr_d: f64,
+) -> Result<GeneratorObjective> {
+    let objective = match (unroll, feature_matching) {
+        (Some(_), Some(_)) => {
+            return Err(Error::param(
+                "feature_matching",
+                "cannot be combined with unroll (both replace the generator's loss)",
+            ));
+        }
+        (Some(u), None) => GeneratorObjective::Unrolled(Unroll {
+            steps: u.steps,
+            backprop: u.backprop,
+            lr: u.lr.unwrap_or(lr_d),
+        }),
+        (None, Some(f)) => GeneratorObjective::FeatureMatching(FeatureMatching::new(
+            d,
+            f.layer.unwrap_or(d.layers().len().saturating_sub(1)),
+        )?),
+        (None, None) => GeneratorObjective::Adversarial,
+    };
+    objective.check(o, d)?;
+    Ok(objective)
+}
+
 /// Largest number of look-ahead steps: each step costs a forward and a backward pass
 /// of D on the 2B stacked rows (twice that with backprop), and with backprop every
 /// step's D workspace is kept; Metz et al. used at most 10.
@@ -139,12 +202,11 @@ impl GeneratorObjective {
         }
     }
 
-    /// Checks that the objective fits the game's networks and losses.
+    /// Checks that the objective fits the discriminator `d` and the players' losses `o`.
     ///
     /// # Errors
     /// [`Error::Param`] naming `unroll.*` or `feature_matching.*` and the reason.
-    pub fn check<T: Float>(&self, gan: &NeuralGan<T>) -> Result<()> {
-        let o = &gan.objective;
+    pub fn check(&self, o: &Objective, d: &Mlp) -> Result<()> {
         match self {
             GeneratorObjective::Adversarial => Ok(()),
             GeneratorObjective::Unrolled(u) => {
@@ -181,7 +243,7 @@ impl GeneratorObjective {
                 Ok(())
             }
             GeneratorObjective::FeatureMatching(f) => {
-                if gan.d.layers()[..f.layer] != f.body.layers()[..] {
+                if d.layers().get(..f.layer) != Some(f.body.layers()) {
                     return Err(Error::param(
                         "feature_matching",
                         "was built for another discriminator",

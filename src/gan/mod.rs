@@ -28,7 +28,9 @@ pub mod penalty;
 pub mod train;
 pub mod unrolled;
 
-pub use generator_objective::{FeatureMatching, GeneratorObjective, Unroll};
+pub use generator_objective::{
+    FeatureMatching, FeatureMatchingConfig, GeneratorObjective, Unroll, UnrollConfig,
+};
 pub use loss::GanLoss;
 pub use neural::{Batch, DStats, Evaluation, GStats, InfoGanTerm, NeuralGan, Objective, Scratch};
 pub use penalty::Penalty;

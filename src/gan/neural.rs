@@ -309,7 +309,7 @@ impl<T: Float> NeuralGan<T> {
     /// # Errors
     /// [`Error::Param`] naming the objective's key if it does not fit the game.
     pub fn with_generator_objective(mut self, objective: GeneratorObjective) -> Result<Self> {
-        objective.check(&self)?;
+        objective.check(&self.objective, &self.d)?;
         self.generator = objective;
         lock(&self.scratch).objective = None;
         Ok(self)
