@@ -11,7 +11,7 @@ use crate::linalg::Vector;
 use crate::nn::{Activation, Init};
 
 /// [`super::train`] of a raw configuration, validated here (as the command line does).
-fn train(cfg: &TrainConfig, out: Option<&Path>, progress: bool) -> Result<TrainReport> {
+pub(super) fn train(cfg: &TrainConfig, out: Option<&Path>, progress: bool) -> Result<TrainReport> {
     super::train(
         &cfg.clone().validated()?,
         &Recording {
@@ -31,7 +31,7 @@ fn alternating(order: Order, k_g: usize, k_d: usize) -> Scheme {
     Scheme::Alternating { order, k_g, k_d }
 }
 
-fn seed002_nets(cfg: &mut TrainConfig) {
+pub(super) fn seed002_nets(cfg: &mut TrainConfig) {
     let leaky = Activation::LeakyRelu { slope: 0.2 };
     cfg.latent = Latent {
         kind: LatentKind::Gaussian,
