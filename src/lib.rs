@@ -32,3 +32,4 @@ pub mod simd;
 pub mod slurm;
 pub mod study;
 pub mod sweep;
+pub mod vae;

@@ -4,7 +4,8 @@
 //! References: Goodfellow et al. 2014 (minimax and non-saturating losses), Arjovsky et
 //! al. 2017 (WGAN, weight clipping), Gulrajani et al. 2017 (WGAN-GP), Mescheder et al.
 //! 2018 (R1, R2), Chen et al. 2016 (InfoGAN), Salimans et al. 2016 (one-sided label
-//! smoothing).
+//! smoothing); generator objectives: Metz et al. 2017 (unrolled GAN), Salimans et al.
+//! 2016 §3.1 (feature matching).
 //!
 //! Entry points for the command line and studies:
 //! * [`train`]`(&ValidConfig, &Recording) -> Result<TrainReport>` for
@@ -18,12 +19,18 @@
 //!   the players' Hessian-vector products through [`crate::game::Game::hessian_vp`]
 //!   (forward mode through the passes, [`jvp`]).
 
+pub mod feature_matching;
+pub mod generator_objective;
 pub mod jvp;
 pub mod loss;
 pub mod neural;
 pub mod penalty;
 pub mod train;
+pub mod unrolled;
 
+pub use generator_objective::{
+    FeatureMatching, FeatureMatchingConfig, GeneratorObjective, Unroll, UnrollConfig,
+};
 pub use loss::GanLoss;
 pub use neural::{
     Batch, DStats, Evaluation, GStats, GanOptions, InfoGanTerm, NeuralGan, Objective, RunState,
@@ -31,6 +38,6 @@ pub use neural::{
 };
 pub use penalty::Penalty;
 pub use train::{
-    EvalMetrics, InfoGanConfig, MinibatchConfig, NetConfig, Precision, Probe, ProbeFrame, Recording, RunStatus,
-    TrainConfig, TrainReport, ValidConfig, build_game, train,
+    EvalMetrics, InfoGanConfig, MinibatchConfig, NetConfig, Precision, Probe, ProbeFrame,
+    Recording, RunStatus, TrainConfig, TrainReport, ValidConfig, build_game, train,
 };

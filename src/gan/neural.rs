@@ -57,6 +57,7 @@ use nalgebra::DMatrix;
 use rand::RngExt;
 use serde::Serialize;
 
+use super::generator_objective::{GeneratorObjective, ObjectiveScratch};
 use super::jvp::TangentScratch;
 use super::loss::{GanLoss, categorical_cross_entropy};
 use super::penalty::Penalty;
@@ -257,6 +258,8 @@ pub struct Scratch<T: Float> {
     grad_theta: Vec<T>,
     grad_psi: Vec<T>,
     last: Evaluation,
+    /// Buffers of a non-adversarial generator objective (built on first use).
+    pub(super) objective: Option<ObjectiveScratch<T>>,
 }
 
 /// What the latest field evaluation of a [`NeuralGan`] (through [`Game::field`] or
@@ -356,6 +359,8 @@ pub struct NeuralGan<T: Float> {
     /// Buffers of the tangent passes ([`Game::jvp`], [`Game::hessian_vp`]), built on
     /// first use; training never touches them.
     pub(super) tangent: Mutex<Option<Box<TangentScratch<T>>>>,
+    /// What the generator descends ([`NeuralGan::with_generator_objective`]).
+    generator: GeneratorObjective,
 }
 
 /// Locks a mutex, recovering the data after a panic elsewhere (the buffers hold no
@@ -510,6 +515,7 @@ impl<T: Float> NeuralGan<T> {
             grad_theta: vec![T::zero(); g.n_params()],
             grad_psi: vec![T::zero(); d.n_params() + q.as_ref().map_or(0, Mlp::n_params)],
             last: Evaluation::default(),
+            objective: None,
         };
         let state = RunState {
             bn: g.running_stats(),
@@ -537,11 +543,28 @@ impl<T: Float> NeuralGan<T> {
             data,
             scratch: Mutex::new(scratch),
             tangent: Mutex::new(None),
+            generator: GeneratorObjective::Adversarial,
         };
         gan.draw_batch(None, rng);
         Ok(gan)
     }
 
+    /// The same game with the generator descending `objective` instead of the
+    /// adversarial loss ([`super::generator_objective`]).
+    ///
+    /// # Errors
+    /// [`Error::Param`] naming the objective's key if it does not fit the game.
+    pub fn with_generator_objective(mut self, objective: GeneratorObjective) -> Result<Self> {
+        objective.check(&self.objective, &self.d)?;
+        self.generator = objective;
+        lock(&self.scratch).objective = None;
+        Ok(self)
+    }
+    /// What the generator descends.
+    #[must_use]
+    pub fn generator_objective(&self) -> &GeneratorObjective {
+        &self.generator
+    }
     /// Batch size B (packs; B·m samples per batch).
     #[must_use]
     pub fn batch_size(&self) -> usize {
@@ -577,7 +600,10 @@ impl<T: Float> NeuralGan<T> {
             _ => false,
         };
         if !same_bn(&cur.bn, &state.bn) || !same_sn(cur.sn.as_ref(), state.sn.as_ref()) {
-            return Err(Error::param("run_state", "shapes do not match the networks"));
+            return Err(Error::param(
+                "run_state",
+                "shapes do not match the networks",
+            ));
         }
         drop(cur);
         *lock(&self.state) = state;
@@ -585,11 +611,14 @@ impl<T: Float> NeuralGan<T> {
     }
     /// Whether J·u and the Hessian-vector products are exact ([`crate::gan::jvp`]):
     /// every network has tangent passes (dense and maxout layers, no batch norm or
-    /// minibatch discrimination) and D is not spectrally normalised (the power
-    /// iteration has no tangent). Otherwise they are central differences of the field.
+    /// minibatch discrimination), D is not spectrally normalised (the power iteration
+    /// has no tangent) and the generator descends the adversarial loss (unrolling and
+    /// feature matching have no tangent passes). Otherwise they are central differences
+    /// of the field.
     #[must_use]
     pub fn has_exact_products(&self) -> bool {
-        self.g.has_exact_tangent()
+        self.generator.is_adversarial()
+            && self.g.has_exact_tangent()
             && self.d.has_exact_tangent()
             && self.q.as_ref().is_none_or(Mlp::has_exact_tangent)
             && self.options.spectral_norm.is_none()
@@ -691,7 +720,13 @@ impl<T: Float> NeuralGan<T> {
             }
         }
         if let Some(sn) = s.sn.as_mut() {
-            sn.apply(&self.d, psi_d, opts.iterations, &mut s.psi_hat, &mut s.sigmas);
+            sn.apply(
+                &self.d,
+                psi_d,
+                opts.iterations,
+                &mut s.psi_hat,
+                &mut s.sigmas,
+            );
         }
         true
     }
@@ -814,7 +849,8 @@ impl<T: Float> NeuralGan<T> {
         out
     }
 
-    /// ∇_θ L_G at (θ, ψ) on the current batch, **added** to `grad` (length |θ|).
+    /// ∇_θ L_G at (θ, ψ) on the current batch, **added** to `grad` (length |θ|), for
+    /// the game's generator objective ([`NeuralGan::generator_objective`]).
     ///
     /// # Panics
     /// If the slices have the wrong lengths (a programming error).
@@ -825,6 +861,9 @@ impl<T: Float> NeuralGan<T> {
         s: &mut Scratch<T>,
         grad: &mut [T],
     ) -> GStats {
+        if let Some(stats) = self.objective_generator_gradient(theta, psi, &mut s.objective, grad) {
+            return stats;
+        }
         let b = self.batch_size();
         let m = self.pack();
         let nd = self.d.n_params();
@@ -1083,8 +1122,12 @@ impl<T: Float> Game for NeuralGan<T> {
                 crate::nn::Activation::Relu | crate::nn::Activation::LeakyRelu { .. }
             )
         });
-        let selecting = layers()
-            .any(|l| matches!(l.kind, LayerKind::Maxout { .. } | LayerKind::Minibatch { .. }));
+        let selecting = layers().any(|l| {
+            matches!(
+                l.kind,
+                LayerKind::Maxout { .. } | LayerKind::Minibatch { .. }
+            )
+        });
         if kinked {
             Some("ReLU-type activations: the field is only piecewise smooth".to_string())
         } else {
@@ -1099,6 +1142,7 @@ impl<T: Float> Game for NeuralGan<T> {
             "discriminator": self.d.layers(),
             "q": self.q.as_ref().map(Mlp::layers),
             "objective": self.objective,
+            "generator_objective": self.generator,
             "latent": self.latent,
             "dataset": self.data.spec(),
             "batch_size": self.batch_size(),

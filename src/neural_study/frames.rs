@@ -11,6 +11,7 @@ use super::render::Ctx;
 use super::training::{EXTENT, FRAME_SAMPLES, GRID};
 use crate::error::Result;
 use crate::export::slug;
+use crate::gan::train::Model;
 use crate::plot::{self, SurfaceFrame};
 
 /// Renders the frames of run `r` (if it recorded any) under
@@ -34,7 +35,9 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
         .unwrap_or_default();
     // D in (0, 1): one fixed colour scale. A WGAN critic's values drift by orders of
     // magnitude over training, so each of its frames gets its own range (in the title).
-    let sigmoid = r.config.loss.uses_sigmoid();
+    // A VAE's frames hold the density of its decoded samples (scaled to max 1).
+    let vae = r.config.model == Model::Vae;
+    let sigmoid = vae || r.config.loss.uses_sigmoid();
     let range_of = |st: f64| {
         if sigmoid {
             return (0.0, 1.0);
@@ -59,7 +62,13 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
         .map(|st| SurfaceFrame {
             title: format!(
                 "{title}, step {st}{}",
-                if sigmoid { "" } else { " (critic value)" }
+                if vae {
+                    " (decoded-sample density)"
+                } else if sigmoid {
+                    ""
+                } else {
+                    " (critic value)"
+                }
             ),
             x_range: (-EXTENT, EXTENT),
             y_range: (-EXTENT, EXTENT),
@@ -79,6 +88,16 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
                 .map(|(_, (x, y))| (*x, *y))
                 .collect(),
             modes: modes.clone(),
+            colorbar: if vae {
+                "decoded-sample density (÷ max)".into()
+            } else {
+                String::new()
+            },
+            points_label: if vae {
+                "decoded samples".into()
+            } else {
+                String::new()
+            },
         })
         .collect();
     let dir = ctx.figs.join("frames").join(stem_name);
@@ -103,7 +122,11 @@ pub fn frames_report(ctx: &Ctx<'_>, report: &mut String, s: usize) -> Result<()>
         let n = steps.len();
         let frame = |i: usize| ctx.figs.join("frames").join(format!("{sl}_{i:05}.png"));
         let (mid, last) = (frame(n / 2), frame(n - 1));
-        writeln!(report, "D surface ({GRID} × {GRID} grid over [−{EXTENT}, {EXTENT}]², crosses: mode means, dots: {FRAME_SAMPLES} generator samples), seed index 0, frames at steps {steps:?}: [animation]({}), middle and last frame:\n", ctx.link(&gif)).ok();
+        if r0.config.model == Model::Vae {
+            writeln!(report, "Decoded samples ({GRID} × {GRID} grid over [−{EXTENT}, {EXTENT}]²; colour: density of the decoded evaluation samples, Gaussian kernel of width {}, scaled to its maximum; crosses: mode means; dots: {FRAME_SAMPLES} decoded samples, the decoder's means), seed index 0, frames at steps {steps:?}: [animation]({}), middle and last frame:\n", crate::gan::train::vae_run::DENSITY_BANDWIDTH, ctx.link(&gif)).ok();
+        } else {
+            writeln!(report, "D surface ({GRID} × {GRID} grid over [−{EXTENT}, {EXTENT}]², crosses: mode means, dots: {FRAME_SAMPLES} generator samples), seed index 0, frames at steps {steps:?}: [animation]({}), middle and last frame:\n", ctx.link(&gif)).ok();
+        }
         writeln!(
             report,
             "![{label} middle frame]({}) ![{label} last frame]({})\n",

@@ -7,7 +7,7 @@
 //! ```toml
 //! [[neural]]
 //! name = "latent"            # folder under data/<study>/ and figures/<study>/
-//! analysis = "mixture1d"     # mixture1d | ring | two_points | four_points | circle | one_mode
+//! analysis = "mixture1d"     # mixture1d | ring | two_points | four_points | circle | one_mode | stabilisers
 //! seeds = 10                 # seeds per setting (quick: quick_seeds, default 2)
 //! steps = 4000               # training steps (quick: quick_steps, default 300)
 //! base = { batch_size = 128 } # TrainConfig keys shared by every setting
@@ -34,7 +34,8 @@
 //! run and its probes) and `one_mode` (the one-mode experiment's own runs). Reading
 //! back: [`outputs`]. Statistics: [`stats`]. One module per analysis, each computing
 //! per-run and per-setting summaries from the runs' files and then rendering them:
-//! `mixture1d`, `ring`, `two_points`, `four_points`, `circle`, `one_mode`; the
+//! `mixture1d`, `ring`, `two_points`, `four_points`, `circle`, `one_mode`,
+//! `stabilisers`; the
 //! point-set analyses share `hops` (the dominant point). Shared rendering: `render`
 //! (paths, links, tables, report header, timing) and `frames` (D-surface animations).
 
@@ -49,6 +50,7 @@ pub mod outputs;
 mod render;
 mod ring;
 mod runs;
+pub mod stabilisers;
 pub mod stats;
 mod training;
 mod two_points;
@@ -81,6 +83,9 @@ pub enum Analysis {
     Circle,
     /// Seed 001 "Is a one mode generator stable?" (see [`OneModeSpec`]).
     OneMode,
+    /// Seeds 002–003: a baseline against remedies for mode collapse and the VAE on a
+    /// 2-D target with modes ([`stabilisers`]).
+    Stabilisers,
 }
 
 /// A claim of the seed documents, checked in the report.
@@ -319,6 +324,14 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
                 ),
             ));
         }
+        if b.analysis == Analysis::Stabilisers && cfg.data().modes().is_none() {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{at}.settings[{i}].dataset: analysis stabilisers needs a target with modes (a ring, a grid or a point set)"
+                ),
+            ));
+        }
         configs.push(cfg);
     }
     for c in &b.claims {
@@ -375,6 +388,7 @@ pub fn aggregate(
         Analysis::FourPoints => four_points::aggregate(&ctx, report)?,
         Analysis::Circle => circle::aggregate(&ctx, report)?,
         Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
+        Analysis::Stabilisers => stabilisers::aggregate(&ctx, report)?,
     }
     render::timing_lines(r, runs, report);
     Ok(())

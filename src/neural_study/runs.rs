@@ -231,6 +231,12 @@ pub fn cost(r: &RunSpec) -> usize {
     if c.penalty.is_active() {
         w *= 2;
     }
+    if let Some(u) = &c.unroll {
+        // Each G update adds k forward and backward passes of D on 2B rows, and with
+        // backprop k tangent passes (about twice a primal pass each).
+        let per_step = if u.backprop { 3 } else { 1 };
+        w += c.steps * k_g * c.batch_size * u.steps * per_step;
+    }
     if let Job::OneMode(j) = &r.job {
         w = j.cost();
     }

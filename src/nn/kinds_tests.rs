@@ -112,7 +112,14 @@ fn batch_norm_gradients_match_differences_through_the_batch_statistics() {
         for keep in [1.0, 0.7] {
             let mlp = Mlp::chain(&[3, 6, 5, 2], act, Activation::Linear, keep, bn(), None).unwrap();
             for mode in [Mode::Train, Mode::Eval] {
-                check_backward(&mlp, 7, 0, mode, i as u64, &format!("BN {act:?} {keep} {mode:?}"));
+                check_backward(
+                    &mlp,
+                    7,
+                    0,
+                    mode,
+                    i as u64,
+                    &format!("BN {act:?} {keep} {mode:?}"),
+                );
             }
         }
     }
@@ -122,8 +129,15 @@ fn batch_norm_gradients_match_differences_through_the_batch_statistics() {
 fn batch_norm_normalises_each_unit_over_the_batch() {
     // γ = 1, β = 0, linear σ: each output column of the first layer has mean 0 and
     // variance v/(v + ε) (closed form of Algorithm 1).
-    let mlp = Mlp::chain(&[2, 4, 1], Activation::Linear, Activation::Linear, 1.0, bn(), None)
-        .unwrap();
+    let mlp = Mlp::chain(
+        &[2, 4, 1],
+        Activation::Linear,
+        Activation::Linear,
+        1.0,
+        bn(),
+        None,
+    )
+    .unwrap();
     let mut r = rng(3, 0);
     let mut p: Vec<f64> = mlp.init(Init::Normal { std: 1.0 }, &mut r);
     let (_, b) = mlp.layout(0);
@@ -210,7 +224,10 @@ fn maxout_gradients_and_double_backprop_match_differences() {
                 mlp.forward_from(q, &x, ws, Mode::Train);
                 mlp.input_gradient(q, ws);
                 let g = ws.input_grad();
-                (0.7 * g.norm_squared() + g.component_mul(&u).sum(), g * 1.4 + &u)
+                (
+                    0.7 * g.norm_squared() + g.component_mul(&u).sum(),
+                    g * 1.4 + &u,
+                )
             };
             let (_, seed) = pen(&p, &mut ws);
             ws.penalty_seed_mut().copy_from(&seed);
@@ -265,9 +282,15 @@ fn minibatch_gradients_match_differences_within_groups() {
         } else {
             Activation::Linear
         };
-        let mlp =
-            Mlp::chain(&[2, 6, 4, 1], act, Activation::Linear, 1.0, hidden, minibatch(3, 2))
-                .unwrap();
+        let mlp = Mlp::chain(
+            &[2, 6, 4, 1],
+            act,
+            Activation::Linear,
+            1.0,
+            hidden,
+            minibatch(3, 2),
+        )
+        .unwrap();
         assert_eq!(mlp.layers().len(), 4);
         assert_eq!(mlp.layers()[3].fan_in, 4 + 3);
         for group in [0, 4] {
@@ -300,7 +323,15 @@ fn blocks_tile_the_parameter_vector() {
     // Maxout W is fan_in × k·fan_out; T is features × kernels·dim.
     assert_eq!((blocks[0].rows, blocks[0].cols), (4, 10));
     assert_eq!((blocks[4].rows, blocks[4].cols), (3, 6));
-    let g = Mlp::chain(&[2, 3, 1], Activation::Relu, Activation::Linear, 1.0, bn(), None).unwrap();
+    let g = Mlp::chain(
+        &[2, 3, 1],
+        Activation::Relu,
+        Activation::Linear,
+        1.0,
+        bn(),
+        None,
+    )
+    .unwrap();
     let names: Vec<&str> = g.blocks().iter().map(|b| b.name).collect();
     assert_eq!(names, ["W", "gamma", "beta", "W", "b"]);
     assert_eq!(g.n_params(), 2 * 3 + 6 + 3 + 1);
@@ -319,7 +350,17 @@ fn bad_layer_kinds_are_rejected() {
         eps: 1e-5,
     };
     assert!(Mlp::chain(&[2, 3, 1], relu, lin, 1.0, bad_bn, None).is_err());
-    assert!(Mlp::chain(&[2, 3, 1], relu, lin, 1.0, LayerKind::Dense, minibatch(0, 2)).is_err());
+    assert!(
+        Mlp::chain(
+            &[2, 3, 1],
+            relu,
+            lin,
+            1.0,
+            LayerKind::Dense,
+            minibatch(0, 2)
+        )
+        .is_err()
+    );
     assert!(Mlp::chain(&[2, 3, 1], relu, lin, 1.0, LayerKind::Dense, Some(bn())).is_err());
     let ok = Mlp::chain(&[2, 3, 1], lin, lin, 1.0, mo(2), None).unwrap();
     assert!(ok.has_exact_tangent() && ok.supports_double_backprop());

@@ -389,7 +389,10 @@ impl Mlp {
     #[must_use]
     pub fn layout(&self, l: usize) -> (usize, usize) {
         let s = &self.layers[l];
-        (self.offsets[l], self.offsets[l] + s.fan_in * s.affine_width())
+        (
+            self.offsets[l],
+            self.offsets[l] + s.fan_in * s.affine_width(),
+        )
     }
     /// Every named block of the flat parameter vector with its offset and shape, in
     /// order (the checkpoint layout; module docs of [`super::layer`]).
@@ -1068,9 +1071,7 @@ fn check_kind(l: usize, s: &LayerSpec) -> Result<()> {
                     "kernels and dim must be at least 1",
                 ));
             }
-            if s.fan_out != s.fan_in + kernels
-                || s.activation != Activation::Linear
-                || s.keep < 1.0
+            if s.fan_out != s.fan_in + kernels || s.activation != Activation::Linear || s.keep < 1.0
             {
                 return Err(Error::param(
                     "minibatch",

@@ -237,7 +237,11 @@ mod tests {
             let w = DMatrix::from_column_slice(rows, cols, &p[off..off + rows * cols]);
             let s = w.singular_values();
             let top = s.max();
-            assert!((sig[k] - top).abs() < SIGMA_TOL * top, "{} vs {top}", sig[k]);
+            assert!(
+                (sig[k] - top).abs() < SIGMA_TOL * top,
+                "{} vs {top}",
+                sig[k]
+            );
             let wh = DMatrix::from_column_slice(rows, cols, &out[off..off + rows * cols]);
             assert!((wh.singular_values().max() - 1.0).abs() < SIGMA_TOL);
         }

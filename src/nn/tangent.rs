@@ -261,7 +261,8 @@ impl Mlp {
             let (w, b) = self.layout(l);
             let (prev, rest) = tw.rh.split_at_mut(l + 1);
             let live_in = l > 0 || input;
-            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) = (s.kind, &ws.extra[l])
+            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) =
+                (s.kind, &ws.extra[l])
             {
                 // R{A} = R{H} W + H R{W} + 1 R{b}ᵀ (affine width), R{H′} = S(R{A}) ⊙ M.
                 let a = s.affine_width();
@@ -284,7 +285,9 @@ impl Mlp {
                         ra,
                     );
                     if batch > 0 {
-                        for (col, &db) in ra.as_mut_slice().chunks_exact_mut(batch).zip(&dp[b..b + a]) {
+                        for (col, &db) in
+                            ra.as_mut_slice().chunks_exact_mut(batch).zip(&dp[b..b + a])
+                        {
                             col.iter_mut().for_each(|v| *v += db);
                         }
                     }
@@ -384,7 +387,8 @@ impl Mlp {
             let s = &self.layers()[l];
             let (w, b) = self.layout(l);
             let a = s.affine_width();
-            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) = (s.kind, &ws.extra[l])
+            if let (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. }) =
+                (s.kind, &ws.extra[l])
             {
                 // R{δ_l} = Sᵀ(R{H̄_{l+1}} ⊙ M_l): the selection does not move.
                 maxout::scatter(
@@ -492,7 +496,10 @@ impl Mlp {
             dgrad.len() == self.n_params() && ws.batch == batch,
             "seeded gradient tangent: lengths"
         );
-        assert!(self.has_exact_tangent(), "no tangent passes for this network");
+        assert!(
+            self.has_exact_tangent(),
+            "no tangent passes for this network"
+        );
         let widest = self
             .layers()
             .iter()
@@ -679,8 +686,22 @@ impl Mlp {
                 {
                     // Ḡ_{l+1} = S(δ̄_l) ⊙ M_l and its tangent S(R{δ̄_l}) ⊙ M_l.
                     let d = ws.deriv[l].as_slice();
-                    maxout::gather(ws.dbar[l].as_slice(), d, arg, rest[0].as_mut_slice(), batch, pieces);
-                    maxout::gather(tw.rdbar[l].as_slice(), d, arg, rrest[0].as_mut_slice(), batch, pieces);
+                    maxout::gather(
+                        ws.dbar[l].as_slice(),
+                        d,
+                        arg,
+                        rest[0].as_mut_slice(),
+                        batch,
+                        pieces,
+                    );
+                    maxout::gather(
+                        tw.rdbar[l].as_slice(),
+                        d,
+                        arg,
+                        rrest[0].as_mut_slice(),
+                        batch,
+                        pieces,
+                    );
                 } else {
                     mul_into(&mut rest[0], &ws.dbar[l], &ws.deriv[l]);
                     mul_into(&mut rrest[0], &tw.rdbar[l], &ws.deriv[l]);

@@ -40,6 +40,11 @@ pub struct SurfaceFrame {
     pub points: Vec<(f64, f64)>,
     /// Data mode means, drawn as crosses.
     pub modes: Vec<(f64, f64)>,
+    /// What the colours show, as the colour bar's label (empty: "D(x)"; a VAE's
+    /// frames show the density of its decoded samples instead).
+    pub colorbar: String,
+    /// The legend's name of the dots (empty: "generator samples").
+    pub points_label: String,
 }
 
 /// The cell centres of an `n × n` grid over `[−extent, extent]²`, in the order of
@@ -120,7 +125,11 @@ impl Figure for SurfaceFrame {
         let mut entries = vec![
             (
                 Swatch::Marker(Marker::Circle, POINT_COLOR),
-                "generator samples".to_string(),
+                if self.points_label.is_empty() {
+                    "generator samples".to_string()
+                } else {
+                    self.points_label.clone()
+                },
             ),
             (
                 Swatch::Marker(Marker::OutlinedCross, WHITE),
@@ -189,7 +198,12 @@ impl Figure for SurfaceFrame {
 
         let (_, plot_h) = sz.plot_dims(chart_area.dim_in_pixel());
         let bar_h = (f64::from(plot_h) * 0.6) as u32;
-        super::heatmap::draw_colorbar(&side, "D(x)", range, sz.margin + 34, bar_h)?;
+        let label = if self.colorbar.is_empty() {
+            "D(x)"
+        } else {
+            &self.colorbar
+        };
+        super::heatmap::draw_colorbar(&side, label, range, sz.margin + 34, bar_h)?;
         draw_legend(
             &side,
             (4, (sz.margin + 34 + bar_h + 30) as i32),

@@ -213,6 +213,7 @@ fn example_frame(step: usize) -> SurfaceFrame {
         value_range: (0.0, 1.0),
         points,
         modes,
+        ..Default::default()
     }
 }
 

@@ -128,6 +128,7 @@ fn surface(
             .modes()
             .map(|m| m.means.iter().map(|v| (v[0], v[1])).collect())
             .unwrap_or_default(),
+        ..SurfaceFrame::default()
     })
 }
 
@@ -174,6 +175,26 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>> {
         series: s,
         ..LinePlot::default()
     };
+    // A GAN's 1-D log has a `kl` column too (KL to the target): the ELBO figure is the
+    // VAE's only.
+    if !cfg.model.is_gan() {
+        line(
+            "elbo",
+            "ELBO and its terms (VAE)",
+            plain(
+                "ELBO = E_q[ln p(x|z)] − KL(q(z|x) ‖ p(z)) on the batch",
+                "nats per sample",
+                series(
+                    &log,
+                    &[
+                        ("elbo", "ELBO"),
+                        ("recon_loglik", "E_q[ln p(x|z)]"),
+                        ("kl", "KL(q ‖ p)"),
+                    ],
+                ),
+            ),
+        )?;
+    }
     line(
         "losses",
         "Losses",
@@ -211,7 +232,11 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>> {
                 "‖∇L‖",
                 series(
                     &log,
-                    &[("grad_norm_g", "‖∇_θ L_G‖"), ("grad_norm_d", "‖∇_ψ L_D‖")],
+                    &[
+                        ("grad_norm_g", "‖∇_θ L_G‖"),
+                        ("grad_norm_d", "‖∇_ψ L_D‖"),
+                        ("grad_norm", "‖∇ ELBO‖ (VAE)"),
+                    ],
                 ),
             )
         },
@@ -304,6 +329,21 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>> {
         )?;
         plot::surface(&dir.join("samples_final"), &frame)?;
         figs.push(("Final samples over D".into(), dir.join("samples_final.png")));
+    } else if data.dim() == 2 && dir.join("sample_density_final.csv").exists() {
+        let mut frame = surface(
+            &dir.join("sample_density_final.csv"),
+            format!("Final decoded samples (decoder means, step {last_step}); crosses: modes"),
+            points(&final_samples)?,
+            &data,
+            true,
+        )?;
+        frame.colorbar = "decoded-sample density (÷ max)".into();
+        frame.points_label = "decoded samples".into();
+        plot::surface(&dir.join("samples_final"), &frame)?;
+        figs.push((
+            "Final decoded samples over their density".into(),
+            dir.join("samples_final.png"),
+        ));
     }
     // Snapshot frames of the D surface.
     let mut steps: Vec<usize> = std::fs::read_dir(dir)

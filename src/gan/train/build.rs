@@ -63,7 +63,8 @@ pub fn configured<T: Float>(cfg: &ValidConfig) -> Result<(NeuralGan<T>, Vector, 
         cfg.batch_size,
         cfg.gan_options(),
         &mut rng(cfg.seed, 0),
-    )?;
+    )?
+    .with_generator_objective(cfg.generator_objective()?)?;
     gan.project(&mut x0);
     Ok((gan, x0, cfg.rule_spec().build()?))
 }

@@ -32,10 +32,13 @@
 //! beta2 = 0.9
 //! ```
 //! Other keys: `precision` (`"f32"`/`"f64"`), `label_smoothing`, `weight_clip`,
-//! `[infogan]` (`categories`, `lambda`, `hidden`), `log_every`, `snapshot_every`,
-//! `snapshot_samples`, `eval_samples`, `coverage_min_fraction`, `histogram_bins`,
-//! `pack`; see the field docs of [`TrainConfig`] and, for the layer keys of
-//! `[generator]` and `[discriminator]`, of [`NetConfig`].
+//! `[infogan]` (`categories`, `lambda`, `hidden`), `unroll` (`steps`, `backprop`,
+//! `lr`), `feature_matching` (`layer`), `model` (`"gan"`/`"vae"`) and `[vae]`
+//! (`decoder_std`, `samples`), `log_every`, `snapshot_every`, `snapshot_samples`,
+//! `eval_samples`, `coverage_min_fraction`, `histogram_bins`, `pack`; see the field
+//! docs of [`TrainConfig`], for the layer keys of `[generator]` and `[discriminator]`
+//! those of [`NetConfig`], and for the generator objectives and the VAE
+//! [`super::model`].
 //!
 //! PacGAN2 on the 8-mode ring (Lin et al. 2018, the model of the PyTorch peer):
 //! ```toml
@@ -71,8 +74,28 @@ use crate::datasets::{DataSampler, Dataset, Latent};
 use crate::dynamics::{Optimizer, Order, RuleSpec, Scheme};
 use crate::error::{Error, Result};
 use crate::gan::neural::{GanOptions, SpectralNorm};
-use crate::gan::{GanLoss, InfoGanTerm, Objective, Penalty};
+use crate::gan::{FeatureMatchingConfig, GanLoss, InfoGanTerm, Objective, Penalty, UnrollConfig};
 use crate::nn::{Activation, Init, LayerKind, Mlp, maxout};
+use crate::vae::VaeConfig;
+
+/// Which model a configuration trains (`model = "gan" | "vae"`, [`super::model`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// A GAN (the default).
+    #[default]
+    Gan,
+    /// The VAE baseline (Kingma & Welling 2014, [`crate::vae`]).
+    Vae,
+}
+
+impl Model {
+    /// Whether this is the GAN (the default, left out of the written configuration).
+    #[must_use]
+    pub fn is_gan(&self) -> bool {
+        *self == Model::Gan
+    }
+}
 
 /// Floating-point type of the networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -267,7 +290,10 @@ impl NetConfig {
         if let Init::Normal { std } = self.init
             && !(std.is_finite() && std > 0.0)
         {
-            return Err(Error::param(k("init.std"), format!("{std} is not positive")));
+            return Err(Error::param(
+                k("init.std"),
+                format!("{std} is not positive"),
+            ));
         }
         if let Activation::LeakyRelu { slope } = self.activation
             && !slope.is_finite()
@@ -397,6 +423,21 @@ pub struct TrainConfig {
     pub weight_clip: Option<f64>,
     /// InfoGAN categorical code (default none).
     pub infogan: Option<InfoGanConfig>,
+    /// Unrolled GAN (Metz et al. 2017): `{ steps, backprop = true, lr = optimizer_d's
+    /// lr }` (default none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unroll: Option<UnrollConfig>,
+    /// Feature matching (Salimans et al. 2016, §3.1): `{ layer = D's last hidden layer }`
+    /// (default none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_matching: Option<FeatureMatchingConfig>,
+    /// The model: `"gan"` (default) or `"vae"`.
+    #[serde(skip_serializing_if = "Model::is_gan")]
+    pub model: Model,
+    /// The VAE's settings (with `model = "vae"`; default `{ decoder_std = 0.1,
+    /// samples = "mean" }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vae: Option<VaeConfig>,
     /// Generator optimiser (default Adam lr 1e-4, β = (0.9, 0.999), ε = 1e-8).
     pub optimizer_g: Optimizer,
     /// Discriminator (and Q) optimiser (default as the generator's).
@@ -439,6 +480,10 @@ impl Default for TrainConfig {
             label_smoothing: 0.0,
             weight_clip: None,
             infogan: None,
+            unroll: None,
+            feature_matching: None,
+            model: Model::Gan,
+            vae: None,
             optimizer_g: Optimizer::adam(1e-4, 0.9, 0.999),
             optimizer_d: Optimizer::adam(1e-4, 0.9, 0.999),
             schedule: Scheme::Alternating {
@@ -490,7 +535,9 @@ impl TrainConfig {
     pub fn validated(self) -> Result<ValidConfig> {
         self.check()?;
         let data = Arc::new(self.dataset.build()?);
-        Ok(ValidConfig { config: self, data })
+        let valid = ValidConfig { config: self, data };
+        valid.check_networks()?;
+        Ok(valid)
     }
 
     fn check(&self) -> Result<()> {
@@ -563,6 +610,7 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.coverage_min_fraction) {
             return Err(Error::param("coverage_min_fraction", "must be in [0, 1]"));
         }
+        self.check_model()?;
         self.optimizer_g.validate(&|f| format!("optimizer_g.{f}"))?;
         self.optimizer_d.validate(&|f| format!("optimizer_d.{f}"))?;
         self.rule_spec().validate().map_err(|e| match e {
@@ -647,10 +695,10 @@ impl TrainConfig {
         let d_params = layer(m * data, &self.discriminator.hidden, 1)
             .saturating_mul(self.discriminator.maxout as u128)
             .saturating_add(
-            self.infogan
-                .as_ref()
-                .map_or(0, |i| layer(data, &i.hidden, k)),
-        );
+                self.infogan
+                    .as_ref()
+                    .map_or(0, |i| layer(data, &i.hidden, k)),
+            );
         let b = self.batch_size as u128;
         let units_g = wg + self.latent.dim as u128 + k + data;
         let units_d = wd + m * data + 1;

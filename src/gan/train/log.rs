@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::build::{latent_with_codes, split_params};
 use super::config::ValidConfig;
-use crate::datasets::Modes;
+use crate::datasets::{DataSampler, Modes};
 use crate::dynamics::{Observer, RuleState};
 use crate::error::Result;
 use crate::export::{Table, num};
@@ -73,7 +73,13 @@ impl<T: Float> Evaluator<T> {
     /// The evaluation inputs of `cfg` for `gan`'s data set.
     #[must_use]
     pub fn new(cfg: &ValidConfig, gan: &NeuralGan<T>, surfaces: bool) -> Self {
-        let data = &gan.data;
+        Self::for_data(cfg, &gan.data, surfaces)
+    }
+
+    /// The evaluation inputs of `cfg` for the data set `data` (any model whose samples
+    /// are a map of the latent rows, such as the VAE's decoder).
+    #[must_use]
+    pub fn for_data(cfg: &ValidConfig, data: &DataSampler, surfaces: bool) -> Self {
         let mut eval_rng = rng(cfg.seed, 2);
         Evaluator {
             z: latent_with_codes(cfg, cfg.eval_samples, &mut eval_rng),
@@ -86,6 +92,12 @@ impl<T: Float> Evaluator<T> {
             surface: None,
         }
         .with_surface(surfaces)
+    }
+
+    /// The surface grid's cell centres (2-D data with surfaces on).
+    #[must_use]
+    pub fn surface_points(&self) -> Option<&DMatrix<T>> {
+        self.surface.as_ref()
     }
 
     fn with_surface(mut self, on: bool) -> Self {
@@ -132,6 +144,28 @@ impl<T: Float> Evaluator<T> {
     ) -> EvalMetrics {
         evaluate(cfg, gan, theta, psi, self)
     }
+
+    /// The metric columns of the target: for targets with modes `modes_covered,
+    /// high_quality, mode_frac_<k>…`, then `w1, kl, js` (1-D) or `energy_distance`,
+    /// then, if `with_d`, `d_at_mode_<k>…`.
+    #[must_use]
+    pub fn metric_header(&self, with_d: bool) -> Vec<String> {
+        let mut h = Vec::new();
+        metric_columns(self, &mut h, with_d);
+        h
+    }
+
+    /// The sample metrics of `x` (rows = samples; no D values).
+    #[must_use]
+    pub fn sample_metrics(&self, cfg: &ValidConfig, x: &DMatrix<f64>) -> EvalMetrics {
+        sample_metrics(cfg, x, self)
+    }
+
+    /// The target's modes (for mode-count plots).
+    #[must_use]
+    pub fn modes(&self) -> Option<&Modes> {
+        self.modes.as_ref()
+    }
 }
 
 fn log_header<T: Float>(eval: &Evaluator<T>) -> Vec<String> {
@@ -149,6 +183,11 @@ fn log_header<T: Float>(eval: &Evaluator<T>) -> Vec<String> {
     .iter()
     .map(|s| (*s).to_string())
     .collect();
+    metric_columns(eval, &mut h, true);
+    h
+}
+
+fn metric_columns<T: Float>(eval: &Evaluator<T>, h: &mut Vec<String>, with_d: bool) {
     if let Some(m) = &eval.modes {
         h.push("modes_covered".into());
         h.push("high_quality".into());
@@ -159,13 +198,19 @@ fn log_header<T: Float>(eval: &Evaluator<T>) -> Vec<String> {
     } else {
         h.push("energy_distance".into());
     }
-    if let Some(m) = &eval.modes {
+    if let (Some(m), true) = (&eval.modes, with_d) {
         h.extend((0..m.means.len()).map(|k| format!("d_at_mode_{k}")));
     }
-    h
 }
 
-fn push_metrics<T: Float>(row: &mut Vec<f64>, m: &EvalMetrics, eval: &Evaluator<T>, width: usize) {
+/// Appends the metric columns of `m` ([`Evaluator::metric_header`]) to `row`, padded
+/// with NaN to `width`.
+pub(super) fn push_metrics<T: Float>(
+    row: &mut Vec<f64>,
+    m: &EvalMetrics,
+    eval: &Evaluator<T>,
+    width: usize,
+) {
     if let Some(modes) = &eval.modes {
         let k = modes.means.len();
         row.push(m.modes_covered.map_or(f64::NAN, |v| v as f64));
@@ -193,9 +238,21 @@ fn evaluate<T: Float>(
     eval: &Evaluator<T>,
 ) -> EvalMetrics {
     let x = gan.sample_generator(theta, &eval.z).map(|v| v.f64());
+    let mut m = sample_metrics(cfg, &x, eval);
+    if let Some(p) = &eval.mode_points {
+        m.d_at_modes = gan.evaluate_discriminator(psi, p);
+    }
+    m
+}
+
+fn sample_metrics<T: Float>(
+    cfg: &ValidConfig,
+    x: &DMatrix<f64>,
+    eval: &Evaluator<T>,
+) -> EvalMetrics {
     let mut m = EvalMetrics::default();
     if let Some(modes) = &eval.modes {
-        let c = mode_coverage(&x, modes, cfg.coverage_min_fraction);
+        let c = mode_coverage(x, modes, cfg.coverage_min_fraction);
         m.modes_covered = Some(c.modes_covered);
         m.high_quality = Some(c.high_quality);
         m.per_mode = c.per_mode;
@@ -208,10 +265,7 @@ fn evaluate<T: Float>(
         m.kl = Some(h.kl);
         m.js = Some(h.js);
     } else {
-        m.energy_distance = Some(energy_distance(&eval.reference, &x));
-    }
-    if let Some(p) = &eval.mode_points {
-        m.d_at_modes = gan.evaluate_discriminator(psi, p);
+        m.energy_distance = Some(energy_distance(&eval.reference, x));
     }
     m
 }

@@ -54,8 +54,10 @@
 pub mod build;
 pub mod config;
 pub mod log;
+pub mod model;
 #[cfg(test)]
 mod tests;
+pub mod vae_run;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -70,10 +72,12 @@ use crate::nn::Float;
 pub use build::build_game;
 use build::{configured, split_params};
 pub use config::{
-    InfoGanConfig, MAX_EVAL_SAMPLES, MinibatchConfig, NetConfig, Precision, TrainConfig, ValidConfig,
+    InfoGanConfig, MAX_EVAL_SAMPLES, MinibatchConfig, Model, NetConfig, Precision, TrainConfig,
+    ValidConfig,
 };
 pub use log::{EvalMetrics, Probe, ProbeFrame};
 use log::{Evaluator, HaltOnNonFiniteLoss, LogRows, Probes, Progress, Snapshots, samples_table};
+pub use vae_run::build_vae;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,9 +145,11 @@ pub struct Recording<'a> {
 /// [`Error::File`] if an output cannot be written. Divergence is **not** an error: see
 /// [`TrainReport::status`].
 pub fn train(config: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> {
-    match config.precision {
-        Precision::F32 => run::<f32>(config, rec),
-        Precision::F64 => run::<f64>(config, rec),
+    match (config.model, config.precision) {
+        (Model::Gan, Precision::F32) => run::<f32>(config, rec),
+        (Model::Gan, Precision::F64) => run::<f64>(config, rec),
+        (Model::Vae, Precision::F32) => vae_run::run::<f32>(config, rec),
+        (Model::Vae, Precision::F64) => vae_run::run::<f64>(config, rec),
     }
 }
 
@@ -160,6 +166,7 @@ fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> 
             "config": cfg,
             "seed": cfg.seed,
             "update_order": cfg.schedule.describe(),
+            "generator_objective": gan.generator_objective().describe(),
             "rule": rule,
             "parameters": { "generator": gan.n_generator(), "discriminator": gan.n_discriminator() },
         });
@@ -235,6 +242,7 @@ fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> 
             "stop_reason": stop_reason,
             "steps_completed": steps_completed,
             "update_order": cfg.schedule.describe(),
+            "generator_objective": gan.generator_objective().describe(),
             "final_metrics": log.final_metrics,
         });
         let path = dir.join("summary.json");
@@ -314,7 +322,7 @@ fn finish<T: Float>(
 ///
 /// # Errors
 /// [`Error::File`] naming the folder.
-fn prepare_out_dir(dir: &Path) -> Result<()> {
+pub(super) fn prepare_out_dir(dir: &Path) -> Result<()> {
     crate::output::create_dir(dir)?;
     let entries: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::file(dir, e))?

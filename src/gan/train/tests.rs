@@ -8,10 +8,10 @@ use crate::datasets::{Dataset, Latent, LatentKind};
 use crate::dynamics::{Optimizer, Order, Scheme};
 use crate::gan::{GanLoss, Penalty};
 use crate::linalg::Vector;
-use crate::nn::{Activation, Init};
+use crate::nn::Activation;
 
 /// [`super::train`] of a raw configuration, validated here (as the command line does).
-fn train(cfg: &TrainConfig, out: Option<&Path>, progress: bool) -> Result<TrainReport> {
+pub(super) fn train(cfg: &TrainConfig, out: Option<&Path>, progress: bool) -> Result<TrainReport> {
     super::train(
         &cfg.clone().validated()?,
         &Recording {
@@ -31,24 +31,14 @@ fn alternating(order: Order, k_g: usize, k_d: usize) -> Scheme {
     Scheme::Alternating { order, k_g, k_d }
 }
 
-fn seed002_nets(cfg: &mut TrainConfig) {
+pub(super) fn seed002_nets(cfg: &mut TrainConfig) {
     let leaky = Activation::LeakyRelu { slope: 0.2 };
     cfg.latent = Latent {
         kind: LatentKind::Gaussian,
         dim: 15,
     };
-    cfg.generator = NetConfig {
-        hidden: vec![50; 4],
-        activation: leaky,
-        dropout_keep: 1.0,
-        init: Init::GlorotUniform,
-    };
-    cfg.discriminator = NetConfig {
-        hidden: vec![100, 50, 50],
-        activation: leaky,
-        dropout_keep: 1.0,
-        init: Init::GlorotUniform,
-    };
+    cfg.generator = NetConfig::dense(vec![50; 4], leaky);
+    cfg.discriminator = NetConfig::dense(vec![100, 50, 50], leaky);
 }
 
 /// Seed-002 networks on {(−1, 0), (1, 0)}, non-saturating loss, Adam 1e-3 (0.5, 0.999),

@@ -59,13 +59,7 @@ fn maxout_case(widths: &[usize], seed: u64) -> Case {
     case_of(widths, Activation::Linear, Activation::Linear, kind, seed)
 }
 
-fn case_of(
-    widths: &[usize],
-    act: Activation,
-    out: Activation,
-    kind: LayerKind,
-    seed: u64,
-) -> Case {
+fn case_of(widths: &[usize], act: Activation, out: Activation, kind: LayerKind, seed: u64) -> Case {
     let mut r = rng(seed, 0);
     let mlp = Mlp::chain(widths, act, out, 0.7, kind, None).unwrap();
     let b = 6;
