@@ -126,7 +126,7 @@ impl<T: Float> Workspace<T> {
     /// If `rows` does not divide the batch (a programming error).
     pub fn set_group_rows(&mut self, rows: usize) {
         assert!(
-            rows == 0 || self.batch % rows == 0,
+            rows == 0 || self.batch.is_multiple_of(rows),
             "group of {rows} rows does not divide the batch of {}",
             self.batch
         );
