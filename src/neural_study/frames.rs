@@ -89,7 +89,7 @@ fn frames_of(ctx: &Ctx<'_>, r: &RunSpec, stem_name: &str, title: &str) -> Result
                 .collect(),
             modes: modes.clone(),
             colorbar: if vae {
-                "decoded-sample density (÷ max)".into()
+                "density (÷ max)".into()
             } else {
                 String::new()
             },

@@ -337,7 +337,7 @@ pub fn render(dir: &Path) -> Result<Vec<PathBuf>> {
             &data,
             true,
         )?;
-        frame.colorbar = "decoded-sample density (÷ max)".into();
+        frame.colorbar = "density (÷ max)".into();
         frame.points_label = "decoded samples".into();
         plot::surface(&dir.join("samples_final"), &frame)?;
         figs.push((
