@@ -537,6 +537,91 @@ fn a_study_killed_part_way_is_never_reported_or_merged_as_finished() {
     assert!(!data.join("mix/runs/a/seed000/done.json").exists());
 }
 
+#[test]
+fn a_long_sweep_prints_progress_lines_and_sigint_writes_no_csv() {
+    use std::io::BufRead;
+    // Seconds between progress lines off a terminal (`progress::LINE_EVERY_S`), less a
+    // margin for the pipe's delivery; a line can come later under load, never sooner.
+    const LINE_EVERY_S: f64 = 5.0;
+    const PIPE_SLACK_S: f64 = 0.2;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 512² cells × 10⁶ steps: minutes of work, so the signal comes mid-sweep.
+    let t0 = Instant::now();
+    let mut child = std::process::Command::new(bin())
+        .current_dir(d)
+        .args([
+            "sweep",
+            "dirac",
+            "--rule",
+            "simultaneous",
+            "--lr-g",
+            "1e-3:1:512",
+            "--lr-d",
+            "1e-3:1:512",
+            "--steps",
+            "1000000",
+            "--from",
+            "1,1",
+            "--threads",
+            "1",
+            "--out",
+            "out",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let _ = tx.send((Instant::now(), line.unwrap()));
+        }
+    });
+    let next = || rx.recv_timeout(Duration::from_secs(120)).unwrap();
+    let (t1, first) = next();
+    let (t2, second) = next();
+    for l in [&first, &second] {
+        assert!(
+            l.starts_with("sweep: ") && l.contains("/262144 cells (") && l.contains("ETA"),
+            "{l}"
+        );
+    }
+    assert!(
+        (t1 - t0).as_secs_f64() >= LINE_EVERY_S - PIPE_SLACK_S,
+        "first line after {:?}",
+        t1 - t0
+    );
+    assert!(
+        (t2 - t1).as_secs_f64() >= LINE_EVERY_S - PIPE_SLACK_S,
+        "lines {:?} apart",
+        t2 - t1
+    );
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let rest: Vec<String> = rx.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("interrupt")), "{rest:?}");
+    for f in [
+        "sweep.csv",
+        "sweep.json",
+        "sweep_class.png",
+        "sweep_rho.png",
+    ] {
+        assert!(
+            !d.join("out").join(f).exists(),
+            "an interrupted sweep wrote {f}"
+        );
+    }
+}
+
 /// A random TOML value: numbers of every kind (huge, negative, non-finite), strings,
 /// booleans, arrays and small tables.
 fn value() -> impl Strategy<Value = toml::Value> {

@@ -12,4 +12,4 @@ pub mod sweep;
 
 pub use neural::{GemmRate, NeuralBench, bench_neural, gemm_rates};
 pub use peers::{PeerRate, Peers, run_peer};
-pub use sweep::{BENCH_K_D, BenchSweep, bench_rule, bench_sweep};
+pub use sweep::{BENCH_K_D, BenchSweep, SweepPeer, bench_rule, bench_sweep};

@@ -95,17 +95,6 @@ pub fn bench(b: &BenchCommand) -> Result<()> {
     }
 }
 
-fn print_peers(peers: &[bench::PeerRate], unit: &str) {
-    for p in peers {
-        println!(
-            "  vs {:<24} {:.3e} {unit} → redqueen is {:.1}× faster",
-            p.name,
-            p.rate.unwrap_or(f64::NAN),
-            p.ratio.unwrap_or(f64::NAN)
-        );
-    }
-}
-
 fn sweep(a: &BenchSweepArgs) -> Result<()> {
     let mut work = vec![("simultaneous".to_string(), a.grid, a.steps)];
     for r in a
@@ -118,17 +107,14 @@ fn sweep(a: &BenchSweepArgs) -> Result<()> {
         work.push((r.to_string(), a.rule_grid, a.rule_steps));
     }
     let mut results = Vec::new();
+    let peers = a.peers.peers();
     for (rule, grid, steps) in &work {
-        let ours = bench::bench_sweep(rule, *grid, *steps, a.threads)?;
-        let peers = match a.peers.peers() {
-            Some(p) => bench::sweep::peer_rates(&ours, &p)?,
-            None => Vec::new(),
-        };
+        let (ours, peers) = bench::bench_sweep(rule, *grid, *steps, a.threads, peers.as_ref())?;
         if !a.json {
             println!(
-                "{} ({}) {}×{} × {} steps, {} threads ({:?}): {:.3} s for the whole sweep \
-                 command (CSV and figures included), {:.3e} cell-steps/s, {:.2} ns/cell-step; \
-                 norms at the corners {:.4}, {:.4}",
+                "{} ({}) {}×{} × {} steps, {} threads ({:?}): {:.3} s (median of {}) for the \
+                 whole sweep command (CSV and figures included), {:.3e} cell-steps/s, \
+                 {:.2} ns/cell-step; norms at the corners {:.4}, {:.4}",
                 ours.name,
                 ours.rule,
                 ours.grid,
@@ -137,12 +123,25 @@ fn sweep(a: &BenchSweepArgs) -> Result<()> {
                 ours.threads,
                 ours.path,
                 ours.seconds,
+                ours.repeats,
                 ours.cell_steps_per_s,
                 ours.ns_per_cell_step,
                 ours.norm_lo,
                 ours.norm_hi
             );
-            print_peers(&peers, "cell-steps/s");
+            for p in &peers {
+                let diff = |d: Option<f64>| d.map_or("–".to_string(), |d| format!("{d:.1e}"));
+                println!(
+                    "  vs {:<24} {:.3e} cell-steps/s (median of {}) → redqueen is {:.1}× \
+                     faster; |Δ norm| at the corners {}, {}",
+                    p.name,
+                    p.rate,
+                    p.rates.len(),
+                    p.ratio,
+                    diff(p.corner_norm_diff[0]),
+                    diff(p.corner_norm_diff[1])
+                );
+            }
         }
         results.push((ours, peers));
     }

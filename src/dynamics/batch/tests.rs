@@ -6,9 +6,20 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::analysis::{SimClass, classify_cell, classify_trajectory};
 use crate::dynamics::{Order, RuleName, RuleOptions, SchemeKind};
 use crate::game::{Bilinear, Dirac, DiracLoss, LotkaVolterra, OneMode, TturSaddle};
 use crate::linalg::Matrix;
+
+/// What the references of a game × rule covered: how they ended, their classes, and
+/// whether the projection (the WGAN clip) changed a state.
+#[derive(Default)]
+struct Seen {
+    lanes: bool,
+    stops: Vec<Stop>,
+    classes: Vec<SimClass>,
+    clipped: bool,
+}
 
 /// The reference of one cell: the recorded run and its statistics.
 fn reference(
@@ -19,7 +30,7 @@ fn reference(
     steps: usize,
     center: &Vector,
     bound: f64,
-) -> (RunStats, Stop, Vec<Vec<f64>>) {
+) -> (RunStats, Stop, Vec<Vec<f64>>, SimClass) {
     let rule = spec.with_lrs(c.lr_g, c.lr_d).build().unwrap();
     let t = Run {
         game,
@@ -32,7 +43,8 @@ fn reference(
     for x in &t.states[1..] {
         st.push(x);
     }
-    (st, t.stop, t.states)
+    let class = classify_trajectory(&t, game, center.as_slice()).class;
+    (st, t.stop, t.states, class)
 }
 
 fn bits(s: &LaneStats) -> Vec<u64> {
@@ -67,7 +79,7 @@ fn check(
     spec: &RuleSpec,
     steps: usize,
     lrs: (&[f64], &[f64]),
-) -> (usize, bool, Vec<Stop>) {
+) -> (usize, Seen) {
     let game = spec.adjust_game(game);
     let center = game
         .equilibrium()
@@ -77,15 +89,16 @@ fn check(
         center.map(|c| c - 0.7) + Vector::from_fn(game.dim(), |i, _| 0.1 * i as f64),
     ];
     let cells = grid(lrs.0, lrs.1, starts.len());
-    let mut stops = Vec::new();
-    let mut lanes = false;
+    let mut seen = Seen::default();
     // A bound that ends divergent runs early, and none (they end non-finite).
     for bound in [50.0, f64::INFINITY] {
-        let (used, s) = check_bound(game.as_ref(), spec, steps, &cells, &starts, &center, bound);
-        lanes = used;
-        stops.extend(s);
+        let s = check_bound(game.as_ref(), spec, steps, &cells, &starts, &center, bound);
+        seen.lanes = s.lanes;
+        seen.stops.extend(s.stops);
+        seen.classes.extend(s.classes);
+        seen.clipped |= s.clipped;
     }
-    (cells.len(), lanes, stops)
+    (cells.len(), seen)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -97,7 +110,7 @@ fn check_bound(
     starts: &[Vector],
     center: &Vector,
     bound: f64,
-) -> (bool, Vec<Stop>) {
+) -> Seen {
     let refs: Vec<_> = cells
         .iter()
         .map(|c| reference(game, spec, c, &starts[c.start], steps, center, bound))
@@ -121,7 +134,7 @@ fn check_bound(
                 .unwrap();
             let out = pool.install(|| batch.run_on(path)).unwrap();
             assert_eq!(out.len(), cells.len());
-            for (k, (o, (st, stop, states))) in out.iter().zip(&refs).enumerate() {
+            for (k, (o, (st, stop, states, class))) in out.iter().zip(&refs).enumerate() {
                 let what = format!(
                     "{} {:?} cell {k} ({}, {}) on {path:?} × {threads}",
                     game.name(),
@@ -133,6 +146,10 @@ fn check_bound(
                 assert_eq!(o.last, st.last(), "{what}");
                 assert_eq!(bits(&o.stats), bits(&st.lane), "{what}");
                 assert_eq!(o.d2_0.to_bits(), st.d2_0().to_bits(), "{what}");
+                // The sweep's classification of the cell (conserved quantity at its
+                // ends included) is the reference's.
+                let x0 = &starts[cells[k].start];
+                assert_eq!(classify_cell(game, o, x0, center).class, *class, "{what}");
                 if !matches!(stop, Stop::NonFinite { .. }) {
                     let last = states.last().unwrap();
                     let same = o
@@ -153,10 +170,19 @@ fn check_bound(
             }
         }
     }
-    (
-        batch.uses_lanes(),
-        refs.iter().map(|r| r.1.clone()).collect(),
-    )
+    // A clipped coordinate sits exactly on the clip after a step that crossed it.
+    let clip = game.params()["clip"].as_f64();
+    let clipped = refs.iter().any(|r| {
+        r.2[1..]
+            .iter()
+            .any(|x| clip.is_some_and(|c| x[1].abs() == c))
+    });
+    Seen {
+        lanes: batch.uses_lanes(),
+        stops: refs.iter().map(|r| r.1.clone()).collect(),
+        classes: refs.iter().map(|r| r.3).collect(),
+        clipped,
+    }
 }
 
 fn opts() -> RuleOptions {
@@ -246,15 +272,19 @@ fn every_game_and_rule_equals_the_reference_bit_for_bit() {
     let lr_d = [0.01, 0.1, 0.9, 4.0, 30.0];
     let mut lanes = 0;
     let mut stops = Vec::new();
+    let mut classes = std::collections::BTreeSet::new();
+    let mut clipped = 0;
     for game in games() {
         for spec in rules() {
             // Quadratures and softmaxes are slow in the reference; 60 steps still cross
             // the late half and the stall window.
             let slow = game.name() == "one-mode" || game.params()["noise"].as_f64() > Some(0.0);
             let steps = if slow { 60 } else { 240 };
-            let (_, used, s) = check(game.clone(), &spec, steps, (&lr_g, &lr_d));
-            lanes += usize::from(used);
-            stops.extend(s);
+            let (_, seen) = check(game.clone(), &spec, steps, (&lr_g, &lr_d));
+            lanes += usize::from(seen.lanes);
+            stops.extend(seen.stops);
+            classes.extend(seen.classes.iter().map(|c| c.as_str()));
+            clipped += usize::from(seen.clipped);
         }
     }
     // The vector path ran for most pairs, and the grid hit every way of ending.
@@ -262,6 +292,18 @@ fn every_game_and_rule_equals_the_reference_bit_for_bit() {
     assert!(stops.iter().any(|s| matches!(s, Stop::NonFinite { .. })));
     assert!(stops.iter().any(|s| matches!(s, Stop::Diverged { .. })));
     assert!(stops.iter().any(|s| matches!(s, Stop::Budget)));
+    // Every class the classifier knows, and the clip at work under every rule.
+    for class in SimClass::ALL {
+        assert!(
+            classes.contains(class.as_str()),
+            "{class:?} not seen: {classes:?}"
+        );
+    }
+    assert_eq!(
+        clipped,
+        rules().len(),
+        "the clip changed no state under some rule"
+    );
 }
 
 #[test]
@@ -274,9 +316,9 @@ fn several_blocks_and_odd_budgets() {
             RuleSpec::new(RuleName::Simultaneous, 1.0, 1.0).unwrap(),
             RuleSpec::new(RuleName::Adam, 1.0, 1.0).unwrap(),
         ] {
-            let (n, used, _) = check(Arc::new(Dirac::default()), &spec, steps, (&axis, &axis));
+            let (n, seen) = check(Arc::new(Dirac::default()), &spec, steps, (&axis, &axis));
             assert_eq!(n, 81);
-            assert!(used);
+            assert!(seen.lanes);
         }
     }
 }
