@@ -55,6 +55,9 @@ pub struct SpectraOptions {
     /// Threads of ours (rayon pool of the products; the dense solver is single-threaded
     /// by design, [`crate::linalg::dense`]) and of the peer (`--threads`, BLAS env).
     pub threads: usize,
+    /// Krylov subspace size m (None: the library default of [`KrylovOptions`], what a
+    /// spectrum analysis uses; the peer keeps ARPACK's default ncv = max(2k + 1, 20)).
+    pub subspace: Option<usize>,
     /// Repeats of the whole comparison.
     pub repeats: usize,
     /// Seed of the dense matrix, of the game (network, batch) and of the start vector.
@@ -74,6 +77,7 @@ impl Default for SpectraOptions {
             tol: crate::linalg::krylov::DEFAULT_TOL,
             which: Which::LargestImaginary,
             threads: 1,
+            subspace: None,
             repeats: 3,
             seed: 0,
         }
@@ -306,6 +310,7 @@ pub fn bench_top_k(opts: &SpectraOptions) -> Result<(usize, TopKRun)> {
     let kopts = KrylovOptions {
         tol: opts.tol,
         seed: opts.seed,
+        subspace: opts.subspace,
         ..KrylovOptions::new(opts.k)
     };
     // the operator a spectrum analysis builds: u ↦ J(x)·u through Game::jvp

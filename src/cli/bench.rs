@@ -101,6 +101,9 @@ pub struct BenchSpectraArgs {
     /// Threads of ours and of the peer.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Krylov subspace size m (default: the library's, max(2k + 1, 20)).
+    #[arg(long)]
+    subspace: Option<usize>,
     /// Repeats of the whole comparison (medians are reported).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
@@ -260,6 +263,7 @@ fn spectra(a: &BenchSpectraArgs) -> Result<()> {
         tol: a.tol,
         which: a.which.parse()?,
         threads: a.threads,
+        subspace: a.subspace,
         repeats: a.repeats,
         seed: a.seed,
     };
