@@ -354,10 +354,9 @@ fn spectra(a: &BenchSpectraArgs) -> Result<()> {
     if let (Some(t), Some(p)) = (b.top_k.last(), b.peer.last()) {
         println!("  eigenvalues (ours | peer; different networks: Glorot vs PyTorch init):");
         for i in 0..t.eigenvalues.len().max(p.eigenvalues.len()) {
-            let o = t
-                .eigenvalues
-                .get(i)
-                .map_or(String::new(), |z| format!("{:+.6e} {:+.6e}i (res {:.1e})", z[0], z[1], z[2]));
+            let o = t.eigenvalues.get(i).map_or(String::new(), |z| {
+                format!("{:+.6e} {:+.6e}i (res {:.1e})", z[0], z[1], z[2])
+            });
             let q = p
                 .eigenvalues
                 .get(i)
