@@ -229,6 +229,11 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
         (vec!["bench", "sweep", "--threads", "100000"], "threads"),
         (vec!["bench", "neural", "--threads", "0"], "threads"),
         (vec!["bench", "neural", "--threads", "100000"], "threads"),
+        (vec!["bench", "spectra", "--threads", "0"], "threads"),
+        (vec!["bench", "spectra", "--dense-n", "1"], "dense-n"),
+        (vec!["bench", "spectra", "--batch", "1000000"], "batch"),
+        (vec!["bench", "spectra", "--which", "XX"], "which"),
+        (vec!["bench", "spectra", "--repeats", "0"], "repeats"),
     ];
     for (args, key) in &cases {
         refused(d, args, key);

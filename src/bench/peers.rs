@@ -80,9 +80,29 @@ impl Peers {
 /// [`Error::File`] (naming the script) if the program cannot start, exits unsuccessfully
 /// (the message carries the tail of its stderr) or prints no JSON line.
 pub fn run_peer(python: &Path, script: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    run_peer_with_env(python, script, args, &[], &[])
+}
+
+/// [`run_peer`] with extra environment variables, e.g. `OPENBLAS_NUM_THREADS=1`, so
+/// that a peer's NumPy/LAPACK work runs on the same number of threads as ours (PyTorch's
+/// `set_num_threads` does not reach NumPy's BLAS), and interpreter arguments placed
+/// before the script (e.g. `-c CODE`, a wrapper that then runs the script given as its
+/// first argument).
+///
+/// # Errors
+/// As [`run_peer`].
+pub fn run_peer_with_env(
+    python: &Path,
+    script: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    interpreter_args: &[&str],
+) -> Result<serde_json::Value> {
     let out = Command::new(python)
+        .args(interpreter_args)
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .map_err(|e| Error::file(script, format!("cannot run with {}: {e}", python.display())))?;
     let stderr_tail = || {

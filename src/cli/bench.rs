@@ -16,6 +16,9 @@ pub enum BenchCommand {
     Sweep(BenchSweepArgs),
     /// Neural GAN training steps: seed002-batch500, seed002-wgangp-batch500, ganvis-batch50.
     Neural(BenchNeuralArgs),
+    /// Eigenvalues: dense (n = 2000) and the top-k of the gan-vis game Jacobian from exact
+    /// products (batch 4096, k = 20, largest imaginary part), against torch_spectra.py.
+    Spectra(BenchSpectraArgs),
 }
 
 /// Options shared by the benchmarks for running the peers.
@@ -77,6 +80,43 @@ pub struct BenchNeuralArgs {
     peers: PeerArgs,
 }
 
+/// Arguments of `bench spectra`.
+#[derive(Debug, Args)]
+pub struct BenchSpectraArgs {
+    /// Side of the dense matrix (0: skip the dense part).
+    #[arg(long, default_value_t = 2000)]
+    dense_n: usize,
+    /// Batch of the gan-vis field (0: skip the top-k part).
+    #[arg(long, default_value_t = 4096)]
+    batch: usize,
+    /// Eigenvalues wanted.
+    #[arg(long, default_value_t = 20)]
+    k: usize,
+    /// LM, LR or LI.
+    #[arg(long, default_value = "LI")]
+    which: String,
+    /// Relative residual tolerance.
+    #[arg(long, default_value_t = 1e-8)]
+    tol: f64,
+    /// Threads of ours and of the peer.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Krylov subspace size m (default: the library's, max(2k + 1, 20)).
+    #[arg(long)]
+    subspace: Option<usize>,
+    /// Repeats of the whole comparison (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Seed of the matrix, the game and the start vector (and the peer's --seed).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    peers: PeerArgs,
+}
+
 impl PeerArgs {
     fn peers(&self) -> Option<Peers> {
         self.peers.as_ref().map(|dir| Peers {
@@ -92,6 +132,7 @@ pub fn bench(b: &BenchCommand) -> Result<()> {
     match b {
         BenchCommand::Sweep(a) => sweep(a),
         BenchCommand::Neural(a) => neural(a),
+        BenchCommand::Spectra(a) => spectra(a),
     }
 }
 
@@ -205,6 +246,122 @@ fn neural(a: &BenchNeuralArgs) -> Result<()> {
                 p.ratio.unwrap_or(f64::NAN)
             ))
         );
+    }
+    Ok(())
+}
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map_or("–".to_string(), |v| format!("{v:.digits$}"))
+}
+
+fn spectra(a: &BenchSpectraArgs) -> Result<()> {
+    let opts = bench::SpectraOptions {
+        dense_n: a.dense_n,
+        batch: a.batch,
+        k: a.k,
+        tol: a.tol,
+        which: a.which.parse()?,
+        threads: a.threads,
+        subspace: a.subspace,
+        repeats: a.repeats,
+        seed: a.seed,
+    };
+    let peers = a.peers.peers();
+    let quiet = a.json;
+    let b = bench::bench_spectra(&opts, peers.as_ref(), |r, b| {
+        if quiet {
+            return;
+        }
+        let la = b.loadavg.last().map_or("", String::as_str);
+        println!("repeat {} (loadavg before: {la})", r + 1);
+        if let Some(d) = b.dense.last() {
+            println!(
+                "  dense n = {}: {:.2} s (CPU {} s), |Σλ − tr A|/‖A‖_F = {:.1e}",
+                opts.dense_n,
+                d.seconds,
+                opt(d.cpu_s, 2),
+                d.trace_error
+            );
+        }
+        if let Some(t) = b.top_k.last() {
+            println!(
+                "  top-{} {} of the gan-vis J (n = {}, batch {}): {:.2} s (CPU {} s), {} \
+                 products ({} restarts, m = {}), {:.1} ms/product, {}/{} converged, max \
+                 residual {:.1e} ({:.1e} relative)",
+                opts.k,
+                opts.which.code(),
+                b.n_params.unwrap_or(0),
+                opts.batch,
+                t.seconds,
+                opt(t.cpu_s, 2),
+                t.products,
+                t.restarts,
+                t.subspace,
+                t.ms_per_product,
+                t.converged,
+                t.eigenvalues.len(),
+                t.max_residual,
+                t.max_relative_residual
+            );
+        }
+        if let Some(p) = b.peer.last() {
+            println!(
+                "  peer: eigs {:.2} s (CPU {} s), {} products, {:.1} ms/product; numpy eigvals \
+                 {} s (CPU {} s)",
+                p.eigs_s,
+                opt(p.eigs_cpu_s, 2),
+                p.matvecs,
+                p.ms_per_matvec,
+                opt(p.dense_s, 2),
+                opt(p.dense_cpu_s, 2)
+            );
+        }
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_value(&b).unwrap_or_default());
+        return Ok(());
+    }
+    let s = &b.summary;
+    println!("medians over {} repeats:", b.options.repeats);
+    println!(
+        "  dense: ours {} s, numpy {} s → ratio (numpy/ours) {}",
+        opt(s.dense_s, 2),
+        opt(s.peer_dense_s, 2),
+        opt(s.dense_ratio, 2)
+    );
+    println!(
+        "  top-k: ours {} s, {} products, {} ms/product; peer {} s, {} products, {} \
+         ms/product → time ratio (peer/ours) {}, per-product ratio {}",
+        opt(s.top_k_s, 2),
+        opt(s.products, 0),
+        opt(s.ms_per_product, 1),
+        opt(s.peer_eigs_s, 2),
+        opt(s.peer_matvecs, 0),
+        opt(s.peer_ms_per_matvec, 1),
+        opt(s.top_k_ratio, 2),
+        opt(s.product_ratio, 2)
+    );
+    println!(
+        "  CPU seconds: dense ours {} vs numpy {} → {}; top-k ours {} vs peer {} → {}",
+        opt(s.dense_cpu_s, 2),
+        opt(s.peer_dense_cpu_s, 2),
+        opt(s.dense_cpu_ratio, 2),
+        opt(s.top_k_cpu_s, 2),
+        opt(s.peer_eigs_cpu_s, 2),
+        opt(s.top_k_cpu_ratio, 2)
+    );
+    if let (Some(t), Some(p)) = (b.top_k.last(), b.peer.last()) {
+        println!("  eigenvalues (ours | peer; different networks: Glorot vs PyTorch init):");
+        for i in 0..t.eigenvalues.len().max(p.eigenvalues.len()) {
+            let o = t.eigenvalues.get(i).map_or(String::new(), |z| {
+                format!("{:+.6e} {:+.6e}i (res {:.1e})", z[0], z[1], z[2])
+            });
+            let q = p
+                .eigenvalues
+                .get(i)
+                .map_or(String::new(), |z| format!("{:+.6e} {:+.6e}i", z[0], z[1]));
+            println!("    {o:<48} | {q}");
+        }
     }
     Ok(())
 }
