@@ -44,9 +44,9 @@ pub enum SimClass {
     Stalled,
     /// Growing but still inside the bound.
     Diverging,
-    /// Too short to tell: fewer than 1.5 turns in the late half and either at least one
-    /// turn in a game without a conserved quantity, or less than a turn with the
-    /// distance within a factor [`CYCLE_AMPLITUDE_FACTOR`] of the start.
+    /// Too short to tell: fewer than 1.5 turns in the late half, no conserved quantity
+    /// that decides, and the distance within a factor [`CYCLE_AMPLITUDE_FACTOR`] of the
+    /// start.
     Undecided,
     /// Left the bound or the finite numbers.
     Diverged,
@@ -163,8 +163,9 @@ pub fn energy_excess(
 /// constant on the flow's closed orbits and ∝ amplitude² near c, gives the amplitude
 /// ratio √(E_end/E₀) (its relative drift, [`TrajectoryMetrics::energy_drift`]), judged
 /// with the same factor; where it does not, the class is `undecided` rather than a
-/// guess. A run that turned less than once is converging or diverging if its distance
-/// changed by more than the factor, else `undecided`.
+/// guess unless its distance changed by more than the factor. A run that turned less
+/// than once is converging or diverging if its distance changed by more than the
+/// factor, else `undecided`.
 #[must_use]
 pub fn classify_run(end: &RunEnd<'_>) -> TrajectoryMetrics {
     let (l, plan, last) = (end.stats, end.plan, end.last);
@@ -217,6 +218,11 @@ pub fn classify_run(end: &RunEnd<'_>) -> TrajectoryMetrics {
                     SimClass::Diverging
                 }
             }
+            // No conserved quantity: the distances decide only beyond the factor, as
+            // for a run that turned less than once (a swing with the phase of a
+            // non-circular orbit stays within it).
+            None if dn * CYCLE_AMPLITUDE_FACTOR <= d0 => SimClass::Converging,
+            None if dn >= CYCLE_AMPLITUDE_FACTOR * d0 => SimClass::Diverging,
             None => SimClass::Undecided,
         }
     } else if dn * CYCLE_AMPLITUDE_FACTOR <= d0 {
@@ -404,6 +410,32 @@ mod tests {
             m.winding.abs() >= 1.0 && m.winding_late < 1.5 && m.energy_drift.is_none(),
             "{m:?}"
         );
+        assert!(
+            m.final_distance * CYCLE_AMPLITUDE_FACTOR > m.initial_distance,
+            "{m:?}"
+        );
         assert_eq!(m.class, SimClass::Undecided, "{m:?}");
+        // With R1 γ = 0.3 at η = 0.01 the map's ρ ≈ 0.9985: 2000 steps shrink the
+        // distance far beyond the factor while the late half turns less than 1.5 times,
+        // and the distances decide (converging), not "undecided".
+        let r1 = Dirac {
+            r1: 0.3,
+            ..Dirac::default()
+        };
+        let m = run(
+            &r1,
+            RuleSpec::new(RuleName::Simultaneous, 0.01, 0.01).unwrap(),
+            2000,
+            [1.0, 1.0],
+        );
+        assert!(
+            m.winding.abs() >= 1.0 && m.winding_late < 1.5 && m.energy_drift.is_none(),
+            "{m:?}"
+        );
+        assert!(
+            m.final_distance * CYCLE_AMPLITUDE_FACTOR <= m.initial_distance,
+            "{m:?}"
+        );
+        assert_eq!(m.class, SimClass::Converging, "{m:?}");
     }
 }
