@@ -121,23 +121,14 @@ struct AdamCoeffs {
     inv_sqrt_c2: f64,
 }
 
-/// The Adam update over slices. The body is compiled twice, for the baseline and with
-/// AVX2 (4-wide √ and ÷), and chosen at run time; both use the same IEEE operations in
-/// the same order (no FMA contraction), so they give identical bits.
+/// The Adam update over slices, on the fastest SIMD path ([`crate::simd::dispatch`]:
+/// vector √ and ÷); every path uses the same IEEE operations in the same order (no FMA
+/// contraction), so they give identical bits.
 fn adam(u: &mut [f64], m: &mut [f64], s: &mut [f64], c: AdamCoeffs) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { adam_avx2(u, m, s, c) };
-        return;
-    }
-    adam_body(u, m, s, c);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn adam_avx2(u: &mut [f64], m: &mut [f64], s: &mut [f64], c: AdamCoeffs) {
-    adam_body(u, m, s, c);
+    crate::simd::dispatch(
+        #[inline(always)]
+        || adam_body(u, m, s, c),
+    );
 }
 
 #[inline(always)]

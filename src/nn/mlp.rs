@@ -620,26 +620,10 @@ impl Mlp {
     /// If `params` has the wrong length or the workspace belongs to another MLP
     /// (programming errors).
     pub fn forward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-                m.forward_impl(params, ws, mode)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-                m.forward_impl(params, ws, mode)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, mode) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, mode) };
-            }
-        }
-        self.forward_impl(params, ws, mode)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.forward_impl(params, ws, mode),
+        )
     }
 
     #[inline(always)]
@@ -760,38 +744,10 @@ impl Mlp {
         grad: Option<&mut [T]>,
         input_grad: bool,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(
-                m: &Mlp,
-                params: &[T],
-                ws: &mut Workspace<T>,
-                grad: Option<&mut [T]>,
-                input_grad: bool,
-            ) {
-                m.backward_impl(params, ws, grad, input_grad)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(
-                m: &Mlp,
-                params: &[T],
-                ws: &mut Workspace<T>,
-                grad: Option<&mut [T]>,
-                input_grad: bool,
-            ) {
-                m.backward_impl(params, ws, grad, input_grad)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, grad, input_grad) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, grad, input_grad) };
-            }
-        }
-        self.backward_impl(params, ws, grad, input_grad)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.backward_impl(params, ws, grad, input_grad),
+        )
     }
 
     #[inline(always)]
@@ -902,26 +858,10 @@ impl Mlp {
     /// # Panics
     /// If the network does not support double backprop (a programming error).
     pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-                m.penalty_backward_impl(params, ws, grad)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-                m.penalty_backward_impl(params, ws, grad)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, grad) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, grad) };
-            }
-        }
-        self.penalty_backward_impl(params, ws, grad)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.penalty_backward_impl(params, ws, grad),
+        )
     }
 
     #[inline(always)]
