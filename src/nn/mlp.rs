@@ -806,28 +806,59 @@ impl Mlp {
                 }
                 _ => panic!("workspace does not belong to this network"),
             }
+            // A maxout layer's δ has one non-zero column in k per unit and sample: where
+            // the dense products would run the f32 kernel, the sparse ones skip the zero
+            // terms of the same recurrence ([`maxout::weight_grad`]).
+            let sparse = match (s.kind, &ws.extra[l]) {
+                (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. })
+                    if maxout::sparse_products::<T>(batch, s.fan_in, a) =>
+                {
+                    Some((pieces, arg))
+                }
+                _ => None,
+            };
             if let Some(g) = grad.as_deref_mut() {
-                gemm(
-                    T::one(),
-                    View::of(&ws.h[l]).t(),
-                    View::of(&ws.delta[l]),
-                    T::one(),
-                    &mut g[w..b],
-                    s.fan_in,
-                    a,
-                );
+                if let Some((pieces, arg)) = sparse {
+                    let shape = maxout::Shape {
+                        batch,
+                        fan_in: s.fan_in,
+                        pieces,
+                    };
+                    let (h, d) = (ws.h[l].as_slice(), ws.delta[l].as_slice());
+                    maxout::weight_grad(h, d, arg, &mut g[w..b], shape);
+                } else {
+                    gemm(
+                        T::one(),
+                        View::of(&ws.h[l]).t(),
+                        View::of(&ws.delta[l]),
+                        T::one(),
+                        &mut g[w..b],
+                        s.fan_in,
+                        a,
+                    );
+                }
                 if !matches!(s.kind, LayerKind::BatchNorm { .. }) {
                     add_column_sums(&ws.delta[l], &mut g[b..b + a], batch);
                 }
             }
             if l > 0 || input_grad {
-                gemm_into(
-                    T::one(),
-                    View::of(&ws.delta[l]),
-                    View::col_major(&params[w..b], s.fan_in, a).t(),
-                    T::zero(),
-                    &mut ws.dh[l],
-                );
+                if let Some((pieces, arg)) = sparse {
+                    let shape = maxout::Shape {
+                        batch,
+                        fan_in: s.fan_in,
+                        pieces,
+                    };
+                    let d = ws.delta[l].as_slice();
+                    maxout::input_grad(d, arg, &params[w..b], ws.dh[l].as_mut_slice(), shape);
+                } else {
+                    gemm_into(
+                        T::one(),
+                        View::of(&ws.delta[l]),
+                        View::col_major(&params[w..b], s.fan_in, a).t(),
+                        T::zero(),
+                        &mut ws.dh[l],
+                    );
+                }
             }
         }
     }

@@ -102,6 +102,11 @@ pub trait Float:
     ) -> bool {
         false
     }
+    /// Whether [`Float::kernel_gemm`] runs (and does not return false) on this CPU.
+    #[doc(hidden)]
+    fn has_kernel() -> bool {
+        false
+    }
     /// C ← α·A·B + β·C on raw strided storage.
     ///
     /// # Safety
@@ -138,6 +143,9 @@ impl Float for f32 {
         n: usize,
     ) -> bool {
         sgemm::gemm(alpha, a, b, beta, c, m, n)
+    }
+    fn has_kernel() -> bool {
+        sgemm::available()
     }
     unsafe fn raw_gemm(
         m: usize,

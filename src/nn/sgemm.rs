@@ -400,9 +400,8 @@ unsafe fn block<const MR: usize, const NR: usize, const MASKED: bool>(
 mod wide {
     use super::{Product, View};
     use std::arch::x86_64::{
-        __m512, __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps,
-        _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
-        _mm512_setzero_ps, _mm512_storeu_ps,
+        __m512, __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
+        _mm512_maskz_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
     };
 
     /// Row blocks of 64, 32 and 16, then the last m mod 16 rows with masked lanes;
@@ -588,7 +587,13 @@ mod tests {
         if !available() {
             return;
         }
-        for &(m, k, n) in &[(130, 11, 13), (100, 40, 7), (47, 5, 6), (16, 3, 1), (5, 2, 9)] {
+        for &(m, k, n) in &[
+            (130, 11, 13),
+            (100, 40, 7),
+            (47, 5, 6),
+            (16, 3, 1),
+            (5, 2, 9),
+        ] {
             let a = DMatrix::<f32>::from_fn(m, k, |i, j| ((i * 3 + j * 5) as f32 * 0.29).sin());
             let b = DMatrix::<f32>::from_fn(k, n, |i, j| ((i * 7 + j) as f32 * 0.13).cos());
             let init: Vec<f32> = (0..m * n).map(|i| (i as f32 * 0.07).cos()).collect();
@@ -596,15 +601,36 @@ mod tests {
             reference(0.75, View::of(&a), View::of(&b), 0.5, &mut want, m, n);
             let mut narrow = init.clone();
             // SAFETY: AVX2 and FMA are available (checked); the shapes fit.
-            unsafe { kernel(0.75, a.as_slice(), m, View::of(&b), 0.5, &mut narrow, m, n, k) };
-            assert!(narrow.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()));
+            unsafe {
+                kernel(
+                    0.75,
+                    a.as_slice(),
+                    m,
+                    View::of(&b),
+                    0.5,
+                    &mut narrow,
+                    m,
+                    n,
+                    k,
+                )
+            };
+            assert!(
+                narrow
+                    .iter()
+                    .zip(&want)
+                    .all(|(g, w)| g.to_bits() == w.to_bits())
+            );
             if wide() {
                 let mut w512 = init;
                 // SAFETY: AVX-512F is available (checked); the shapes fit.
                 unsafe {
                     wide::kernel(0.75, a.as_slice(), m, View::of(&b), 0.5, &mut w512, m, n, k)
                 };
-                assert!(w512.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()));
+                assert!(
+                    w512.iter()
+                        .zip(&want)
+                        .all(|(g, w)| g.to_bits() == w.to_bits())
+                );
             }
         }
     }

@@ -173,7 +173,9 @@ mod tests {
                 || body(&x),
             );
             assert!(
-                got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()),
+                got.iter()
+                    .zip(&want)
+                    .all(|(g, w)| g.to_bits() == w.to_bits()),
                 "{}",
                 p.name()
             );
