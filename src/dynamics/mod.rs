@@ -300,8 +300,7 @@ impl Rule {
             (d, &self.d, &mut st.d, vd, xd),
         ] {
             if on {
-                chain.update(u, state);
-                xs.iter_mut().zip(u.iter()).for_each(|(xi, ui)| *xi += ui);
+                chain.update_add(u, state, xs);
             }
         }
     }

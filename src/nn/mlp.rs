@@ -620,26 +620,10 @@ impl Mlp {
     /// If `params` has the wrong length or the workspace belongs to another MLP
     /// (programming errors).
     pub fn forward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-                m.forward_impl(params, ws, mode)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, mode: Mode) {
-                m.forward_impl(params, ws, mode)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, mode) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, mode) };
-            }
-        }
-        self.forward_impl(params, ws, mode)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.forward_impl(params, ws, mode),
+        )
     }
 
     #[inline(always)]
@@ -760,38 +744,10 @@ impl Mlp {
         grad: Option<&mut [T]>,
         input_grad: bool,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(
-                m: &Mlp,
-                params: &[T],
-                ws: &mut Workspace<T>,
-                grad: Option<&mut [T]>,
-                input_grad: bool,
-            ) {
-                m.backward_impl(params, ws, grad, input_grad)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(
-                m: &Mlp,
-                params: &[T],
-                ws: &mut Workspace<T>,
-                grad: Option<&mut [T]>,
-                input_grad: bool,
-            ) {
-                m.backward_impl(params, ws, grad, input_grad)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, grad, input_grad) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, grad, input_grad) };
-            }
-        }
-        self.backward_impl(params, ws, grad, input_grad)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.backward_impl(params, ws, grad, input_grad),
+        )
     }
 
     #[inline(always)]
@@ -850,28 +806,59 @@ impl Mlp {
                 }
                 _ => panic!("workspace does not belong to this network"),
             }
+            // A maxout layer's δ has one non-zero column in k per unit and sample: where
+            // the dense products would run the f32 kernel, the sparse ones skip the zero
+            // terms of the same recurrence ([`maxout::weight_grad`]).
+            let sparse = match (s.kind, &ws.extra[l]) {
+                (LayerKind::Maxout { pieces }, Extra::Maxout { arg, .. })
+                    if maxout::sparse_products::<T>(batch, s.fan_in, a) =>
+                {
+                    Some((pieces, arg))
+                }
+                _ => None,
+            };
             if let Some(g) = grad.as_deref_mut() {
-                gemm(
-                    T::one(),
-                    View::of(&ws.h[l]).t(),
-                    View::of(&ws.delta[l]),
-                    T::one(),
-                    &mut g[w..b],
-                    s.fan_in,
-                    a,
-                );
+                if let Some((pieces, arg)) = sparse {
+                    let shape = maxout::Shape {
+                        batch,
+                        fan_in: s.fan_in,
+                        pieces,
+                    };
+                    let (h, d) = (ws.h[l].as_slice(), ws.delta[l].as_slice());
+                    maxout::weight_grad(h, d, arg, &mut g[w..b], shape);
+                } else {
+                    gemm(
+                        T::one(),
+                        View::of(&ws.h[l]).t(),
+                        View::of(&ws.delta[l]),
+                        T::one(),
+                        &mut g[w..b],
+                        s.fan_in,
+                        a,
+                    );
+                }
                 if !matches!(s.kind, LayerKind::BatchNorm { .. }) {
                     add_column_sums(&ws.delta[l], &mut g[b..b + a], batch);
                 }
             }
             if l > 0 || input_grad {
-                gemm_into(
-                    T::one(),
-                    View::of(&ws.delta[l]),
-                    View::col_major(&params[w..b], s.fan_in, a).t(),
-                    T::zero(),
-                    &mut ws.dh[l],
-                );
+                if let Some((pieces, arg)) = sparse {
+                    let shape = maxout::Shape {
+                        batch,
+                        fan_in: s.fan_in,
+                        pieces,
+                    };
+                    let d = ws.delta[l].as_slice();
+                    maxout::input_grad(d, arg, &params[w..b], ws.dh[l].as_mut_slice(), shape);
+                } else {
+                    gemm_into(
+                        T::one(),
+                        View::of(&ws.delta[l]),
+                        View::col_major(&params[w..b], s.fan_in, a).t(),
+                        T::zero(),
+                        &mut ws.dh[l],
+                    );
+                }
             }
         }
     }
@@ -902,26 +889,10 @@ impl Mlp {
     /// # Panics
     /// If the network does not support double backprop (a programming error).
     pub fn penalty_backward<T: Float>(&self, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-                m.penalty_backward_impl(params, ws, grad)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<T: Float>(m: &Mlp, params: &[T], ws: &mut Workspace<T>, grad: &mut [T]) {
-                m.penalty_backward_impl(params, ws, grad)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512(self, params, ws, grad) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2(self, params, ws, grad) };
-            }
-        }
-        self.penalty_backward_impl(params, ws, grad)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.penalty_backward_impl(params, ws, grad),
+        )
     }
 
     #[inline(always)]

@@ -39,9 +39,9 @@
 //!
 //! # SIMD
 //! The crate is built for the baseline x86-64 (SSE2). The three passes are compiled
-//! twice more, with AVX2 and with AVX-512F enabled, and the best one the CPU supports
-//! is chosen at run time (`is_x86_feature_detected!`), so the element-wise loops and
-//! the thin products vectorise fully. Rust never contracts a·b + c into an FMA, and
+//! twice more, with AVX2 + FMA and with AVX-512 enabled, and the best one the CPU
+//! supports is chosen at run time ([`crate::simd::dispatch`]), so the element-wise
+//! loops and the thin products vectorise fully. Rust never contracts a·b + c into an FMA, and
 //! every reduction here has a fixed association order, so the three paths compute
 //! the same values. The f32 kernel computes each product element by one fixed FMA
 //! recurrence, so f32 training is bit-reproducible across CPUs with AVX2 and FMA;
@@ -102,6 +102,11 @@ pub trait Float:
     ) -> bool {
         false
     }
+    /// Whether [`Float::kernel_gemm`] runs (and does not return false) on this CPU.
+    #[doc(hidden)]
+    fn has_kernel() -> bool {
+        false
+    }
     /// C ← α·A·B + β·C on raw strided storage.
     ///
     /// # Safety
@@ -138,6 +143,9 @@ impl Float for f32 {
         n: usize,
     ) -> bool {
         sgemm::gemm(alpha, a, b, beta, c, m, n)
+    }
+    fn has_kernel() -> bool {
+        sgemm::available()
     }
     unsafe fn raw_gemm(
         m: usize,

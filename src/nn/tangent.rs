@@ -107,35 +107,6 @@ impl<T: Float> Tangent<T> {
     }
 }
 
-/// Calls `$m.$imp(args…)` compiled for AVX-512F or AVX2 when the CPU has them, as
-/// the primal passes are (see the module docs of [`crate::nn`]), so the element-wise
-/// loops vectorise fully. The `_impl` functions are `#[inline(always)]`, so each
-/// wrapper below holds its own copy compiled with its target features.
-macro_rules! simd_dispatch {
-    ($m:expr, $imp:ident, <$($lt:lifetime),*> ($($arg:ident : $ty:ty),*)) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
-                m.$imp($($arg),*)
-            }
-            #[target_feature(enable = "avx2")]
-            fn avx2<$($lt,)* T: Float>(m: &Mlp, $($arg: $ty),*) {
-                m.$imp($($arg),*)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (detected at run time).
-                return unsafe { avx512($m, $($arg),*) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (detected at run time).
-                return unsafe { avx2($m, $($arg),*) };
-            }
-        }
-        $m.$imp($($arg),*)
-    }};
-}
-
 /// out += a ⊙ b ⊙ c.
 #[inline(always)]
 fn add_mul3<T: Float>(out: &mut DMatrix<T>, a: &DMatrix<T>, b: &DMatrix<T>, c: &DMatrix<T>) {
@@ -236,7 +207,10 @@ impl Mlp {
         tw: &mut Tangent<T>,
         input: bool,
     ) {
-        simd_dispatch!(self, forward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, input: bool))
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.forward_tangent_impl(params, dparams, ws, tw, input),
+        )
     }
 
     #[inline(always)]
@@ -368,7 +342,10 @@ impl Mlp {
         dgrad: Option<&mut [T]>,
         input_grad: bool,
     ) {
-        simd_dispatch!(self, backward_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, dgrad: Option<&'a mut [T]>, input_grad: bool))
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.backward_tangent_impl(params, dparams, ws, tw, dgrad, input_grad),
+        )
     }
 
     #[inline(always)]
@@ -475,7 +452,10 @@ impl Mlp {
         rs: &[T],
         dgrad: &mut [T],
     ) {
-        simd_dispatch!(self, seeded_gradient_tangent_impl, <'a>(ws: &'a Workspace<T>, tw: &'a mut Tangent<T>, s: &'a [T], rs: &'a [T], dgrad: &'a mut [T]))
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.seeded_gradient_tangent_impl(ws, tw, s, rs, dgrad),
+        )
     }
 
     #[inline(always)]
@@ -586,7 +566,10 @@ impl Mlp {
         tw: &mut Tangent<T>,
         dgrad: &mut [T],
     ) {
-        simd_dispatch!(self, penalty_tangent_impl, <'a>(params: &'a [T], dparams: Option<&'a [T]>, ws: &'a mut Workspace<T>, tw: &'a mut Tangent<T>, dgrad: &'a mut [T]))
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.penalty_tangent_impl(params, dparams, ws, tw, dgrad),
+        )
     }
 
     #[inline(always)]

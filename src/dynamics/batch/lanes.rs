@@ -284,9 +284,10 @@ pub(super) struct Setup {
     pub record: bool,
 }
 
-/// [`run_block`] compiled for `path` (the portable copy where the CPU lacks the path):
-/// the whole block loop is inlined into a function compiled with the path's target
-/// features, so the lane loops vectorise to its width and `mul_add` is one instruction.
+/// [`run_block`] compiled for `path` (the portable copy where the CPU lacks the path,
+/// [`SimdPath::run`]): the whole block loop is inlined into a function compiled with the
+/// path's target features, so the lane loops vectorise to its width and `mul_add` is
+/// one instruction.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_block_on<F: Field2, O: LaneOpt>(
     path: SimdPath,
@@ -298,50 +299,10 @@ pub(super) fn run_block_on<F: Field2, O: LaneOpt>(
     ends: &mut [Option<LaneEnd>],
     states: &mut [Vec<[f64; 2]>],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        fn avx512<F: Field2, O: LaneOpt>(
-            f: &F,
-            o: &[O; 2],
-            scheme: &Scheme,
-            setup: &Setup,
-            b: &mut Block,
-            ends: &mut [Option<LaneEnd>],
-            states: &mut [Vec<[f64; 2]>],
-        ) {
-            run_block(f, o, scheme, setup, b, ends, states);
-        }
-        #[target_feature(enable = "avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        fn avx2<F: Field2, O: LaneOpt>(
-            f: &F,
-            o: &[O; 2],
-            scheme: &Scheme,
-            setup: &Setup,
-            b: &mut Block,
-            ends: &mut [Option<LaneEnd>],
-            states: &mut [Vec<[f64; 2]>],
-        ) {
-            run_block(f, o, scheme, setup, b, ends, states);
-        }
-        match path {
-            SimdPath::Avx512 if path.is_available() => {
-                // SAFETY: the CPU has every feature `avx512` enables (checked just above).
-                unsafe { avx512(f, o, scheme, setup, b, ends, states) };
-                return;
-            }
-            SimdPath::Avx2 if path.is_available() => {
-                // SAFETY: the CPU has avx2 and fma (checked just above).
-                unsafe { avx2(f, o, scheme, setup, b, ends, states) };
-                return;
-            }
-            _ => {}
-        }
-    }
-    let _ = path;
-    run_block(f, o, scheme, setup, b, ends, states);
+    path.run(
+        #[inline(always)]
+        || run_block(f, o, scheme, setup, b, ends, states),
+    );
 }
 
 /// Runs a block for the whole budget: `ends[l]` receives how lane l ended, and with
