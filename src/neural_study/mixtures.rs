@@ -688,13 +688,13 @@ fn figures(ctx: &Ctx<'_>, settings: &[SettingRuns], k: usize, report: &mut Strin
     )?;
     fig_line(report, ctx, "modes captured over training", &stem);
     let mut links = Vec::new();
-    for s in 0..settings.len() {
+    for (s, setting) in settings.iter().enumerate() {
         let Some(r0) = ctx.runs_of(s).into_iter().next() else {
             continue;
         };
         let f = read_csv(&r0.dir.join("samples_final.csv"))?;
         let pts: Vec<(f64, f64)> = column(&f, "x0").into_iter().zip(column(&f, "x1")).collect();
-        let captured = settings[s].runs.first().map_or(f64::NAN, |r| r.values[0]);
+        let captured = setting.runs.first().map_or(f64::NAN, |r| r.values[0]);
         let stem = ctx.setting_stem(s, "samples");
         plot::surface(
             &stem,
