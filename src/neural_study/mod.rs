@@ -7,7 +7,7 @@
 //! ```toml
 //! [[neural]]
 //! name = "latent"            # folder under data/<study>/ and figures/<study>/
-//! analysis = "mixture1d"     # mixture1d | ring | two_points | four_points | circle | one_mode | stabilisers
+//! analysis = "mixture1d"     # mixture1d | ring | two_points | four_points | circle | one_mode | stabilisers | mixtures
 //! seeds = 10                 # seeds per setting (quick: quick_seeds, default 2)
 //! steps = 4000               # training steps (quick: quick_steps, default 300)
 //! base = { batch_size = 128 } # TrainConfig keys shared by every setting
@@ -35,7 +35,7 @@
 //! back: [`outputs`]. Statistics: [`stats`]. One module per analysis, each computing
 //! per-run and per-setting summaries from the runs' files and then rendering them:
 //! `mixture1d`, `ring`, `two_points`, `four_points`, `circle`, `one_mode`,
-//! `stabilisers`; the
+//! `stabilisers`, [`mixtures`]; the
 //! point-set analyses share `hops` (the dominant point). Shared rendering: `render`
 //! (paths, links, tables, report header, timing) and `frames` (D-surface animations).
 
@@ -45,6 +45,7 @@ mod four_points;
 mod frames;
 mod hops;
 mod mixture1d;
+pub mod mixtures;
 mod one_mode;
 pub mod outputs;
 mod render;
@@ -86,6 +87,9 @@ pub enum Analysis {
     /// Seeds 002–003: a baseline against remedies for mode collapse and the VAE on a
     /// 2-D target with modes ([`stabilisers`]).
     Stabilisers,
+    /// PacGAN's mode-collapse benchmark on the 8-mode ring and 25-mode grid, with Table 1
+    /// of Lin et al. 2018 beside ours ([`mixtures`]).
+    Mixtures,
 }
 
 /// A claim of the seed documents, checked in the report.
@@ -324,11 +328,14 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
                 ),
             ));
         }
-        if b.analysis == Analysis::Stabilisers && cfg.data().modes().is_none() {
+        if matches!(b.analysis, Analysis::Stabilisers | Analysis::Mixtures)
+            && cfg.data().modes().is_none()
+        {
             return Err(Error::config(
                 path,
                 format!(
-                    "{at}.settings[{i}].dataset: analysis stabilisers needs a target with modes (a ring, a grid or a point set)"
+                    "{at}.settings[{i}].dataset: analysis {:?} needs a target with modes (a ring, a grid or a point set)",
+                    b.analysis
                 ),
             ));
         }
@@ -389,6 +396,7 @@ pub fn aggregate(
         Analysis::Circle => circle::aggregate(&ctx, report)?,
         Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
         Analysis::Stabilisers => stabilisers::aggregate(&ctx, report)?,
+        Analysis::Mixtures => mixtures::aggregate(&ctx, report)?,
     }
     render::timing_lines(r, runs, report);
     Ok(())

@@ -19,9 +19,15 @@ use crate::error::Result;
 use crate::export::{Table, num};
 use crate::gan::NeuralGan;
 use crate::linalg::{Vector, rng};
+use crate::metrics::modes::mode_measures;
 use crate::metrics::neural::{
     energy_distance, histogram_divergence, mode_coverage, wasserstein_1d,
 };
+
+/// The log columns of PacGAN's three measures (Lin et al. 2018, Table 1), after the
+/// gan-vis coverage columns for targets with modes: modes captured (≥ 1 high-quality
+/// sample), the high-quality share, and the reverse KL of the modes' histogram.
+pub const PACGAN_COLUMNS: [&str; 3] = ["modes_captured", "pacgan_high_quality", "reverse_kl"];
 use crate::nn::Float;
 
 /// Metrics of the generator's samples at one log step.
@@ -33,6 +39,15 @@ pub struct EvalMetrics {
     pub high_quality: Option<f64>,
     /// Per-mode fractions.
     pub per_mode: Vec<f64>,
+    /// PacGAN's modes captured: modes with at least one high-quality sample nearest to
+    /// them (targets with modes; [`crate::metrics::modes::mode_measures`]).
+    pub modes_captured: Option<usize>,
+    /// PacGAN's high-quality share: samples within 3σ (strictly, in σ units) of their
+    /// nearest mode, over all samples.
+    pub pacgan_high_quality: Option<f64>,
+    /// PacGAN's reverse KL of the high-quality samples' mode histogram against the mixture
+    /// weights, KL(p ‖ w) (natural log); `None` when no sample is high quality.
+    pub reverse_kl: Option<f64>,
     /// 1-D Wasserstein-1 to a reference target sample (1-D targets).
     pub w1: Option<f64>,
     /// Histogram KL(target‖model) (1-D targets).
@@ -146,7 +161,8 @@ impl<T: Float> Evaluator<T> {
     }
 
     /// The metric columns of the target: for targets with modes `modes_covered,
-    /// high_quality, mode_frac_<k>…`, then `w1, kl, js` (1-D) or `energy_distance`,
+    /// high_quality, mode_frac_<k>…` (gan-vis) and `modes_captured, pacgan_high_quality,
+    /// reverse_kl` (PacGAN), then `w1, kl, js` (1-D) or `energy_distance`,
     /// then, if `with_d`, `d_at_mode_<k>…`.
     #[must_use]
     pub fn metric_header(&self, with_d: bool) -> Vec<String> {
@@ -192,6 +208,7 @@ fn metric_columns<T: Float>(eval: &Evaluator<T>, h: &mut Vec<String>, with_d: bo
         h.push("modes_covered".into());
         h.push("high_quality".into());
         h.extend((0..m.means.len()).map(|k| format!("mode_frac_{k}")));
+        h.extend(PACGAN_COLUMNS.iter().map(|s| (*s).to_string()));
     }
     if eval.reference.ncols() == 1 {
         h.extend(["w1", "kl", "js"].iter().map(|s| (*s).to_string()));
@@ -205,7 +222,7 @@ fn metric_columns<T: Float>(eval: &Evaluator<T>, h: &mut Vec<String>, with_d: bo
 
 /// Appends the metric columns of `m` ([`Evaluator::metric_header`]) to `row`, padded
 /// with NaN to `width`.
-pub(super) fn push_metrics<T: Float>(
+pub(crate) fn push_metrics<T: Float>(
     row: &mut Vec<f64>,
     m: &EvalMetrics,
     eval: &Evaluator<T>,
@@ -216,6 +233,9 @@ pub(super) fn push_metrics<T: Float>(
         row.push(m.modes_covered.map_or(f64::NAN, |v| v as f64));
         row.push(m.high_quality.unwrap_or(f64::NAN));
         row.extend((0..k).map(|i| m.per_mode.get(i).copied().unwrap_or(f64::NAN)));
+        row.push(m.modes_captured.map_or(f64::NAN, |v| v as f64));
+        row.push(m.pacgan_high_quality.unwrap_or(f64::NAN));
+        row.push(m.reverse_kl.unwrap_or(f64::NAN));
     }
     if eval.reference.ncols() == 1 {
         row.extend([m.w1, m.kl, m.js].map(|v| v.unwrap_or(f64::NAN)));
@@ -256,6 +276,13 @@ fn sample_metrics<T: Float>(
         m.modes_covered = Some(c.modes_covered);
         m.high_quality = Some(c.high_quality);
         m.per_mode = c.per_mode;
+        // Non-finite samples (a diverging generator) or inconsistent modes leave the PacGAN
+        // columns empty (NaN in the log) rather than failing the run.
+        if let Ok(p) = mode_measures(x, modes) {
+            m.modes_captured = Some(p.modes_captured);
+            m.pacgan_high_quality = Some(p.high_quality);
+            m.reverse_kl = p.reverse_kl;
+        }
     }
     if x.ncols() == 1 {
         let a: Vec<f64> = x.iter().copied().collect();

@@ -39,7 +39,10 @@
 //!   is rewritten at most once a second during the run, and at the end), columns
 //!   `step, loss_d, loss_g, d_real, d_fake, grad_norm_g, grad_norm_d, penalty,
 //!   info_loss`, then for targets with modes `modes_covered, high_quality,
-//!   mode_frac_<k>…`, for 1-D targets `w1, kl, js`, for 2-D and higher
+//!   mode_frac_<k>…` (gan-vis's coverage: a mode holding ≥ `coverage_min_fraction` of
+//!   the samples within 3σ) and `modes_captured, pacgan_high_quality, reverse_kl`
+//!   (PacGAN's Table 1 measures, [`crate::metrics::modes`]: a mode with one high-quality
+//!   sample is captured), for 1-D targets `w1, kl, js`, for 2-D and higher
 //!   `energy_distance`, then for targets with modes `d_at_mode_<k>…`;
 //! * `config.json`: the resolved configuration (seed included) and the update order;
 //! * `summary.json`: status, stop reason, steps completed, final metrics;

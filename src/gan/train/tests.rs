@@ -535,3 +535,56 @@ beta2 = 0.9
         TrainConfig::default()
     );
 }
+
+/// Rounding tolerance of the log's hand-computed shares and KL (a few divisions and logs).
+const LOG_TOL: f64 = 1e-12;
+
+/// PacGAN's columns in the log, on a hand-counted sample set over PacGAN's ring (8 modes
+/// at angles 2πk/8 on the unit circle, std 0.01: high quality ⇔ ‖x − μ‖ < 0.03), beside
+/// the gan-vis columns, which differ on the same samples (there a mode needs 5 % of them).
+#[test]
+fn the_log_has_pacgans_columns_counted_by_hand() {
+    let cfg = TrainConfig {
+        dataset: Dataset::Ring8,
+        eval_samples: 10,
+        ..TrainConfig::default()
+    }
+    .validated()
+    .unwrap();
+    let eval = log::Evaluator::<f64>::for_data(&cfg, cfg.data(), false);
+    let h = eval.metric_header(false);
+    let at = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mode = |k: f64, dx: f64, dy: f64| {
+        let a = std::f64::consts::TAU * k / 8.0;
+        [a.cos() + dx, a.sin() + dy]
+    };
+    // 21 samples: 16 on mode 0 (δ = 0 and 2), 1 on mode 2 (δ = 2.9), 1 near mode 5 but
+    // 3.5σ away (not high quality), 3 at the origin (100σ from every mode).
+    let mut pts = vec![mode(0.0, 0.0, 0.0); 8];
+    pts.extend(vec![mode(0.0, 0.02, 0.0); 8]);
+    pts.push(mode(2.0, 0.0, 0.029));
+    pts.push(mode(5.0, 0.035, 0.0));
+    pts.extend(vec![[0.0, 0.0]; 3]);
+    let x = nalgebra::DMatrix::from_fn(pts.len(), 2, |i, j| pts[i][j]);
+    let m = eval.sample_metrics(&cfg, &x);
+    let mut row = Vec::new();
+    log::push_metrics(&mut row, &m, &eval, h.len());
+    assert_eq!(row[at("modes_captured")], 2.0, "modes 0 and 2");
+    assert!((row[at("pacgan_high_quality")] - 17.0 / 21.0).abs() < LOG_TOL);
+    // p = (16/17, 1/17) on two of 8 modes: KL(p‖u) = Σ p ln(8p).
+    let (p0, p2) = (16.0f64 / 17.0, 1.0f64 / 17.0);
+    let kl = p0 * (8.0 * p0).ln() + p2 * (8.0 * p2).ln();
+    assert!((row[at("reverse_kl")] - kl).abs() < LOG_TOL, "{row:?}");
+    // gan-vis: the same 17 samples are high quality, but mode 2 holds 1/21 < 5 % of the
+    // samples, so one mode is covered where PacGAN captures two.
+    assert_eq!(row[at("modes_covered")], 1.0);
+    assert!((row[at("high_quality")] - 17.0 / 21.0).abs() < LOG_TOL);
+    assert_eq!(m.modes_captured, Some(2));
+    // No high-quality sample: the reverse KL is empty (NaN in the log), nothing captured.
+    let far = nalgebra::DMatrix::from_element(4, 2, 3.0);
+    let m = eval.sample_metrics(&cfg, &far);
+    assert_eq!((m.modes_captured, m.reverse_kl), (Some(0), None));
+    let mut row = Vec::new();
+    log::push_metrics(&mut row, &m, &eval, h.len());
+    assert!(row[at("reverse_kl")].is_nan());
+}
