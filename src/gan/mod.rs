@@ -27,6 +27,7 @@ pub mod loss;
 pub mod neural;
 pub mod penalty;
 pub mod spectra;
+pub mod spectra_figures;
 pub mod train;
 pub mod unrolled;
 

@@ -264,3 +264,46 @@ pub fn run_spectra(
     result.files.push(path);
     Ok(result)
 }
+
+/// The α range of [`run_path_angle`]: half a segment beyond each end, as in Berard et
+/// al. 2020's figures, so the bump near the end point is seen from both sides.
+pub const PATH_ANGLE_RANGE: (f64, f64) = (-0.5, 1.5);
+
+/// Berard et al.'s path-angle between checkpoints `from` and `to` of `run` on the
+/// evaluation batch ([`crate::analysis::path_angle`]); writes `path_angle.csv`, the batch
+/// and the figures into `out`.
+///
+/// # Errors
+/// The loader's errors; [`Error::Param`] for equal end points or fewer than 2 points.
+pub fn run_path_angle(
+    run: &RunCheckpoints,
+    (from, to): (usize, usize),
+    points: usize,
+    batch: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(Vec<crate::analysis::path_angle::PathAnglePoint>, Vec<PathBuf>)> {
+    let a = run.load(from)?;
+    let b = run.load(to)?;
+    let gan = eval_game(&run.config, batch, seed)?;
+    let pts = crate::analysis::path_angle::path_angle(&gan, &a.x, &b.x, PATH_ANGLE_RANGE, points)?;
+    crate::output::create_dir(out)?;
+    let mut files = write_eval_batch(&gan, out)?;
+    let mut t = Table::new(["alpha", "cosine", "field_norm", "from_step", "to_step", "batch", "seed"]);
+    for p in &pts {
+        t.push(vec![
+            num(p.alpha),
+            num(p.cosine),
+            num(p.field_norm),
+            from.to_string(),
+            to.to_string(),
+            batch.to_string(),
+            seed.to_string(),
+        ]);
+    }
+    let path = out.join("path_angle.csv");
+    t.write(&path)?;
+    files.push(path);
+    files.extend(super::spectra_figures::path_angle_figures(&pts, (from, to), out)?);
+    Ok((pts, files))
+}
