@@ -81,7 +81,10 @@ fn linear_step(
             },
             false,
         )),
-        [Transform::Adam { beta1, beta2, eps }, Transform::Scale { factor }] => {
+        [
+            Transform::Adam { beta1, beta2, eps },
+            Transform::Scale { factor },
+        ] => {
             let s = s_of(len)?;
             let t = state.map_or(0, |st| st.t) as f64 + 1.0;
             let (c1, c2) = (1.0 - beta1.powf(t), 1.0 - beta2.powf(t));
@@ -228,9 +231,7 @@ mod tests {
         for name in [RuleName::Simultaneous, RuleName::Alternating] {
             let rule = RuleSpec::new(name, 0.3, 0.7).unwrap().build().unwrap();
             let lin = LinearMap::new(&rule, 2, 1, None).unwrap();
-            let m = lin
-                .apply(&Matrix::identity(2, 2), &|z| Ok(&j * z))
-                .unwrap();
+            let m = lin.apply(&Matrix::identity(2, 2), &|z| Ok(&j * z)).unwrap();
             let want = analytic_map_jacobian(&game, &rule, &x).unwrap();
             assert!((m - want).amax() < SAME_MAP, "{name:?}");
         }
@@ -249,12 +250,14 @@ mod tests {
             .build()
             .unwrap();
         let lin = LinearMap::new(&rule, 2, 1, None).unwrap();
-        let m = lin
-            .apply(&Matrix::identity(4, 4), &|z| Ok(&j * z))
-            .unwrap();
+        let m = lin.apply(&Matrix::identity(4, 4), &|z| Ok(&j * z)).unwrap();
         let ev = crate::linalg::eigenvalues(&m).unwrap();
         let want = crate::analysis::linearize_update(&game, &rule, &x).unwrap();
         let rho = crate::linalg::spectral_radius(&ev);
-        assert!((rho - want.spectral_radius).abs() < FD_MAP, "{rho} vs {}", want.spectral_radius);
+        assert!(
+            (rho - want.spectral_radius).abs() < FD_MAP,
+            "{rho} vs {}",
+            want.spectral_radius
+        );
     }
 }

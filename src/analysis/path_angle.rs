@@ -38,14 +38,25 @@ pub fn path_angle(
     if a.len() != game.dim() || b.len() != game.dim() {
         return Err(Error::param(
             "path-angle",
-            format!("end points of length {} and {}, the game has {}", a.len(), b.len(), game.dim()),
+            format!(
+                "end points of length {} and {}, the game has {}",
+                a.len(),
+                b.len(),
+                game.dim()
+            ),
         ));
     }
     if points < 2 {
-        return Err(Error::param("--points", format!("{points} must be at least 2")));
+        return Err(Error::param(
+            "--points",
+            format!("{points} must be at least 2"),
+        ));
     }
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        return Err(Error::param("alpha", format!("[{lo}, {hi}] is not a range")));
+        return Err(Error::param(
+            "alpha",
+            format!("[{lo}, {hi}] is not a range"),
+        ));
     }
     let d = b - a;
     let dn = d.norm();
@@ -94,7 +105,11 @@ mod tests {
             let norm = (al * al + (al - 1.0).powi(2)).sqrt();
             assert!((p.field_norm - norm).abs() < CLOSED_FORM);
             let cos = 1.0 / (2f64.sqrt() * norm);
-            assert!((p.cosine - cos).abs() < CLOSED_FORM, "α={al}: {} vs {cos}", p.cosine);
+            assert!(
+                (p.cosine - cos).abs() < CLOSED_FORM,
+                "α={al}: {} vs {cos}",
+                p.cosine
+            );
         }
         // The bump: |cos| is largest at the segment's midpoint α = ½, where the
         // field is most aligned with it (closest to the centre).

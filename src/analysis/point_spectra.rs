@@ -171,7 +171,13 @@ pub fn jacobian_from_products(game: &dyn Game, x: &Vector) -> Matrix {
     j
 }
 
-fn push_complex(rows: &mut Vec<EigenRow>, matrix: &'static str, method: &'static str, which: &'static str, vals: &[(f64, f64, f64, bool)]) {
+fn push_complex(
+    rows: &mut Vec<EigenRow>,
+    matrix: &'static str,
+    method: &'static str,
+    which: &'static str,
+    vals: &[(f64, f64, f64, bool)],
+) {
     for (i, &(re, im, residual, converged)) in vals.iter().enumerate() {
         rows.push(EigenRow {
             matrix,
@@ -245,7 +251,10 @@ pub fn point_spectra(
                 let mev = eigenvalues(&m)?;
                 let vals: Vec<_> = mev.iter().map(|z| (z.re, z.im, f64::NAN, true)).collect();
                 push_complex(&mut rows, "map", "dense", "all", &vals);
-                Ok((spectral_radius(&mev), classify_map(&mev).as_str().to_string()))
+                Ok((
+                    spectral_radius(&mev),
+                    classify_map(&mev).as_str().to_string(),
+                ))
             }
             Err(e) => Err(e.to_string()),
         };
@@ -273,14 +282,18 @@ pub fn point_spectra(
             push_complex(&mut rows, "game", "krylov_schur", w.code(), &vals);
             ev.extend(pe.values.iter().map(|r| r.value));
         }
-        let rotation = rotation_index_hutchinson(n, opts.hutchinson, opts.seed, &|u| Ok(jv(game, x, u)))?;
+        let rotation =
+            rotation_index_hutchinson(n, opts.hutchinson, opts.seed, &|u| Ok(jv(game, x, u)))?;
         let mut ends = Vec::new();
         for (name, player, len) in [
             ("hessian_g", Player::Generator, split),
             ("hessian_d", Player::Discriminator, n - split),
         ] {
             let hop = FnOperator::new(len, |w: &[f64], y: &mut [f64]| {
-                y.copy_from_slice(game.hessian_vp(x, player, &Vector::from_column_slice(w)).as_slice());
+                y.copy_from_slice(
+                    game.hessian_vp(x, player, &Vector::from_column_slice(w))
+                        .as_slice(),
+                );
                 Ok(())
             });
             let mut hopts = KrylovOptions::new(HESSIAN_K.min(len.saturating_sub(1)).max(1));
@@ -293,8 +306,16 @@ pub fn point_spectra(
                 .map(|r| (r.value, 0.0, r.residual, r.converged))
                 .collect();
             push_complex(&mut rows, name, "lanczos", "BE", &vals);
-            let lo = pe.values.iter().map(|r| r.value).fold(f64::INFINITY, f64::min);
-            let hi = pe.values.iter().map(|r| r.value).fold(f64::NEG_INFINITY, f64::max);
+            let lo = pe
+                .values
+                .iter()
+                .map(|r| r.value)
+                .fold(f64::INFINITY, f64::min);
+            let hi = pe
+                .values
+                .iter()
+                .map(|r| r.value)
+                .fold(f64::NEG_INFINITY, f64::max);
             ends.push((lo, hi));
         }
         let map = match &lin {
@@ -318,7 +339,10 @@ pub fn point_spectra(
                     .collect();
                 push_complex(&mut rows, "map", "krylov_schur", "LM", &vals);
                 let mev: Vec<_> = pe.values.iter().map(|r| r.value).collect();
-                Ok((spectral_radius(&mev), classify_map(&mev).as_str().to_string()))
+                Ok((
+                    spectral_radius(&mev),
+                    classify_map(&mev).as_str().to_string(),
+                ))
             }
             Err(e) => Err(e.to_string()),
         };

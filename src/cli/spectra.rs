@@ -88,8 +88,17 @@ pub fn run_spectrum(a: &RunSpectrumArgs, json: bool) -> Result<()> {
     );
     println!(
         "{:>8} {:>11} {:>11} {:>11} {:>7} {:>17} {:>10} {:>11} {:>11} {:>11} {:>11}  verdict",
-        "step", "‖v‖", "max Re λ", "max |Im λ|", "rot", "rotation index", "ρ(∂F)", "min H_G",
-        "max H_G", "min H_D", "max H_D"
+        "step",
+        "‖v‖",
+        "max Re λ",
+        "max |Im λ|",
+        "rot",
+        "rotation index",
+        "ρ(∂F)",
+        "min H_G",
+        "max H_G",
+        "min H_D",
+        "max H_D"
     );
     for s in &r.steps {
         let p = &s.spectra;
@@ -109,7 +118,11 @@ pub fn run_spectrum(a: &RunSpectrumArgs, json: bool) -> Result<()> {
             p.hessian_d.0,
             p.hessian_d.1,
             p.verdict.as_str(),
-            if p.converged { "" } else { " (some values unconverged)" }
+            if p.converged {
+                ""
+            } else {
+                " (some values unconverged)"
+            }
         );
     }
     if let Some(s) = r.steps.first() {
@@ -121,7 +134,12 @@ pub fn run_spectrum(a: &RunSpectrumArgs, json: bool) -> Result<()> {
             redqueen::analysis::point_spectra::STATIONARY_REL * s.spectra.reference_field_norm
         );
     }
-    println!("wrote {} files and {} figure files to {}", r.files.len(), figs.len(), out.display());
+    println!(
+        "wrote {} files and {} figure files to {}",
+        r.files.len(),
+        figs.len(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -168,7 +186,10 @@ pub fn path_angle(a: &PathAngleArgs) -> Result<()> {
     )?;
     println!("{:>8} {:>10} {:>12}", "alpha", "cosine", "‖v‖");
     for p in &pts {
-        println!("{:>8.3} {:>10.5} {:>12.5e}", p.alpha, p.cosine, p.field_norm);
+        println!(
+            "{:>8.3} {:>10.5} {:>12.5e}",
+            p.alpha, p.cosine, p.field_norm
+        );
     }
     println!("wrote {} files to {}", files.len(), out.display());
     Ok(())

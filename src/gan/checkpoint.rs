@@ -139,11 +139,12 @@ fn network_layout(name: &str, net: &Mlp, offset: usize) -> NetworkLayout {
                 .map(|b| Block {
                     name: b.name.to_string(),
                     offset: offset + b.offset,
-                    // Column-major rows × cols (in × out) is row-major [out, in].
-                    shape: if b.cols == 1 {
-                        vec![b.rows]
-                    } else {
+                    // Column-major rows × cols (in × out) is row-major [out, in]; a
+                    // matrix keeps both axes even with one output (D's last layer).
+                    shape: if matches!(b.name, "W" | "T") {
                         vec![b.cols, b.rows]
+                    } else {
+                        vec![b.rows]
                     },
                 })
                 .collect(),
@@ -182,7 +183,8 @@ impl Layout {
             n,
             n_generator: ng,
             networks,
-            config: serde_json::to_value(config).map_err(|e| Error::param("config", e.to_string()))?,
+            config: serde_json::to_value(config)
+                .map_err(|e| Error::param("config", e.to_string()))?,
             optimizer: OptimizerLayout {
                 len: gs.len() * ng + ds.len() * (n - ng),
                 generator_slots: gs,
@@ -364,7 +366,11 @@ impl RunCheckpoints {
         if x.len() != self.layout.n {
             return Err(Error::file(
                 &path,
-                format!("holds {} numbers, the layout has n = {}", x.len(), self.layout.n),
+                format!(
+                    "holds {} numbers, the layout has n = {}",
+                    x.len(),
+                    self.layout.n
+                ),
             ));
         }
         if !all_finite(&x) {

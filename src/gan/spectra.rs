@@ -183,10 +183,20 @@ pub fn run_spectra(
     let mut files = write_eval_batch(&gan, out)?;
     let method = match jvp_method {
         crate::game::JvpMethod::Exact => "exact".to_string(),
-        crate::game::JvpMethod::CentralDifference { step } => format!("central_difference(step={step})"),
+        crate::game::JvpMethod::CentralDifference { step } => {
+            format!("central_difference(step={step})")
+        }
     };
     let mut eig = Table::new([
-        "step", "matrix", "method", "which", "index", "re", "im", "residual", "converged",
+        "step",
+        "matrix",
+        "method",
+        "which",
+        "index",
+        "re",
+        "im",
+        "residual",
+        "converged",
         "jvp_method",
     ]);
     for r in &results {
@@ -209,11 +219,29 @@ pub fn run_spectra(
     eig.write(&path)?;
     files.push(path);
     let mut sum = Table::new([
-        "step", "n", "field_norm", "reference_field_norm", "max_re", "max_abs_im",
-        "share_rotational", "rotation_index", "rotation_lo", "rotation_hi",
-        "rotation_samples", "map_rho", "map_class", "map_method", "hessian_g_min",
-        "hessian_g_max", "hessian_d_min", "hessian_d_max", "verdict", "converged",
-        "jvp_method", "batch", "seed",
+        "step",
+        "n",
+        "field_norm",
+        "reference_field_norm",
+        "max_re",
+        "max_abs_im",
+        "share_rotational",
+        "rotation_index",
+        "rotation_lo",
+        "rotation_hi",
+        "rotation_samples",
+        "map_rho",
+        "map_class",
+        "map_method",
+        "hessian_g_min",
+        "hessian_g_max",
+        "hessian_d_min",
+        "hessian_d_max",
+        "verdict",
+        "converged",
+        "jvp_method",
+        "batch",
+        "seed",
     ]);
     for r in &results {
         let s = &r.spectra;
@@ -282,14 +310,25 @@ pub fn run_path_angle(
     batch: usize,
     seed: u64,
     out: &Path,
-) -> Result<(Vec<crate::analysis::path_angle::PathAnglePoint>, Vec<PathBuf>)> {
+) -> Result<(
+    Vec<crate::analysis::path_angle::PathAnglePoint>,
+    Vec<PathBuf>,
+)> {
     let a = run.load(from)?;
     let b = run.load(to)?;
     let gan = eval_game(&run.config, batch, seed)?;
     let pts = crate::analysis::path_angle::path_angle(&gan, &a.x, &b.x, PATH_ANGLE_RANGE, points)?;
     crate::output::create_dir(out)?;
     let mut files = write_eval_batch(&gan, out)?;
-    let mut t = Table::new(["alpha", "cosine", "field_norm", "from_step", "to_step", "batch", "seed"]);
+    let mut t = Table::new([
+        "alpha",
+        "cosine",
+        "field_norm",
+        "from_step",
+        "to_step",
+        "batch",
+        "seed",
+    ]);
     for p in &pts {
         t.push(vec![
             num(p.alpha),
@@ -304,6 +343,10 @@ pub fn run_path_angle(
     let path = out.join("path_angle.csv");
     t.write(&path)?;
     files.push(path);
-    files.extend(super::spectra_figures::path_angle_figures(&pts, (from, to), out)?);
+    files.extend(super::spectra_figures::path_angle_figures(
+        &pts,
+        (from, to),
+        out,
+    )?);
     Ok((pts, files))
 }

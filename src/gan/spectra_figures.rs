@@ -10,8 +10,7 @@ use super::spectra::RunSpectra;
 use crate::analysis::path_angle::PathAnglePoint;
 use crate::error::Result;
 use crate::plot::{
-    EigenKind, EigenPlot, EigenSeries, LinePlot, Series, eigenvalue_gif, eigenvalue_plot,
-    line_plot,
+    EigenKind, EigenPlot, EigenSeries, LinePlot, Series, eigenvalue_gif, eigenvalue_plot, line_plot,
 };
 
 fn stem_files(out: &Path, stem: &str) -> Vec<PathBuf> {
@@ -138,7 +137,9 @@ pub fn path_angle_figures(
             "cos ∠(v(x(α)), x_B − x_A)",
             (|p: &PathAnglePoint| p.cosine) as fn(&PathAnglePoint) -> f64,
         ),
-        ("path_angle_norm", "‖v(x(α))‖", |p: &PathAnglePoint| p.field_norm),
+        ("path_angle_norm", "‖v(x(α))‖", |p: &PathAnglePoint| {
+            p.field_norm
+        }),
     ] {
         let lp = LinePlot {
             title: format!("path-angle from step {a} (α = 0) to step {b} (α = 1)"),
