@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn plain_steps_match_the_closed_form_chains() {
-        let game = Bilinear::new(1.3);
+        let game = Bilinear::scalar(1.3);
         let x = Vector::from_vec(vec![0.2, -0.4]);
         let j = game.jacobian(&x);
         for name in [RuleName::Simultaneous, RuleName::Alternating] {
@@ -242,7 +242,7 @@ mod tests {
         // Heavy ball is linear in (x, m) for a bilinear game: the differenced map of
         // update_map (central differences of the augmented step) equals ours to ~1e-9.
         const FD_MAP: f64 = 1e-8;
-        let game = Bilinear::new(1.0);
+        let game = Bilinear::scalar(1.0);
         let x = Vector::from_vec(vec![0.0, 0.0]);
         let j = game.jacobian(&x);
         let rule = RuleSpec::new(RuleName::Momentum, 0.2, 0.2)
