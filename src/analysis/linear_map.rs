@@ -85,6 +85,11 @@ fn linear_step(
             Transform::Adam { beta1, beta2, eps },
             Transform::Scale { factor },
         ] => {
+            // Before the first update s = 0 and the frozen step would be h/ε (1e8·h):
+            // not a preconditioner Adam ever applies, so no linearisation.
+            if state.is_none_or(|st| st.t == 0) {
+                return Err(not("Adam before its first update (no second moment yet)"));
+            }
             let s = s_of(len)?;
             let t = state.map_or(0, |st| st.t) as f64 + 1.0;
             let (c1, c2) = (1.0 - beta1.powf(t), 1.0 - beta2.powf(t));
@@ -101,6 +106,11 @@ fn linear_step(
             ))
         }
         [Transform::RmsProp { eps, .. }, Transform::Scale { factor }] => {
+            if state.is_none_or(|st| st.t == 0) {
+                return Err(not(
+                    "RMSProp before its first update (no second moment yet)",
+                ));
+            }
             let s = s_of(0)?;
             let p = s.iter().map(|si| factor / (si.sqrt() + eps)).collect();
             Ok((LinearStep { slot: None, p }, true))
