@@ -3,6 +3,10 @@
 //! rules and stability maps over learning-rate grids.
 
 mod fixed_points;
+pub mod linear_map;
+pub mod path_angle;
+pub mod point_spectra;
+pub mod rotation;
 mod spectrum;
 mod stability_map;
 mod trajectory;

@@ -15,8 +15,14 @@ use super::args::{GameArgs, LrArgs, RuleArgs, parse_point, parsed};
 /// Arguments of `spectrum`.
 #[derive(Debug, Args)]
 pub struct SpectrumArgs {
+    /// dirac, bilinear, lotka-volterra, one-mode or ttur-saddle (or --run for a trained
+    /// neural GAN).
+    game: Option<String>,
+    /// Game settings key=value (repeatable, or several after one --set); see the list below.
+    #[arg(long = "set", value_name = "KEY=VALUE", num_args = 1..)]
+    set: Vec<String>,
     #[command(flatten)]
-    game: GameArgs,
+    run: super::spectra::RunSpectrumArgs,
     /// The point x1,x2,... (default: the game's known equilibrium).
     #[arg(long, allow_hyphen_values = true)]
     at: Option<String>,
@@ -105,7 +111,35 @@ fn print_spectrum(game: &dyn Game, s: &Spectrum) {
 }
 
 pub fn spectrum(a: &SpectrumArgs) -> Result<()> {
-    let base = a.game.build()?;
+    let game_args = match (&a.game, &a.run.run) {
+        (Some(_), Some(_)) => {
+            return Err(Error::param(
+                "--run",
+                "give either a game or --run DIR (a trained neural GAN), not both",
+            ));
+        }
+        (None, Some(_)) => {
+            if a.at.is_some() || a.rule.is_some() || !a.set.is_empty() {
+                return Err(Error::param(
+                    "--run",
+                    "--at, --rule and --set apply to reduced games; a run is analysed at its \
+                     checkpoints with its own rule",
+                ));
+            }
+            return super::spectra::run_spectrum(&a.run, a.json);
+        }
+        (None, None) => {
+            return Err(Error::param(
+                "GAME",
+                "give a game (dirac, bilinear, …) or --run DIR",
+            ));
+        }
+        (Some(g), None) => GameArgs {
+            game: g.clone(),
+            set: a.set.clone(),
+        },
+    };
+    let base = game_args.build()?;
     let point = match &a.at {
         Some(s) => parse_point("at", s, base.as_ref())?,
         None => base

@@ -8,6 +8,7 @@ mod inspect;
 mod metrics;
 mod report;
 mod simulate;
+mod spectra;
 mod study;
 mod sweep;
 mod train;
@@ -42,9 +43,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Jacobian, eigenvalues and flow class at a point (and the update map's spectrum with --rule).
+    /// Jacobian, eigenvalues and flow class at a point (and the update map's spectrum with
+    /// --rule); with --run DIR, the spectra of a trained neural GAN at its checkpoints.
     #[command(after_help = GAME_HELP)]
     Spectrum(inspect::SpectrumArgs),
+    /// Berard et al.'s path-angle between two checkpoints of a trained neural GAN.
+    PathAngle(spectra::PathAngleArgs),
     /// Find a fixed point numerically (Newton) and print it with its eigenvalues.
     #[command(after_help = GAME_HELP)]
     Equilibrium(inspect::EquilibriumArgs),
@@ -82,6 +86,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Spectrum(a) => inspect::spectrum(&a),
         Command::Equilibrium(a) => inspect::equilibrium(&a),
+        Command::PathAngle(a) => spectra::path_angle(&a),
         Command::Simulate(a) => simulate::simulate(&a),
         Command::Sweep(a) => sweep::sweep(&a),
         Command::Merge(a) => sweep::merge(&a),

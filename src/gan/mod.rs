@@ -19,12 +19,15 @@
 //!   the players' Hessian-vector products through [`crate::game::Game::hessian_vp`]
 //!   (forward mode through the passes, [`jvp`]).
 
+pub mod checkpoint;
 pub mod feature_matching;
 pub mod generator_objective;
 pub mod jvp;
 pub mod loss;
 pub mod neural;
 pub mod penalty;
+pub mod spectra;
+pub mod spectra_figures;
 pub mod train;
 pub mod unrolled;
 

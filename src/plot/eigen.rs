@@ -55,6 +55,31 @@ pub fn eigenvalue_plot(stem: &Path, e: &EigenPlot) -> Result<()> {
     write_figure(stem, DEFAULT_SIZE, e)
 }
 
+/// Writes `frames` as one animated GIF at `path` (800×640, `delay_ms` between frames),
+/// atomically: the eigenvalues over training, one checkpoint a frame.
+///
+/// # Errors
+/// [`crate::error::Error::File`] if the file cannot be written.
+pub fn eigenvalue_gif(path: &Path, frames: &[EigenPlot], delay_ms: u32) -> Result<()> {
+    super::ensure_fonts()?;
+    super::atomic_write(path, |tmp| {
+        let root = BitMapBackend::gif(tmp, DEFAULT_SIZE, delay_ms)
+            .map_err(|e| super::DrawError(e.to_string()))?
+            .into_drawing_area();
+        if frames.is_empty() {
+            root.fill(&WHITE)?;
+            draw_no_data(&root, "no frames", super::LABEL_PX)?;
+            root.present()?;
+        }
+        for f in frames {
+            root.fill(&WHITE)?;
+            f.draw(&root)?;
+            root.present()?;
+        }
+        Ok(())
+    })
+}
+
 const BOUNDARY: RGBColor = RGBColor(180, 30, 30);
 const STABLE_FILL: RGBColor = RGBColor(222, 242, 222);
 

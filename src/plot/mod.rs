@@ -73,7 +73,7 @@ mod surface;
 #[cfg(test)]
 mod tests;
 
-pub use eigen::{EigenKind, EigenPlot, EigenSeries, eigenvalue_plot};
+pub use eigen::{EigenKind, EigenPlot, EigenSeries, eigenvalue_gif, eigenvalue_plot};
 pub use heatmap::{Heatmap, LevelEdges, heatmap, level_set_edges};
 pub use line::{Histogram, LinePlot, Series, histogram, line_plot};
 pub use phase::{Arrow, Path2, PhasePortrait, phase_grid, phase_portrait};

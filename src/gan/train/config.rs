@@ -34,7 +34,7 @@
 //! Other keys: `precision` (`"f32"`/`"f64"`), `label_smoothing`, `weight_clip`,
 //! `[infogan]` (`categories`, `lambda`, `hidden`), `unroll` (`steps`, `backprop`,
 //! `lr`), `feature_matching` (`layer`), `model` (`"gan"`/`"vae"`) and `[vae]`
-//! (`decoder_std`, `samples`), `log_every`, `snapshot_every`, `snapshot_samples`,
+//! (`decoder_std`, `samples`), `log_every`, `snapshot_every`, `checkpoint_every`, `snapshot_samples`,
 //! `eval_samples`, `coverage_min_fraction`, `histogram_bins`, `pack`; see the field
 //! docs of [`TrainConfig`], for the layer keys of `[generator]` and `[discriminator]`
 //! those of [`NetConfig`], and for the generator objectives and the VAE
@@ -180,6 +180,10 @@ fn is_false(b: &bool) -> bool {
 }
 fn is_one(v: &usize) -> bool {
     *v == 1
+}
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_default_momentum(v: &f64) -> bool {
@@ -448,6 +452,11 @@ pub struct TrainConfig {
     pub log_every: usize,
     /// Write a sample snapshot every this many steps; 0 = never (default 0).
     pub snapshot_every: usize,
+    /// Write the joint parameters x = (θ_G, ψ) and the optimiser state to
+    /// `checkpoints/` every this many steps and at the last step; 0 = never (default 0).
+    /// The format is [`crate::gan::checkpoint`]'s.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub checkpoint_every: usize,
     /// Samples per snapshot and in `samples_final.csv` (default 500).
     pub snapshot_samples: usize,
     /// Generated samples used for the metrics at each log step (default 1000; the
@@ -493,6 +502,7 @@ impl Default for TrainConfig {
             },
             log_every: 100,
             snapshot_every: 0,
+            checkpoint_every: 0,
             snapshot_samples: 500,
             eval_samples: 1000,
             coverage_min_fraction: 0.05,
@@ -569,6 +579,12 @@ impl TrainConfig {
             return Err(Error::param("snapshot_samples", "must be at least 1"));
         }
         pos("histogram_bins", self.histogram_bins)?;
+        if self.checkpoint_every > 0 && self.model == Model::Vae {
+            return Err(Error::param(
+                "checkpoint_every",
+                "checkpoints hold a GAN's (θ_G, ψ_D); the VAE writes none (set 0)",
+            ));
+        }
         self.generator.check("generator")?;
         self.discriminator.check("discriminator")?;
         self.check_stabilisers()?;

@@ -47,7 +47,9 @@
 //! * `config.json`: the resolved configuration (seed included) and the update order;
 //! * `summary.json`: status, stop reason, steps completed, final metrics;
 //! * `samples_final.csv` and, when `snapshot_every > 0`, `samples_step<k>.csv`
-//!   (columns `x0, x1, …`; G in evaluation mode, i.e. without dropout).
+//!   (columns `x0, x1, …`; G in evaluation mode, i.e. without dropout);
+//! * when `checkpoint_every > 0`, `checkpoints/` ([`crate::gan::checkpoint`]): x and the
+//!   optimiser state at step 0, every `checkpoint_every` steps and at the last step.
 
 //!
 //! # Parts
@@ -182,6 +184,16 @@ fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> 
         )?;
         files.push(path);
     }
+    let checkpoints = match out_dir {
+        Some(d) if cfg.checkpoint_every > 0 => Some(
+            Every::new(
+                cfg.checkpoint_every,
+                crate::gan::checkpoint::Checkpoints::new(cfg, d)?,
+            )
+            .and_at(cfg.steps),
+        ),
+        _ => None,
+    };
     let shown =
         progress.then(|| crate::progress::Progress::new("train", cfg.steps as u64, "steps"));
     let mut observers = (
@@ -193,7 +205,10 @@ fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> 
                 Probes::new(&gan, &eval, probe),
                 (
                     out_dir.map(|d| Every::new(cfg.snapshot_every, Snapshots::new(&gan, &eval, d))),
-                    shown.as_ref().map(|p| Every::new(64, Progress(p))),
+                    (
+                        checkpoints,
+                        shown.as_ref().map(|p| Every::new(64, Progress(p))),
+                    ),
                 ),
             ),
         ),
@@ -212,10 +227,13 @@ fn run<T: Float>(cfg: &ValidConfig, rec: &Recording<'_>) -> Result<TrainReport> 
         p.finish();
     }
     let stop = stop?;
-    let (_, (log, (probes, (snapshots, _)))) = observers;
+    let (_, (log, (probes, (snapshots, (checkpoints, _))))) = observers;
     let mut log = log.into_inner();
     if let Some(s) = snapshots {
         files.extend(s.into_inner().files);
+    }
+    if let Some(c) = checkpoints {
+        files.extend(c.into_inner().files);
     }
     let (status, stop_reason, steps_completed) = finish(&gan, &stop, &mut log, &x, cfg.steps);
     // After a non-finite step the final samples and parameters are those of the last
