@@ -50,6 +50,7 @@ pub mod outputs;
 mod render;
 mod ring;
 mod runs;
+mod spectra;
 pub mod stabilisers;
 pub mod stats;
 mod training;
@@ -86,6 +87,8 @@ pub enum Analysis {
     /// Seeds 002–003: a baseline against remedies for mode collapse and the VAE on a
     /// 2-D target with modes ([`stabilisers`]).
     Stabilisers,
+    /// Issue 10: spectra of the game Jacobian along training ([`spectra`]; 1-D or 2-D).
+    Spectra,
 }
 
 /// A claim of the seed documents, checked in the report.
@@ -313,6 +316,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         let dim = cfg.data().dim();
         let want = match b.analysis {
             Analysis::Mixture1d => 1,
+            Analysis::Spectra => dim,
             _ => 2,
         };
         if dim != want {
@@ -389,6 +393,7 @@ pub fn aggregate(
         Analysis::Circle => circle::aggregate(&ctx, report)?,
         Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
         Analysis::Stabilisers => stabilisers::aggregate(&ctx, report)?,
+        Analysis::Spectra => spectra::aggregate(&ctx, report)?,
     }
     render::timing_lines(r, runs, report);
     Ok(())
