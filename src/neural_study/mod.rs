@@ -51,6 +51,7 @@ pub mod outputs;
 mod render;
 mod ring;
 mod runs;
+mod spectra;
 pub mod stabilisers;
 pub mod stats;
 mod training;
@@ -90,6 +91,8 @@ pub enum Analysis {
     /// PacGAN's mode-collapse benchmark on the 8-mode ring and 25-mode grid, with Table 1
     /// of Lin et al. 2018 beside ours ([`mixtures`]).
     Mixtures,
+    /// Issue 10: spectra of the game Jacobian along training ([`spectra`]; 1-D or 2-D).
+    Spectra,
 }
 
 /// A claim of the seed documents, checked in the report.
@@ -317,6 +320,7 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
         let dim = cfg.data().dim();
         let want = match b.analysis {
             Analysis::Mixture1d => 1,
+            Analysis::Spectra => dim,
             _ => 2,
         };
         if dim != want {
@@ -397,6 +401,7 @@ pub fn aggregate(
         Analysis::OneMode => one_mode::aggregate(&ctx, report)?,
         Analysis::Stabilisers => stabilisers::aggregate(&ctx, report)?,
         Analysis::Mixtures => mixtures::aggregate(&ctx, report)?,
+        Analysis::Spectra => spectra::aggregate(&ctx, report)?,
     }
     render::timing_lines(r, runs, report);
     Ok(())
