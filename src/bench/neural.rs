@@ -1,5 +1,5 @@
 //! Throughput benchmark of the neural engine against the PyTorch peers
-//! (`/work/shared/peers/torch_gan2d.py`, `torch_ganvis.py`).
+//! (`../shared/peers/torch_gan2d.py`, `torch_ganvis.py`).
 //!
 //! One step = one generator update together with the discriminator updates before it,
 //! including sampling data and noise, exactly as the peers count it. The workloads run
