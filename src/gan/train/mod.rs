@@ -60,6 +60,7 @@ pub mod build;
 pub mod config;
 pub mod log;
 pub mod model;
+pub mod net_config;
 #[cfg(test)]
 mod tests;
 pub mod vae_run;
