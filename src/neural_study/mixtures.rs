@@ -377,19 +377,8 @@ impl SettingRuns {
     }
     /// Mean over the trials of the modes captured at each log step.
     fn mean_curve(&self) -> Vec<(f64, f64)> {
-        let n = self.runs.iter().map(|r| r.curve.len()).max().unwrap_or(0);
-        (0..n)
-            .filter_map(|i| {
-                let v: Vec<f64> = self
-                    .runs
-                    .iter()
-                    .filter_map(|r| r.curve.get(i))
-                    .map(|p| p.1)
-                    .collect();
-                let step = self.runs.iter().find_map(|r| r.curve.get(i))?.0;
-                Some((step, mean_ci(&v).mean))
-            })
-            .collect()
+        let curves: Vec<Vec<(f64, f64)>> = self.runs.iter().map(|r| r.curve.clone()).collect();
+        super::stats::mean_curve(&curves)
     }
 }
 

@@ -233,19 +233,17 @@ impl SettingRuns {
     /// Mean over the seeds, per log step, of column `k` of the curves (1: modes
     /// covered, 2: energy distance).
     fn mean_curve(&self, k: usize) -> Vec<(f64, f64)> {
-        let n = self.runs.iter().map(|r| r.curve.len()).max().unwrap_or(0);
-        (0..n)
-            .filter_map(|i| {
-                let v: Vec<f64> = self
-                    .runs
+        let curves: Vec<Vec<(f64, f64)>> = self
+            .runs
+            .iter()
+            .map(|r| {
+                r.curve
                     .iter()
-                    .filter_map(|r| r.curve.get(i))
-                    .map(|p| if k == 1 { p.1 } else { p.2 })
-                    .collect();
-                let step = self.runs.iter().find_map(|r| r.curve.get(i))?.0;
-                Some((step, mean_ci(&v).mean))
+                    .map(|p| (p.0, if k == 1 { p.1 } else { p.2 }))
+                    .collect()
             })
-            .collect()
+            .collect();
+        super::stats::mean_curve(&curves)
     }
 }
 

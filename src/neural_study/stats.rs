@@ -374,9 +374,39 @@ pub fn half_range_90(x: &[f64]) -> f64 {
     0.5 * (q(0.95) - q(0.05))
 }
 
+/// The mean over runs of (step, value) curves, point by point: at index i, the step of
+/// the first run that has a point i and the mean of every run's value there (runs that
+/// ended early drop out of the later means).
+#[must_use]
+pub fn mean_curve(curves: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let n = curves.iter().map(Vec::len).max().unwrap_or(0);
+    (0..n)
+        .filter_map(|i| {
+            let v: Vec<f64> = curves
+                .iter()
+                .filter_map(|c| c.get(i))
+                .map(|p| p.1)
+                .collect();
+            let step = curves.iter().find_map(|c| c.get(i))?.0;
+            Some((step, mean_ci(&v).mean))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Point-by-point means; a run that ended early drops out of the later points.
+    #[test]
+    fn mean_curve_averages_point_by_point() {
+        let c = mean_curve(&[
+            vec![(0.0, 1.0), (10.0, 3.0), (20.0, 5.0)],
+            vec![(0.0, 3.0), (10.0, 5.0)],
+        ]);
+        assert_eq!(c, vec![(0.0, 2.0), (10.0, 4.0), (20.0, 5.0)]);
+        assert!(mean_curve(&[]).is_empty());
+    }
 
     /// Tolerance for closed-form checks of the statistics.
     const TOL: f64 = 1e-3;
