@@ -32,4 +32,5 @@ pub mod simd;
 pub mod slurm;
 pub mod study;
 pub mod sweep;
+pub mod unread_keys;
 pub mod vae;

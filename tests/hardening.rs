@@ -51,6 +51,10 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
         "--lr-d",
         "1e-2:1:3",
     ];
+    let points = "x,y\n0,0\n1,0\n0,1\n1,1\n0.5,0.5\n";
+    write(d, "p.csv", points);
+    write(d, "m3.csv", "a,b,c\n1,2,3\n");
+    let metrics_ok = ["metrics", "--samples", "p.csv", "--target", "p.csv"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         // spectrum and equilibrium
         (vec!["spectrum", "nogame"], "game"),
@@ -224,6 +228,18 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
             ],
             "--modes",
         ),
+        (
+            [&metrics_ok[..], &["--projections", "100000000000"]].concat(),
+            "projections",
+        ),
+        (
+            [&metrics_ok[..], &["--modes", "m3.csv", "--std", "0.1"]].concat(),
+            "m3.csv",
+        ),
+        (
+            [&metrics_ok[..], &["--modes", "m3.csv", "--std", "-1"]].concat(),
+            "--std",
+        ),
         // bench
         (vec!["bench", "sweep", "--grid", "0"], "grid"),
         (vec!["bench", "sweep", "--threads", "100000"], "threads"),
@@ -253,6 +269,13 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
             "bound",
         ),
         (s("bogus = 1\n"), "bogus"),
+        (
+            STUDY.replace("STEPS", "10").replace(
+                "label = \"a\"",
+                "label = \"a\"\nset = { penalty = { kind = \"none\", weight = 1.0 } }",
+            ),
+            "penalty.weight",
+        ),
         (
             s(&format!("{portraits}steps = 10\n{portraits}steps = 10\n")),
             "used twice",
@@ -285,6 +308,29 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
         ("steps = 0\n", "steps"),
         ("unknown_key = 3\n", "unknown_key"),
         ("schedule = { order = \"sideways\" }\n", "sideways"),
+        // Keys beside a tag that takes no keys would be dropped silently by serde.
+        ("dataset = { kind = \"ring8\", std = 0.5 }\n", "dataset.std"),
+        (
+            "penalty = { kind = \"none\", weight = 10.0 }\n",
+            "penalty.weight",
+        ),
+        (
+            "[generator]\nhidden = [8]\nactivation = { kind = \"relu\", slope = 0.2 }\n",
+            "generator.activation.slope",
+        ),
+        // Mode counts are bounded before the means are allocated.
+        (
+            "dataset = { kind = \"ring\", modes = 1000000000000 }\n",
+            "dataset.modes",
+        ),
+        (
+            "dataset = { kind = \"grid\", side = 4294967296 }\n",
+            "dataset.side",
+        ),
+        (
+            "dataset = { kind = \"grid\", side = 5, spacing = 1e308 }\n",
+            "dataset.spacing",
+        ),
     ]
     .into_iter()
     .enumerate()

@@ -224,12 +224,19 @@ impl Dataset {
             .try_into::<Wrap>()
             .map(|w| w.dataset)
             .map_err(|e| {
+                // serde's "unknown variant" lists every kind, including those that need more
+                // keys; keep only the reasons that say something else (a missing key).
+                let why = e.message();
+                let why = if why.starts_with("unknown variant") {
+                    "unknown data set".to_string()
+                } else {
+                    format!("it needs more keys ({why})")
+                };
                 Error::param(
                     key,
                     format!(
                         "{name:?} is not a data set given by name alone (ring8, grid25, two_points, \
-                         four_points, unit_circle, ring, grid): {}",
-                        e.message()
+                         four_points, unit_circle, ring, grid): {why}"
                     ),
                 )
             })
@@ -274,6 +281,11 @@ impl Dataset {
                 stds: s,
                 weights: w,
             } => {
+                check_count(
+                    "dataset.means",
+                    means.len().max(1),
+                    &format!("{}", means.len()),
+                )?;
                 if means.is_empty() || means.len() != s.len() || means.len() != w.len() {
                     return Err(Error::param(
                         "dataset.means",
@@ -311,7 +323,7 @@ impl Dataset {
                 std,
                 weights: w,
             } => {
-                check_count("dataset.modes", *modes)?;
+                check_count("dataset.modes", *modes, &format!("{modes}"))?;
                 check_pos("dataset.radius", *radius)?;
                 check_nonneg("dataset.std", *std)?;
                 dim = 2;
@@ -339,11 +351,21 @@ impl Dataset {
                 };
             }
             Dataset::Grid { side, spacing, std } => {
-                check_count("dataset.side", *side)?;
+                check_count(
+                    "dataset.side",
+                    side.saturating_mul(*side),
+                    &format!("{side} (side² = {})", side.saturating_mul(*side)),
+                )?;
                 check_pos("dataset.spacing", *spacing)?;
                 check_nonneg("dataset.std", *std)?;
                 dim = 2;
                 let half = (*side as f64 - 1.0) / 2.0;
+                if !(half * spacing).is_finite() {
+                    return Err(Error::param(
+                        "dataset.spacing",
+                        format!("{spacing:e}: the outer means (±{half}·spacing) are not finite"),
+                    ));
+                }
                 for i in 0..*side {
                     for j in 0..*side {
                         centres.push(vec![
@@ -399,9 +421,24 @@ impl Dataset {
     }
 }
 
-fn check_count(key: &str, v: usize) -> Result<()> {
+/// Most modes a data set may have. Every mode is a column of `train_log.csv`
+/// (`mode_frac_k`) and is scored against every evaluation sample, so the bound is checked
+/// before the means are allocated.
+pub const MAX_MODES: usize = 10_000;
+
+/// Checks a mode count `v` (1 ≤ v ≤ [`MAX_MODES`]); `what` says how it was computed.
+fn check_count(key: &str, v: usize, what: &str) -> Result<()> {
     if v == 0 {
         return Err(Error::param(key, "must be at least 1"));
+    }
+    if v > MAX_MODES {
+        return Err(Error::param(
+            key,
+            format!(
+                "{what} is more than {MAX_MODES} modes (each mode is a column of train_log.csv \
+                 and is scored against every evaluation sample)"
+            ),
+        ));
     }
     Ok(())
 }

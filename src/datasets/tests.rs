@@ -115,6 +115,49 @@ fn bad_parameters_name_their_key() {
 }
 
 #[test]
+fn mode_counts_are_bounded_before_allocating() {
+    let ring = |modes| Dataset::Ring {
+        modes,
+        radius: 1.0,
+        std: 0.1,
+        weights: None,
+    };
+    assert_eq!(
+        ring(MAX_MODES)
+            .build()
+            .unwrap()
+            .modes()
+            .unwrap()
+            .means
+            .len(),
+        MAX_MODES
+    );
+    for modes in [MAX_MODES + 1, usize::MAX] {
+        let e = ring(modes).build().unwrap_err().to_string();
+        assert!(
+            e.contains("dataset.modes") && e.contains("more than"),
+            "{e}"
+        );
+    }
+    let grid = |side, spacing| Dataset::Grid {
+        side,
+        spacing,
+        std: 0.1,
+    };
+    // side = 100 is exactly MAX_MODES modes; side² overflowing usize must not wrap.
+    assert_eq!(
+        grid(100, 1.0).build().unwrap().modes().unwrap().means.len(),
+        MAX_MODES
+    );
+    for side in [101, 1 << 32, usize::MAX] {
+        let e = grid(side, 1.0).build().unwrap_err().to_string();
+        assert!(e.contains("dataset.side"), "{e}");
+    }
+    let e = grid(5, 1e308).build().unwrap_err().to_string();
+    assert!(e.contains("dataset.spacing"), "{e}");
+}
+
+#[test]
 fn csv_points_load_and_malformed_files_name_line_and_reason() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.csv");

@@ -262,6 +262,12 @@ impl ModeSource {
     pub fn from_arg(value: &str, std: Option<f64>) -> Result<ModeSource> {
         let path = Path::new(value);
         let is_file = value.to_ascii_lowercase().ends_with(".csv") || path.is_file();
+        if let Some(s) = std.filter(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::param(
+                "--std",
+                format!("{s} is not a positive number"),
+            ));
+        }
         match (is_file, std) {
             (true, Some(std)) => Ok(ModeSource::MeansCsv {
                 path: path.to_path_buf(),
@@ -281,12 +287,27 @@ impl ModeSource {
         }
     }
 
-    /// The modes.
+    /// The modes, for samples of dimension `dim`.
     ///
     /// # Errors
-    /// [`Error::File`] naming the file for an unreadable or malformed CSV; [`Error::Param`]
-    /// for a data set without modes (e.g. `unit_circle`) or a bad std.
-    pub fn modes(&self) -> Result<Modes> {
+    /// [`Error::File`] naming the file for an unreadable or malformed CSV or means of another
+    /// dimension than `dim`; [`Error::Param`] (key `--modes`) for a data set without modes
+    /// (e.g. `unit_circle`) or of another dimension, or a bad std.
+    pub fn modes(&self, dim: usize) -> Result<Modes> {
+        let modes = self.read()?;
+        let d = modes.means.first().map_or(dim, Vec::len);
+        if d == dim {
+            return Ok(modes);
+        }
+        let reason = format!("the modes have {d} coordinates, but the samples have {dim}");
+        Err(match self {
+            ModeSource::Dataset(ds) => Error::param("--modes", format!("{ds:?}: {reason}")),
+            ModeSource::MeansCsv { path, .. } => Error::file(path, reason),
+        })
+    }
+
+    /// The modes as given.
+    fn read(&self) -> Result<Modes> {
         match self {
             ModeSource::Dataset(d) => d.build()?.modes().ok_or_else(|| {
                 Error::param(
@@ -488,19 +509,36 @@ mod tests {
         let f = dir.path().join("means.csv");
         std::fs::write(&f, "x,y\n0,0\n3,4\n").unwrap();
         let src = ModeSource::from_arg(f.to_str().unwrap(), Some(0.5)).unwrap();
-        let m = src.modes().unwrap();
+        let m = src.modes(2).unwrap();
         assert_eq!(m.means, vec![vec![0.0, 0.0], vec![3.0, 4.0]]);
         assert_eq!((m.stds[1], m.radii[1], m.weights[0]), (0.5, 1.5, 0.5));
+        // Means of another dimension than the samples': the error names the file.
+        let e = src.modes(3).unwrap_err().to_string();
+        assert!(e.contains("means.csv") && e.contains("3"), "{e}");
+        let e = ModeSource::Dataset(Dataset::Ring8)
+            .modes(1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--modes") && e.contains("Ring8"), "{e}");
         let e = ModeSource::Dataset(Dataset::UnitCircle)
-            .modes()
+            .modes(2)
             .unwrap_err()
             .to_string();
         assert!(e.contains("no modes"), "{e}");
-        let e = ModeSource::MeansCsv { path: f, std: -1.0 }
-            .modes()
-            .unwrap_err()
-            .to_string();
+        let e = ModeSource::MeansCsv {
+            path: f.clone(),
+            std: -1.0,
+        }
+        .modes(2)
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("std"), "{e}");
+        for bad in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
+            let e = ModeSource::from_arg(f.to_str().unwrap(), Some(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("--std"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub fn score(
     }
     check_k("samples", g.n, opts.k)?;
     check_k("target", r.n, opts.k)?;
-    check_projections(opts.projections)?;
+    check_projections(opts.projections, g.d)?;
     let mode_report = modes.map(|md| mode_measures_points(&g, md)).transpose()?;
     let manifold = manifold_scores_points(&g, &r, opts.k);
     let sliced = sliced_points(&g, &r, opts.projections, opts.seed);
@@ -247,7 +247,7 @@ pub fn score_files(
             ),
         ));
     }
-    let modes = modes.map(ModeSource::modes).transpose()?;
+    let modes = modes.map(|m| m.modes(x.ncols())).transpose()?;
     score(&x, &y, modes.as_ref(), opts)
 }
 

@@ -306,6 +306,9 @@ pub fn resolve(path: &Path, index: usize, block: &NeuralBlock, quick: bool) -> R
     for (i, set) in sets.iter().enumerate() {
         let mut t = b.base.clone();
         merge_into(&mut t, set);
+        if let Some(why) = crate::unread_keys::first_unread::<TrainConfig>(&t) {
+            return Err(Error::config(path, format!("{at}.settings[{i}]: {why}")));
+        }
         let mut cfg: TrainConfig = t.try_into().map_err(|e: toml::de::Error| {
             Error::config(path, format!("{at}.settings[{i}]: {}", e.message()))
         })?;

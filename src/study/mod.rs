@@ -107,6 +107,11 @@ impl Study {
         let file: StudyFile = toml::from_str(&source).map_err(|e| {
             Error::config(path, e.message().to_string() + &locate(&source, e.span()))
         })?;
+        if let Ok(table) = source.parse::<toml::Table>()
+            && let Some(why) = crate::unread_keys::first_unread::<StudyFile>(&table)
+        {
+            return Err(Error::config(path, why));
+        }
         if file.name.is_empty() || file.name.contains(['/', '\\']) || file.name.starts_with('.') {
             return Err(Error::config(
                 path,

@@ -256,9 +256,10 @@ impl TrainConfig {
     /// the raw form, not yet validated ([`TrainConfig::validated`]).
     ///
     /// # Errors
-    /// [`Error::Config`] naming `path` and the line for a TOML or unknown-key error.
+    /// [`Error::Config`] naming `path` and the line for a TOML or unknown-key error, or
+    /// naming a key that would be silently dropped ([`crate::unread_keys`]).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
+        let config: Self = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
@@ -269,7 +270,13 @@ impl TrainConfig {
                     None => e.message().to_string(),
                 },
             )
-        })
+        })?;
+        if let Ok(table) = text.parse::<toml::Table>()
+            && let Some(why) = crate::unread_keys::first_unread::<Self>(&table)
+        {
+            return Err(Error::config(path, why));
+        }
+        Ok(config)
     }
 
     /// Checks every value (naming the key and the reason) and the memory the run will
