@@ -250,6 +250,9 @@ fn bad_input_to_every_subcommand_names_what_is_wrong() {
         (vec!["bench", "spectra", "--batch", "1000000"], "batch"),
         (vec!["bench", "spectra", "--which", "XX"], "which"),
         (vec!["bench", "spectra", "--repeats", "0"], "repeats"),
+        // refused before the dense part is timed (seconds at the default n = 2000)
+        (vec!["bench", "spectra", "--k", "0"], "k = 0"),
+        (vec!["bench", "spectra", "--tol", "2"], "tol"),
     ];
     for (args, key) in &cases {
         refused(d, args, key);

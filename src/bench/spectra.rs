@@ -308,6 +308,16 @@ pub fn ganvis_config(batch: usize, seed: u64) -> TrainConfig {
     }
 }
 
+/// The Krylov–Schur options of the top-k timing.
+fn krylov_options(opts: &SpectraOptions) -> KrylovOptions {
+    KrylovOptions {
+        tol: opts.tol,
+        seed: opts.seed,
+        subspace: opts.subspace,
+        ..KrylovOptions::new(opts.k)
+    }
+}
+
 /// Builds the gan-vis game at `batch` and times [`top_k`] on its exact J·u at the
 /// initial point, in a rayon pool of `threads` threads.
 ///
@@ -328,12 +338,7 @@ pub fn bench_top_k(opts: &SpectraOptions) -> Result<(usize, TopKRun)> {
     let (gan, x) = crate::gan::build_game(&cfg)?;
     let n = gan.dim();
     let pool = crate::parallel::pool(opts.threads)?;
-    let kopts = KrylovOptions {
-        tol: opts.tol,
-        seed: opts.seed,
-        subspace: opts.subspace,
-        ..KrylovOptions::new(opts.k)
-    };
+    let kopts = krylov_options(opts);
     // the operator a spectrum analysis builds: u ↦ J(x)·u through Game::jvp
     let op = FnOperator::new(n, |u: &[f64], y: &mut [f64]| {
         let ju = gan.jvp(&x, &Vector::from_column_slice(u));
@@ -519,6 +524,12 @@ pub fn bench_spectra(
                 crate::parallel::MAX_THREADS
             ),
         ));
+    }
+    if opts.batch > 0 {
+        // k, tol and the subspace depend on the game's dimension: build it once (cheap next
+        // to a repeat) so that a bad --k fails before the dense part is timed
+        let (gan, _) = crate::gan::build_game(&ganvis_config(opts.batch, opts.seed).validated()?)?;
+        krylov_options(opts).subspace_for(gan.dim())?;
     }
     let mut out = SpectraBench {
         options: opts.clone(),
