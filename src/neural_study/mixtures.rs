@@ -628,8 +628,9 @@ fn extent_of(modes: &[(f64, f64)]) -> f64 {
     m + (0.25 * m).max(0.5)
 }
 
-/// The share of `pts` in each cell of an n × n grid over [−e, e]² (x fastest, rows from
-/// the bottom: [`plot::cell_centres`]' order), scaled to its maximum.
+/// √(count / max count) of `pts` in each cell of an n × n grid over [−e, e]² (x fastest,
+/// rows from the bottom: [`plot::cell_centres`]' order). The square root keeps a mode
+/// holding a few percent of the fullest one visible (a linear scale leaves it black).
 #[must_use]
 fn density(pts: &[(f64, f64)], e: f64, n: usize) -> Vec<f64> {
     let mut h = vec![0.0; n * n];
@@ -642,7 +643,7 @@ fn density(pts: &[(f64, f64)], e: f64, n: usize) -> Vec<f64> {
     }
     let mx = h.iter().copied().fold(0.0, f64::max);
     if mx > 0.0 {
-        h.iter_mut().for_each(|v| *v /= mx);
+        h.iter_mut().for_each(|v| *v = (*v / mx).sqrt());
     }
     h
 }
@@ -702,7 +703,7 @@ fn figures(ctx: &Ctx<'_>, settings: &[SettingRuns], k: usize, report: &mut Strin
                 value_range: (0.0, 1.0),
                 points: pts,
                 modes: modes.clone(),
-                colorbar: "sample density (share of the fullest cell)".into(),
+                colorbar: "√(samples in cell / fullest cell)".into(),
                 points_label: "final samples".into(),
             },
         )?;
@@ -712,7 +713,7 @@ fn figures(ctx: &Ctx<'_>, settings: &[SettingRuns], k: usize, report: &mut Strin
             ctx.link(&stem.with_extension("png"))
         ));
     }
-    writeln!(report, "Final samples of trial 0 of each method ({} points; crosses: the mode means; colour: the samples' density on a {DENSITY_GRID} × {DENSITY_GRID} grid):\n\n{}\n", ctx.r.configs[0].snapshot_samples, links.join(" ")).ok();
+    writeln!(report, "Final samples of trial 0 of each method ({} points; crosses: the mode means; colour: √(samples in a cell / samples in the fullest cell) on a {DENSITY_GRID} × {DENSITY_GRID} grid):\n\n{}\n", ctx.r.configs[0].snapshot_samples, links.join(" ")).ok();
     Ok(())
 }
 
@@ -830,7 +831,8 @@ mod tests {
             1.0,
             2,
         );
-        assert_eq!(h, vec![0.0, 0.5, 0.5, 1.0]);
+        // counts 0, 1, 1, 2: √(count / 2)
+        assert_eq!(h, vec![0.0, 0.5f64.sqrt(), 0.5f64.sqrt(), 1.0]);
         assert_eq!(extent_of(&[(1.0, 0.0), (0.0, -1.0)]), 1.5);
         assert_eq!(extent_of(&[(4.0, -4.0)]), 5.0);
     }

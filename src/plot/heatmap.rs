@@ -334,11 +334,28 @@ pub(crate) fn draw_colorbar<DB: DrawingBackend>(
     let (x0, x1) = (14_i32, 44_i32);
     let top = top as i32;
     let h = height.max(2) as i32;
-    side.draw(&Text::new(
-        label.to_string(),
-        (x0, top - 10),
-        font(super::LABEL_PX).pos(Pos::new(HPos::Left, VPos::Bottom)),
-    ))?;
+    // The label must fit the side panel: a smaller font first, then two lines.
+    let room = side.dim_in_pixel().0.saturating_sub(x0 as u32 + 4);
+    let width = |t: &str, px: f64| side.estimate_text_size(t, &font(px)).map_or(0, |s| s.0);
+    let mut px = super::LABEL_PX;
+    while px > super::TICK_PX * 0.75 && width(label, px) > room {
+        px -= 1.0;
+    }
+    let lines: Vec<&str> = match label
+        .char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .min_by_key(|(i, _)| i.abs_diff(label.len() / 2))
+    {
+        Some((i, _)) if width(label, px) > room => vec![&label[..i], &label[i + 1..]],
+        _ => vec![label],
+    };
+    for (k, line) in lines.iter().rev().enumerate() {
+        side.draw(&Text::new(
+            (*line).to_string(),
+            (x0, top - 10 - k as i32 * (px * 1.2) as i32),
+            font(px).pos(Pos::new(HPos::Left, VPos::Bottom)),
+        ))?;
+    }
     // One pixel row per colour step, so the gradient has no seams.
     for k in 0..h {
         let t = (f64::from(h - 1 - k) + 0.5) / f64::from(h);

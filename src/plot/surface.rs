@@ -118,6 +118,9 @@ pub fn surface_frames(
 
 const POINT_COLOR: RGBColor = RGBColor(230, 40, 40);
 
+/// Above this many points a frame draws them as small plain dots.
+const MANY_POINTS: usize = 1000;
+
 impl Figure for SurfaceFrame {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let sz = Sizes::full();
@@ -172,8 +175,16 @@ impl Figure for SurfaceFrame {
         let inside = |p: &(f64, f64)| {
             finite2(p) && p.0 >= xa.lo && p.0 <= xa.hi && p.1 >= ya.lo && p.1 <= ya.hi
         };
+        // A training batch (tens to hundreds of samples) is drawn as outlined dots; thousands
+        // (final samples) as small plain dots, so that the colours beneath stay visible.
+        let many = self.points.len() > MANY_POINTS;
         for p in self.points.iter().filter(|p| inside(p)) {
-            draw_marker(&cv, to_px(&chart, *p), Marker::Circle, POINT_COLOR, 3)?;
+            let c = to_px(&chart, *p);
+            if many {
+                cv.draw(&Circle::new(c, 1, POINT_COLOR.filled()))?;
+            } else {
+                draw_marker(&cv, c, Marker::Circle, POINT_COLOR, 3)?;
+            }
         }
         for m in self.modes.iter().filter(|p| inside(p)) {
             draw_marker(&cv, to_px(&chart, *m), Marker::OutlinedCross, WHITE, 8)?;
