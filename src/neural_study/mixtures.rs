@@ -438,7 +438,7 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
     let paths = render::write_tables(ctx, &t, &srows)?;
     render::data_line(report, ctx, &paths);
     writeln!(report, "Measures of the final generator on its {} samples (`samples_final.csv`; VAE: the decoder's means) against {} target samples from stream 3 of the run's seed. PacGAN's measures as in their code: a sample is high quality when it lies strictly within 3σ of its nearest mode (nearest in σ units), a mode is captured by one high-quality sample, the reverse KL is KL(p ‖ uniform) of the high-quality samples' mode histogram (natural log); precision/recall and density/coverage with k = 3; sliced W₁ over {} seeded directions; Fréchet: squared distance of Gaussian fits; the energy distance and gan-vis's coverage (a mode holding ≥ {:.0} % of the {} evaluation samples within 3σ) at the last log step. Mean ± standard error over the trials, as PacGAN reports.\n", c0.snapshot_samples, c0.snapshot_samples, crate::metrics::sliced::DEFAULT_PROJECTIONS, 100.0 * c0.coverage_min_fraction, c0.eval_samples).ok();
-    paper_table(ctx, &settings, mix, k, report);
+    paper_table(ctx, &settings, mix, k, report)?;
     other_table(ctx, &settings, report);
     comparison(ctx, &settings, report)?;
     figures(ctx, &settings, k, report)?;
@@ -453,8 +453,24 @@ fn paper_table(
     mix: Option<Mixture>,
     k: usize,
     report: &mut String,
-) {
+) -> Result<()> {
     let b = &ctx.r.block;
+    let mut csv = Table::new(
+        [
+            "setting",
+            "metric",
+            "n",
+            "mean",
+            "se",
+            "paper_mean",
+            "paper_se",
+            "agreement",
+            "comparable",
+            "differences",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
     writeln!(report, "PacGAN's layout (ours: mean ± standard error over {} trials at {} steps; PacGAN: Table 1 of Lin et al. 2018, 10 trials at {PAPER_STEPS} steps; *agrees* when the means differ by at most {AGREE_Z} standard errors of the difference):\n", b.seeds, b.steps).ok();
     writeln!(report, "| method | modes (of {k}) | high quality | reverse KL | PacGAN: modes | high quality | reverse KL | agreement (modes / HQ / KL) | runs not completed |").ok();
     writeln!(report, "|---|---|---|---|---|---|---|---|---|").ok();
@@ -467,6 +483,27 @@ fn paper_table(
             String::new()
         };
         let pubrow = mix.and_then(|x| published(x, ctx.label(s)));
+        let diffs = paper_differences(&ctx.r.configs[s], b.steps);
+        // the CSV keeps the high-quality share as a fraction, as summary.csv does
+        let hq_pub = pubrow.map(|p| (p.high_quality_pct.0 / 100.0, p.high_quality_pct.1 / 100.0));
+        for (name, ours, theirs) in [
+            ("modes_captured", &mo, pubrow.map(|p| p.modes)),
+            ("high_quality", &hq, hq_pub),
+            ("reverse_kl", &kl, pubrow.map(|p| p.reverse_kl)),
+        ] {
+            csv.push(vec![
+                ctx.label(s).to_string(),
+                name.to_string(),
+                ours.n.to_string(),
+                num(ours.mean),
+                num(ours.se),
+                theirs.map_or(String::new(), |t| num(t.0)),
+                theirs.map_or(String::new(), |t| num(t.1)),
+                theirs.map_or(String::new(), |t| agreement(ours, t).word().to_string()),
+                (diffs.is_empty() && theirs.is_some()).to_string(),
+                diffs.join("; "),
+            ]);
+        }
         let (p, agree) = match pubrow {
             Some(p) => (
                 format!(
@@ -507,6 +544,14 @@ fn paper_table(
         .ok();
     }
     writeln!(report).ok();
+    let path = ctx.data.join("table1.csv");
+    csv.write(&path)?;
+    writeln!(
+        report,
+        "Data: `{}` (these columns with the standard errors; the high-quality share as a fraction).\n",
+        ctx.rel_data(&path)
+    )
+    .ok();
     writeln!(report, "Comparable with Table 1:\n").ok();
     for s in 0..settings.len() {
         let d = paper_differences(&ctx.r.configs[s], b.steps);
@@ -525,6 +570,7 @@ fn paper_table(
         .ok();
     }
     writeln!(report).ok();
+    Ok(())
 }
 
 /// Precision/recall, density/coverage and the distances.
