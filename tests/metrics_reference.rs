@@ -66,8 +66,18 @@ fn manifold_frechet_and_one_d_wasserstein_match_the_reference_implementations() 
             if m.dim == 1 {
                 let w1 = c["w1"].as_f64().unwrap();
                 let w2 = c["w2"].as_f64().unwrap();
-                close(&format!("{name} sliced W₁ = W₁"), m.sliced_w1, w1, W_REL_TOL);
-                close(&format!("{name} sliced W₂ = W₂"), m.sliced_w2, w2, W_REL_TOL);
+                close(
+                    &format!("{name} sliced W₁ = W₁"),
+                    m.sliced_w1,
+                    w1,
+                    W_REL_TOL,
+                );
+                close(
+                    &format!("{name} sliced W₂ = W₂"),
+                    m.sliced_w2,
+                    w2,
+                    W_REL_TOL,
+                );
             }
         }
     }
@@ -85,7 +95,11 @@ fn the_command_prints_the_same_numbers() {
         .arg(fixtures().join("ring2d_target.csv"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["precision", "recall", "density", "coverage"] {
         close(
