@@ -28,8 +28,8 @@ use nalgebra::DMatrix;
 
 use super::outputs::{RunLog, column, read_csv};
 use super::render::{self, Ctx, StatRow, fig_line};
-use super::stabilisers::{Better, Change, change, describe, verdict};
-use super::stats::{MeanCi, Support, mean_ci, paired_diff};
+use super::stabilisers::{Better, describe, paired_comparison, verdict};
+use super::stats::{Support, mean_ci};
 use crate::datasets::Dataset;
 use crate::error::Result;
 use crate::export::{Table, num};
@@ -599,59 +599,30 @@ fn other_table(ctx: &Ctx<'_>, settings: &[SettingRuns], report: &mut String) {
 
 /// Paired comparison of every setting with the first (the GAN), on PacGAN's measures.
 fn comparison(ctx: &Ctx<'_>, settings: &[SettingRuns], report: &mut String) -> Result<()> {
-    let base = &settings[0];
-    let mut t = Table::new([
-        "setting",
-        "metric",
-        "n",
-        "diff_mean",
-        "ci95_lo",
-        "ci95_hi",
-        "change",
-    ]);
     writeln!(report, "Against **{}** (setting − baseline, paired over the trials, which share their seeds; mean ± 95 % t-interval; *better*/*worse* when the interval excludes 0):\n", ctx.label(0)).ok();
     writeln!(
         report,
         "| setting | Δ modes | Δ high quality | Δ reverse KL | verdict |\n|---|---|---|---|---|"
     )
     .ok();
-    for (s, m) in settings.iter().enumerate().skip(1) {
-        let mut cells = Vec::new();
-        let mut changes = Vec::new();
-        for (col, _, better) in COLUMNS.iter().take(3) {
-            let Some(better) = better else { continue };
-            let d: MeanCi = paired_diff(&m.values(col), &base.values(col));
-            let c = change(&d, *better);
-            changes.push(c);
-            let word = match c {
-                Change::Better => "better",
-                Change::Worse => "worse",
-                Change::Same => "no detectable difference",
-            };
-            t.push(vec![
-                ctx.label(s).to_string(),
-                (*col).to_string(),
-                d.n.to_string(),
-                num(d.mean),
-                num(d.mean - d.half),
-                num(d.mean + d.half),
-                word.to_string(),
-            ]);
-            cells.push(format!(
-                "{} ({word})",
-                d.show(if *col == "modes_captured" { 1 } else { 3 })
-            ));
-        }
+    let judged: Vec<(&str, Better)> = COLUMNS
+        .iter()
+        .take(3)
+        .filter_map(|(col, _, better)| better.map(|b| (*col, b)))
+        .collect();
+    let rows = paired_comparison(ctx, &|s, col| settings[s].values(col), &judged, &|col| {
+        if col == "modes_captured" { 1 } else { 3 }
+    })?;
+    for (s, (cells, changes)) in rows.into_iter().enumerate() {
         writeln!(
             report,
             "| {} | {} | **{}** |",
-            ctx.label(s),
+            ctx.label(s + 1),
             cells.join(" | "),
             verdict(&changes)
         )
         .ok();
     }
-    t.write(&ctx.data.join("comparison.csv"))?;
     writeln!(
         report,
         "\nData: `{}`.\n",

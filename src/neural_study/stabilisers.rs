@@ -133,6 +133,58 @@ pub fn verdict(changes: &[Change]) -> &'static str {
     }
 }
 
+/// The paired differences of every setting after the first with the first (the baseline),
+/// on the `judged` columns (name, which way is better): writes `comparison.csv` (one row per
+/// setting and column) and returns, per setting after the first, the report cells
+/// ("mean ± half (word)", with `digits(column)` decimals) and the changes.
+///
+/// # Errors
+/// [`crate::error::Error::File`] if the CSV cannot be written.
+pub(super) fn paired_comparison(
+    ctx: &Ctx<'_>,
+    values: &dyn Fn(usize, &str) -> Vec<f64>,
+    judged: &[(&str, Better)],
+    digits: &dyn Fn(&str) -> usize,
+) -> Result<Vec<(Vec<String>, Vec<Change>)>> {
+    let mut t = Table::new([
+        "setting",
+        "metric",
+        "n",
+        "diff_mean",
+        "ci95_lo",
+        "ci95_hi",
+        "change",
+    ]);
+    let mut out = Vec::new();
+    for s in 1..ctx.r.block.settings.len() {
+        let mut cells = Vec::new();
+        let mut changes = Vec::new();
+        for &(col, better) in judged {
+            let d = paired_diff(&values(s, col), &values(0, col));
+            let c = change(&d, better);
+            changes.push(c);
+            let word = match c {
+                Change::Better => "better",
+                Change::Worse => "worse",
+                Change::Same => "no detectable difference",
+            };
+            t.push(vec![
+                ctx.label(s).to_string(),
+                col.to_string(),
+                d.n.to_string(),
+                num(d.mean),
+                num(d.mean - d.half),
+                num(d.mean + d.half),
+                word.to_string(),
+            ]);
+            cells.push(format!("{} ({word})", d.show(digits(col))));
+        }
+        out.push((cells, changes));
+    }
+    t.write(&ctx.data.join("comparison.csv"))?;
+    Ok(out)
+}
+
 /// The judged metrics: column name, report name, direction, range.
 const JUDGED: [(&str, &str, Better); 3] = [
     ("modes_covered", "modes covered", Better::Higher),
@@ -369,16 +421,6 @@ pub(super) fn aggregate(ctx: &Ctx<'_>, report: &mut String) -> Result<()> {
 /// The paired comparison with the baseline: `comparison.csv` and the report's table
 /// and verdict list.
 fn comparison(ctx: &Ctx<'_>, settings: &[SettingRuns], report: &mut String) -> Result<()> {
-    let base = &settings[0];
-    let mut t = Table::new([
-        "setting",
-        "metric",
-        "n",
-        "diff_mean",
-        "ci95_lo",
-        "ci95_hi",
-        "change",
-    ]);
     writeln!(report, "Against the baseline **{}** (setting − baseline, paired over the seeds; mean ± 95 % CI; *better*/*worse* when the interval excludes 0):\n", ctx.label(0)).ok();
     writeln!(
         report,
@@ -386,34 +428,13 @@ fn comparison(ctx: &Ctx<'_>, settings: &[SettingRuns], report: &mut String) -> R
     )
     .ok();
     writeln!(report, "|---|---|---|---|---|").ok();
+    let judged: Vec<(&str, Better)> = JUDGED.iter().map(|j| (j.0, j.2)).collect();
+    let rows = paired_comparison(ctx, &|s, col| settings[s].values(col), &judged, &|col| {
+        if col == "energy_distance" { 4 } else { 2 }
+    })?;
     let mut verdicts = Vec::new();
-    for (s, m) in settings.iter().enumerate().skip(1) {
-        let mut cells = Vec::new();
-        let mut changes = Vec::new();
-        for (col, _, better) in JUDGED {
-            let d = paired_diff(&m.values(col), &base.values(col));
-            let c = change(&d, better);
-            changes.push(c);
-            let word = match c {
-                Change::Better => "better",
-                Change::Worse => "worse",
-                Change::Same => "no detectable difference",
-            };
-            t.push(vec![
-                ctx.label(s).to_string(),
-                col.to_string(),
-                d.n.to_string(),
-                num(d.mean),
-                num(d.mean - d.half),
-                num(d.mean + d.half),
-                word.to_string(),
-            ]);
-            cells.push(format!(
-                "{} ({})",
-                d.show(if col == "energy_distance" { 4 } else { 2 }),
-                word
-            ));
-        }
+    for (s, (cells, changes)) in rows.into_iter().enumerate() {
+        let s = s + 1;
         let v = verdict(&changes);
         writeln!(
             report,
@@ -425,7 +446,6 @@ fn comparison(ctx: &Ctx<'_>, settings: &[SettingRuns], report: &mut String) -> R
         verdicts.push((ctx.label(s).to_string(), v, changes));
     }
     writeln!(report).ok();
-    t.write(&ctx.data.join("comparison.csv"))?;
     writeln!(report, "Which remedies help on this problem (against the baseline, at the 95 % level over these seeds):\n").ok();
     for (label, v, changes) in &verdicts {
         let which = |want: Change| {
