@@ -230,6 +230,15 @@ pub fn describe(c: &TrainConfig) -> String {
             c.label_smoothing
         ));
     }
+    if c.discriminator.spectral_norm {
+        parts.push("spectral norm on D".into());
+    }
+    if let Some(m) = &c.discriminator.minibatch {
+        parts.push(format!(
+            "minibatch discrimination {} × {}",
+            m.kernels, m.dim
+        ));
+    }
     if let Some(u) = &c.unroll {
         parts.push(format!(
             "unrolled k = {}, η = {}, {}",
